@@ -1,0 +1,49 @@
+# Two commands for a new user: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# No usage telemetry from any tool: the warehouse holds survey answers.
+export DAGSTER_DISABLE_TELEMETRY := yes
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test lint format serve benchmark clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "platform-metrics needs Python 3.11 to 3.13; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole pipeline on the embedded demo organisation and print where the site is.
+demo: install
+	$(BIN)/platform-metrics demo
+
+## Run every test.
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix dbt
+
+## Dagster UI and daemon (schedules and sensors run) on http://127.0.0.1:3000
+serve: install
+	$(BIN)/platform-metrics serve
+
+benchmark: install
+	$(BIN)/python benchmarks/run_benchmark.py
+
+clean:
+	rm -rf build dbt/target dbt/logs

@@ -1,0 +1,207 @@
+"""``platform-metrics``: run the pipeline, validate a config, serve the Dagster UI.
+
+Errors a user can cause print one line (``error: <file>: <key>: <what>``) and exit non-zero; they
+never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pipelines.config import (
+    CONFIG_ENV_VAR,
+    DEMO_CONFIG_PATH,
+    WAREHOUSE_ENV_VAR,
+    Config,
+    load_config,
+)
+from pipelines.errors import PlatformMetricsError
+
+DAGSTER_HOME_DEFAULT = Path("build") / "dagster_home"
+DAGSTER_YAML = """\
+# Written by platform-metrics. No usage telemetry: the warehouse holds survey answers.
+telemetry:
+  enabled: false
+# DuckDB has one writer process at a time: every asset that touches the warehouse is in the
+# 'warehouse' pool, and pools run one step at a time.
+concurrency:
+  pools:
+    default_limit: 1
+"""
+_EXIT_CODES = {
+    "ConfigError": 2,
+    "SurveyFileError": 2,
+    "SourceError": 3,
+    "SourceAuthError": 3,
+    "WarehouseError": 4,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except PlatformMetricsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="platform-metrics",
+        description="A warehouse of platform-engineering metrics (DORA, DevEx, platform value, SLOs).",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo organisation")
+    demo.set_defaults(handler=_cmd_demo)
+
+    run = sub.add_parser("run", help="run the whole pipeline for an organisation")
+    run.add_argument("--config", required=True, type=Path, help="organisation YAML file")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = sub.add_parser(
+        "validate", help="check a configuration file and say what it describes"
+    )
+    validate.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    validate.set_defaults(handler=_cmd_validate)
+
+    resync = sub.add_parser(
+        "resync", help="forget a repository's sync cursors (next run re-reads it)"
+    )
+    resync.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    resync.add_argument("--repository", required=True, help="owner/name")
+    resync.add_argument("--source", default="github", help="GitHub source name (default: github)")
+    resync.set_defaults(handler=_cmd_resync)
+
+    serve = sub.add_parser("serve", help="Dagster UI and daemon (schedules run) on 127.0.0.1")
+    serve.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.set_defaults(handler=_cmd_serve)
+    return parser
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    sources = [f"github:{s.name}" for s in config.sources.github]
+    sources += [f"pagerduty:{s.name}" for s in config.sources.pagerduty]
+    sources += ["surveys"] if config.sources.surveys else []
+    repos = sum(len(s.repositories) for s in config.services)
+    print(
+        f"ok: {args.config or DEMO_CONFIG_PATH}: {config.organisation.name}: {len(config.teams)} teams, "
+        f"{len(config.services)} services, {repos} repositories; sources: {', '.join(sources) or 'none'}"
+        + ("; demo organisation (fake API)" if config.is_demo else "")
+    )
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _run(load_config(DEMO_CONFIG_PATH), config_path=DEMO_CONFIG_PATH)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _run(load_config(args.config), config_path=args.config)
+
+
+def _cmd_resync(args: argparse.Namespace) -> int:
+    from pipelines.warehouse import open_warehouse, reset_sync_state
+
+    config = load_config(args.config)
+    with open_warehouse(config.warehouse_path()) as con:
+        reset_sync_state(con, args.source, args.repository)
+    print(f"{args.repository}: sync cursors cleared; the next run re-reads its history")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    config_path = args.config or DEMO_CONFIG_PATH
+    load_config(config_path)  # fail here, in one line, rather than inside the UI
+    env = _prepare_environment(config_path)
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        "dev",
+        "-m",
+        "assets.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(args.port),
+    ]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
+    os.execve(command[0], command, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+def _prepare_environment(config_path: Path) -> dict[str, str]:
+    """Point Dagster at a home with telemetry off and one writer pool; export config and warehouse."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DEFAULT).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    dagster_yaml = home / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ[CONFIG_ENV_VAR] = str(Path(config_path).resolve())
+    return dict(os.environ)
+
+
+def _run(config: Config, *, config_path: Path) -> int:
+    _prepare_environment(config_path)
+    warehouse = Path(config.warehouse_path()).resolve()
+    os.environ[WAREHOUSE_ENV_VAR] = str(warehouse)
+
+    import dagster as dg
+
+    from assets.graph import build_definitions
+
+    defs = build_definitions(config)
+    job = defs.resolve_job_def("refresh")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    if not result.success:
+        name, message = _first_failure(result)
+        print(f"error: {message}", file=sys.stderr)
+        print(
+            "The previous site and snapshot are untouched. Run details: platform-metrics serve",
+            file=sys.stderr,
+        )
+        return _EXIT_CODES.get(name, 1)
+    site = Path(config.publish.site_dir).resolve() / "index.html"
+    print()
+    print(f"Warehouse: {warehouse}")
+    print(f"Analysts' snapshot: {Path(config.publish.snapshot_dir).resolve()}")
+    print(f"Site: {site}")
+    print(f"Open it: file://{site}")
+    return 0
+
+
+def _first_failure(result) -> tuple[str, str]:
+    """The innermost error of the first failed step, as (class name, one-line message)."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error.cause is not None:
+            error = error.cause
+        text = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+        prefix = f"{error.cls_name}: "
+        if prefix in text:
+            text = text.split(prefix, 1)[1]
+        return error.cls_name or "", f"{event.step_key}: {text}"
+    return "", "the run failed; see the Dagster run log"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

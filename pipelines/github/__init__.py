@@ -1,0 +1,1 @@
+"""GitHub and GitHub Actions: REST client and incremental repository sync."""

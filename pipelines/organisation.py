@@ -1,0 +1,64 @@
+"""The organisation as plain tables (teams, services, repositories), rewritten from config each run.
+
+dbt joins raw payloads to these to map a repository or a PagerDuty service to its service and team,
+so changing an ownership in the config file is a dbt rebuild, never a re-download.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipelines.config import Config
+from pipelines.warehouse import RAW_SCHEMA, ensure_raw_schema, transaction
+
+ORG_TABLES = ("org_teams", "org_services", "org_repositories", "org_pagerduty_services")
+
+
+def organisation_frames(config: Config) -> dict[str, pd.DataFrame]:
+    """The four organisation tables as data frames (pure: config in, frames out)."""
+    team_of = {s.name: s.team for s in config.services}
+    return {
+        "org_teams": pd.DataFrame(
+            [(t.name, t.engineers, t.on_call) for t in config.teams],
+            columns=["team", "engineers", "on_call"],
+        ),
+        "org_services": pd.DataFrame(
+            [(s.name, s.team, s.tier) for s in config.services],
+            columns=["service", "team", "tier"],
+        ),
+        "org_repositories": pd.DataFrame(
+            [(repo, s.name, team_of[s.name]) for s in config.services for repo in s.repositories],
+            columns=["repository", "service", "team"],
+        ),
+        "org_pagerduty_services": pd.DataFrame(
+            [(pd_id, s.name) for s in config.services for pd_id in s.pagerduty_services],
+            columns=["pagerduty_service_id", "service"],
+        ),
+    }
+
+
+_DDL = {
+    "org_teams": "team VARCHAR PRIMARY KEY, engineers INTEGER NOT NULL, on_call INTEGER NOT NULL",
+    "org_services": "service VARCHAR PRIMARY KEY, team VARCHAR NOT NULL, tier VARCHAR NOT NULL",
+    "org_repositories": "repository VARCHAR PRIMARY KEY, service VARCHAR NOT NULL, team VARCHAR NOT NULL",
+    "org_pagerduty_services": "pagerduty_service_id VARCHAR PRIMARY KEY, service VARCHAR NOT NULL",
+}
+
+
+def write_organisation(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
+    """Replace the organisation tables in one transaction; returns rows per table."""
+    ensure_raw_schema(con)
+    counts = {}
+    with transaction(con):
+        for table, frame in organisation_frames(config).items():
+            qualified = f"{RAW_SCHEMA}.{table}"
+            con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({_DDL[table]})")
+            con.execute(f"DELETE FROM {qualified}")
+            con.register("_org_frame", frame)
+            try:
+                con.execute(f"INSERT INTO {qualified} SELECT * FROM _org_frame")
+            finally:
+                con.unregister("_org_frame")
+            counts[table] = len(frame)
+    return counts

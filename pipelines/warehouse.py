@@ -1,0 +1,245 @@
+"""The DuckDB warehouse's raw layer: untouched payloads, idempotent upserts, and sync cursors.
+
+Every raw table has the same shape (see docs/architecture.md, "Raw layer"):
+
+    source       the configured source instance ("github", "github-enterprise", "pagerduty", ...)
+    natural_key  the entity's key within that source ("appstore/checkout-api#42")
+    scope        what the row was synced under (repository full name, PagerDuty account, survey wave)
+    parent_key   the natural key of the owning entity (a review's pull request), or NULL
+    payload      the item exactly as the API sent it, as JSON
+    updated_at   the item's own last-change time where it has one (for cursors), or NULL
+    fetched_at   when we last fetched it
+
+Rows upsert on (source, natural_key): a changed payload replaces the old one, an unchanged one is
+rewritten with a new fetched_at, so running a sync twice leaves the same rows. A sync cursor is written
+by :func:`set_cursor` inside the same transaction as the rows it covers (:func:`transaction`), so a
+crash between pages loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.errors import WarehouseError
+
+RAW_SCHEMA = "raw"
+SYNC_STATE_TABLE = f"{RAW_SCHEMA}.sync_state"
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    natural_key: str
+    scope: str
+    payload: Mapping[str, Any] | list[Any]
+    updated_at: str | dt.datetime | None = None
+    parent_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    cursor: str | None
+    etag: str | None
+    items_total: int
+    last_synced_at: dt.datetime | None
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file, creating its folder; a lock held elsewhere is a one-line error."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise WarehouseError(f"{path}: warehouse not found; run the pipeline first (make demo)")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"{path}: cannot open the warehouse ({str(exc).splitlines()[0]}). Another process holds "
+            "it; analysts should query the published snapshot instead (docs/analysts.md)"
+        ) from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@contextlib.contextmanager
+def open_warehouse(
+    path: str | Path, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: rows and the cursor that covers them commit together."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {SYNC_STATE_TABLE} (
+            source VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            cursor VARCHAR,
+            etag VARCHAR,
+            items_total BIGINT NOT NULL DEFAULT 0,
+            last_synced_at TIMESTAMPTZ,
+            PRIMARY KEY (source, scope, entity)
+        )
+        """
+    )
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Create ``raw.<table>`` if missing and return its qualified name."""
+    if not _TABLE_NAME.match(table):
+        raise ValueError(f"raw table name {table!r} must be lower_snake_case")
+    ensure_raw_schema(con)
+    qualified = f"{RAW_SCHEMA}.{table}"
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {qualified} (
+            source VARCHAR NOT NULL,
+            natural_key VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            parent_key VARCHAR,
+            payload JSON NOT NULL,
+            updated_at TIMESTAMPTZ,
+            fetched_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (source, natural_key)
+        )
+        """
+    )
+    return qualified
+
+
+def upsert_raw(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    records: Iterable[RawRecord],
+    *,
+    fetched_at: dt.datetime | None = None,
+) -> int:
+    """Insert or replace records by (source, natural_key); returns how many distinct keys were written.
+
+    Within one call the last record of a key wins (real exports repeat rows).
+    """
+    qualified = ensure_raw_table(con, table)
+    fetched_at = fetched_at or dt.datetime.now(dt.UTC)
+    latest: dict[str, RawRecord] = {}
+    for record in records:
+        latest[record.natural_key] = record
+    if not latest:
+        return 0
+    frame = pd.DataFrame(
+        {
+            "source": source,
+            "natural_key": list(latest),
+            "scope": [r.scope for r in latest.values()],
+            "parent_key": pd.Series([r.parent_key for r in latest.values()], dtype="object"),
+            "payload": [json.dumps(r.payload, ensure_ascii=False) for r in latest.values()],
+            "updated_at": pd.Series([_iso(r.updated_at) for r in latest.values()], dtype="object"),
+        }
+    )
+    con.register("_raw_batch", frame)
+    try:
+        con.execute(
+            f"""
+            INSERT OR REPLACE INTO {qualified}
+            SELECT source, natural_key, scope, parent_key, payload::JSON,
+                   TRY_CAST(updated_at AS TIMESTAMPTZ), ?::TIMESTAMPTZ
+            FROM _raw_batch
+            """,
+            [fetched_at],
+        )
+    finally:
+        con.unregister("_raw_batch")
+    return len(latest)
+
+
+def _iso(value: str | dt.datetime | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def get_sync_state(
+    con: duckdb.DuckDBPyConnection, source: str, scope: str, entity: str
+) -> SyncState | None:
+    ensure_raw_schema(con)
+    row = con.execute(
+        f"SELECT cursor, etag, items_total, last_synced_at FROM {SYNC_STATE_TABLE} "
+        "WHERE source = ? AND scope = ? AND entity = ?",
+        [source, scope, entity],
+    ).fetchone()
+    return SyncState(*row) if row else None
+
+
+def set_cursor(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    scope: str,
+    entity: str,
+    *,
+    cursor: str | None,
+    etag: str | None = None,
+    items_added: int = 0,
+) -> None:
+    """Record how far a sync got. Call inside :func:`transaction` with the rows it covers."""
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        INSERT INTO {SYNC_STATE_TABLE} AS s
+            (source, scope, entity, cursor, etag, items_total, last_synced_at)
+        VALUES (?, ?, ?, ?, ?, ?, now())
+        ON CONFLICT (source, scope, entity) DO UPDATE SET
+            cursor = COALESCE(excluded.cursor, s.cursor),
+            etag = COALESCE(excluded.etag, s.etag),
+            items_total = s.items_total + excluded.items_total,
+            last_synced_at = excluded.last_synced_at
+        """,
+        [source, scope, entity, cursor, etag, items_added],
+    )
+
+
+def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
+    """Forget every cursor of one scope (a repository), so its next sync starts from the backfill."""
+    ensure_raw_schema(con)
+    con.execute(f"DELETE FROM {SYNC_STATE_TABLE} WHERE source = ? AND scope = ?", [source, scope])
+
+
+def raw_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per raw table (sync_state excluded), for checks and the data-quality page."""
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name <> 'sync_state' ORDER BY table_name",
+        [RAW_SCHEMA],
+    ).fetchall()
+    return {
+        name: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{name}").fetchone()[0]
+        for (name,) in tables
+    }
