@@ -1,0 +1,152 @@
+"""What a page is made of (cards, charts, tables, notes) and how numbers are written on it.
+
+Page builders return these blocks; ``templates/page.html.j2`` renders them. Formatting lives here so
+every page writes hours, percentages and times the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from markupsafe import Markup
+
+FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+# ----------------------------------------------------------------------------------------- blocks
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: str
+    sample: str
+    definition: str
+    low_sample: bool = False
+
+
+@dataclass(frozen=True)
+class Cards:
+    title: str
+    cards: list[Card]
+    kind: str = "cards"
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    html: Markup
+    definition: str = ""
+    kind: str = "chart"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    definition: str = ""
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[list[str]]
+    note: str = ""
+    kind: str = "table"
+
+
+@dataclass(frozen=True)
+class NoData:
+    title: str
+    message: str
+    kind: str = "nodata"
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    kind: str = "note"
+
+
+Block = Cards | Chart | Table | NoData | Note
+
+
+# ------------------------------------------------------------------------------------- formatting
+def missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:
+        return False
+
+
+def fmt_hours(value: Any) -> str:
+    if missing(value):
+        return "—"
+    hours = float(value)
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} d"
+
+
+def fmt_pct(value: Any) -> str:
+    return "—" if missing(value) else f"{float(value) * 100:.1f}%"
+
+
+def fmt_int(value: Any) -> str:
+    return "—" if missing(value) else f"{int(value):,}"
+
+
+def fmt_time(value: Any) -> str:
+    if missing(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_date(value: Any) -> str:
+    return "—" if missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def fmt_cell(value: Any) -> str:
+    if missing(value):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return fmt_time(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def count(value: Any) -> int:
+    return 0 if missing(value) else int(value)
+
+
+# ----------------------------------------------------------------------------------------- charts
+def figure_html(fig: go.Figure, *, height: int = 360) -> Markup:
+    """Embed a figure; plotly.js itself is loaded once per page from assets/plotly.min.js."""
+    fig.update_layout(
+        height=height,
+        margin={"l": 56, "r": 16, "t": 40, "b": 40},
+        font={"family": FONT_STACK, "size": 13},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal"},
+    )
+    return Markup(
+        fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    )
+
+
+def utc_naive(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce", utc=True).dt.tz_localize(None)

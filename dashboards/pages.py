@@ -1,0 +1,728 @@
+"""The site's pages: each builder reads marts and returns blocks (cards, charts, tables, notes).
+
+Builders decide *what* a page says; ``templates/page.html.j2`` decides how it looks. Every number is
+shown with its sample size, every metric carries a one-line definition (rendered as a ``title=``
+hover), and a page whose mart is missing or empty says "No data yet" instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.blocks import (
+    Block,
+    Card,
+    Cards,
+    Chart,
+    Column,
+    NoData,
+    Note,
+    Table,
+    count,
+    figure_html,
+    fmt_cell,
+    fmt_date,
+    fmt_hours,
+    fmt_int,
+    fmt_pct,
+    fmt_time,
+    missing,
+    utc_naive,
+)
+from dashboards.marts import WarehouseReader
+
+MARTS = "marts"
+RAW = "raw"
+NO_DATA = "No data yet"
+RECENT_DAYS = 90
+OK_COLOUR = "#3b6ea8"
+FAIL_COLOUR = "#c0392b"
+INCIDENT_COLOUR = "#e67e22"
+
+DEFINITIONS: dict[str, str] = {
+    "deployments": "Successful production deployments in the period.",
+    "deploy_days": "Days in the period with at least one production deployment.",
+    "lead_time": (
+        "Change lead time: from a change's start (first commit, or PR opened, per config) to running "
+        "in production; interpolated percentile over the changes deployed in the period."
+    ),
+    "change_failure_rate": (
+        "Share of production deployments that caused a failure needing remediation "
+        "(failed deployments / deployments; never above 100%)."
+    ),
+    "recovery_time": (
+        "Failed deployment recovery time: from the start of an incident a deployment caused to its "
+        "resolution."
+    ),
+    "rework_rate": "Share of deployments that are unplanned and made because of a production incident.",
+    "performance_level": "DORA performance band for the period under the configured benchmark.",
+    "coding": "Coding time: first commit to pull request opened (p50).",
+    "pickup": "Pickup time: pull request opened to first review (p50).",
+    "review": "Review time: first review to merge (p50).",
+    "deploy": "Deploy time: merge to running in production (p50).",
+    "n_changes": "Changes (pull requests) deployed in the window: the sample behind the percentiles.",
+    "incidents": "Production incidents that started in the window.",
+    "raw_rows": "Rows landed in the raw table (untouched source payloads).",
+    "mart_rows": "Rows in the published mart table.",
+    "last_sync": "When the sync of this source/scope/entity last committed rows and its cursor.",
+}
+
+
+@dataclass
+class PageContext:
+    reader: WarehouseReader
+    organisation: str
+    now: dt.datetime
+    min_sample: int = 5
+
+
+@dataclass(frozen=True)
+class Page:
+    filename: str
+    nav_label: str
+    title: str
+    lede: str
+    build: Callable[[PageContext], list[Block]]
+
+
+# ----------------------------------------------------------------------------------------- periods
+def _complete(periods: pd.DataFrame, grain: str, today: dt.date) -> pd.DataFrame:
+    """Rows whose period has ended by ``today`` (a week or month still running is not headline)."""
+    start = utc_naive(periods["period_start"])
+    offset = pd.DateOffset(days=7) if grain == "week" else pd.DateOffset(months=1)
+    return periods[(start + offset) <= pd.Timestamp(today)]
+
+
+def _dora(ctx: PageContext, grain: str) -> pd.DataFrame:
+    table = "metrics_dora_weekly" if grain == "week" else "metrics_dora_monthly"
+    df = ctx.reader.frame(MARTS, table, DORA_COLUMNS)
+    if not df.empty:
+        df = df.assign(period_start=utc_naive(df["period_start"]))
+        df = df[df["period_start"].notna()].sort_values("period_start")
+    return df
+
+
+DORA_COLUMNS = [
+    "period_start",
+    "scope",
+    "scope_name",
+    "deployments",
+    "deploy_days",
+    "lead_time_p50_hours",
+    "lead_time_p75_hours",
+    "lead_time_p90_hours",
+    "n_changes",
+    "change_failure_rate",
+    "n_failed_deployments",
+    "recovery_time_p50_hours",
+    "recovery_time_p90_hours",
+    "n_incidents",
+    "rework_rate",
+    "performance_level",
+]
+
+
+def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
+    deployments, changes, incidents = (
+        count(row["deployments"]),
+        count(row["n_changes"]),
+        count(row["n_incidents"]),
+    )
+    return [
+        Card(
+            "Deployments",
+            fmt_int(row["deployments"]),
+            f"on {fmt_int(row['deploy_days'])} deploy days",
+            DEFINITIONS["deployments"],
+            deployments < min_sample,
+        ),
+        Card(
+            "Lead time p50",
+            fmt_hours(row["lead_time_p50_hours"]),
+            f"n = {changes} changes · p90 {fmt_hours(row['lead_time_p90_hours'])}",
+            DEFINITIONS["lead_time"],
+            changes < min_sample,
+        ),
+        Card(
+            "Change failure rate",
+            fmt_pct(row["change_failure_rate"]),
+            f"{fmt_int(row['n_failed_deployments'])} of n = {deployments} deployments",
+            DEFINITIONS["change_failure_rate"],
+            deployments < min_sample,
+        ),
+        Card(
+            "Recovery time p50",
+            fmt_hours(row["recovery_time_p50_hours"]),
+            f"n = {incidents} incidents",
+            DEFINITIONS["recovery_time"],
+            incidents < min_sample,
+        ),
+        Card(
+            "Rework rate",
+            fmt_pct(row["rework_rate"]),
+            f"n = {deployments} deployments",
+            DEFINITIONS["rework_rate"],
+            deployments < min_sample,
+        ),
+        Card(
+            "Performance level",
+            "—" if missing(row["performance_level"]) else str(row["performance_level"]),
+            f"from n = {deployments} deployments, {changes} changes",
+            DEFINITIONS["performance_level"],
+            deployments < min_sample,
+        ),
+    ]
+
+
+def _headline(ctx: PageContext, grain: str) -> Block:
+    label = "week" if grain == "week" else "month"
+    df = _dora(ctx, grain)
+    org = df[df["scope"] == "org"] if not df.empty else df
+    complete = _complete(org, grain, ctx.now.date()) if not org.empty else org
+    if complete.empty:
+        return NoData(f"Latest complete {label}", f"{NO_DATA}: no complete {label} of org metrics.")
+    row = complete.iloc[-1]
+    start = row["period_start"]
+    title = f"Latest complete {label}: {label} of {fmt_date(start)}"
+    return Cards(title, _dora_cards(row, ctx.min_sample))
+
+
+# ------------------------------------------------------------------------------------------ pages
+def build_overview(ctx: PageContext) -> list[Block]:
+    blocks: list[Block] = [_headline(ctx, "week"), _headline(ctx, "month")]
+    weekly = _dora(ctx, "week")
+    org = weekly[weekly["scope"] == "org"] if not weekly.empty else weekly
+    if org.empty:
+        blocks.append(
+            NoData("Deployments per week", f"{NO_DATA}: marts.metrics_dora_weekly is empty.")
+        )
+    else:
+        fig = go.Figure()
+        fig.add_bar(
+            x=org["period_start"],
+            y=org["deployments"],
+            name="Deployments",
+            marker_color=OK_COLOUR,
+            customdata=org["deploy_days"],
+            hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y} deployments on %{customdata} days"
+            "<extra></extra>",
+        )
+        fig.add_bar(
+            x=org["period_start"],
+            y=org["n_failed_deployments"],
+            name="Failed deployments",
+            marker_color=FAIL_COLOUR,
+            hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y} failed<extra></extra>",
+        )
+        fig.update_layout(barmode="overlay", yaxis_title="deployments / week")
+        blocks.append(
+            Chart("Deployments per week (org)", figure_html(fig), DEFINITIONS["deployments"])
+        )
+    blocks.append(_freshness(ctx))
+    return blocks
+
+
+def _freshness(ctx: PageContext) -> Table:
+    rows: list[list[str]] = []
+    reader = ctx.reader
+    if reader.has(RAW, "sync_state"):
+        sync = reader.con.execute(
+            "SELECT source, max(last_synced_at), count(*) FROM raw.sync_state GROUP BY source "
+            "ORDER BY source"
+        ).fetchall()
+        for source, last, cursors in sync:
+            rows.append([f"last sync of {source}", fmt_time(last), f"{cursors} cursors"])
+    for table, column, what in [
+        ("fct_deployments", "deployed_at", "latest deployment"),
+        ("fct_changes", "deployed_at", "latest deployed change"),
+        ("fct_incidents", "started_at", "latest incident"),
+        ("metrics_dora_weekly", "period_start", "latest week in metrics"),
+    ]:
+        if column in reader.columns(MARTS, table):
+            latest, count = reader.con.execute(
+                f'SELECT max("{column}"), count(*) FROM {MARTS}.{table}'
+            ).fetchone()
+            rows.append([what, fmt_time(latest), f"n = {count:,} rows"])
+    rows.append(["site built", fmt_time(ctx.now), ""])
+    return Table(
+        "Data freshness",
+        [Column("what"), Column("when (UTC)"), Column("sample")],
+        rows,
+        note="" if len(rows) > 1 else f"{NO_DATA}: nothing has been synced.",
+    )
+
+
+def _team_table(title: str, df: pd.DataFrame, min_sample: int) -> Table:
+    columns = [
+        Column("team"),
+        Column("deployments (deploy days)", DEFINITIONS["deployments"], True),
+        Column("lead time p50 / p75 / p90", DEFINITIONS["lead_time"], True),
+        Column("n changes", DEFINITIONS["n_changes"], True),
+        Column("change failure rate", DEFINITIONS["change_failure_rate"], True),
+        Column("recovery p50 / p90", DEFINITIONS["recovery_time"], True),
+        Column("n incidents", DEFINITIONS["incidents"], True),
+        Column("rework rate", DEFINITIONS["rework_rate"], True),
+        Column("level", DEFINITIONS["performance_level"]),
+    ]
+    rows = []
+    for _, r in df.sort_values("scope_name").iterrows():
+        low = " (low sample)" if count(r["deployments"]) < min_sample else ""
+        rows.append(
+            [
+                str(r["scope_name"]),
+                f"{fmt_int(r['deployments'])} ({fmt_int(r['deploy_days'])} d)",
+                " / ".join(fmt_hours(r[f"lead_time_p{p}_hours"]) for p in (50, 75, 90)),
+                fmt_int(r["n_changes"]),
+                f"{fmt_pct(r['change_failure_rate'])} ({fmt_int(r['n_failed_deployments'])} of "
+                f"{fmt_int(r['deployments'])}){low}",
+                f"{fmt_hours(r['recovery_time_p50_hours'])} / "
+                f"{fmt_hours(r['recovery_time_p90_hours'])}",
+                fmt_int(r["n_incidents"]),
+                fmt_pct(r["rework_rate"]),
+                "—" if missing(r["performance_level"]) else str(r["performance_level"]),
+            ]
+        )
+    return Table(title, columns, rows)
+
+
+def _team_lines(
+    df: pd.DataFrame,
+    column: str,
+    sample: str,
+    title: str,
+    definition: str,
+    *,
+    unit: str,
+    pct: bool = False,
+) -> Chart:
+    fig = go.Figure()
+    for team, part in df.groupby("scope_name", sort=True):
+        y = part[column].astype("float64") * (100 if pct else 1)
+        fig.add_scatter(
+            x=part["period_start"],
+            y=y,
+            mode="lines+markers",
+            name=str(team),
+            customdata=part[sample],
+            hovertemplate=f"{team}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} {unit}<br>n = %{{customdata}}"
+            "<extra></extra>",
+        )
+    fig.update_layout(yaxis_title=unit)
+    return Chart(title, figure_html(fig, height=320), definition)
+
+
+def build_dora(ctx: PageContext) -> list[Block]:
+    blocks: list[Block] = []
+    for grain, label in (("month", "month"), ("week", "week")):
+        df = _dora(ctx, grain)
+        teams = df[df["scope"] == "team"] if not df.empty else df
+        complete = _complete(teams, grain, ctx.now.date()) if not teams.empty else teams
+        if complete.empty:
+            blocks.append(NoData(f"Per team, latest complete {label}", f"{NO_DATA}."))
+            continue
+        start = complete["period_start"].max()
+        latest = complete[complete["period_start"] == start]
+        title = f"Per team, latest complete {label}: {label} of {fmt_date(start)}"
+        blocks.append(_team_table(title, latest, ctx.min_sample))
+    weekly = _dora(ctx, "week")
+    teams = weekly[weekly["scope"] == "team"] if not weekly.empty else weekly
+    if teams.empty:
+        blocks.append(NoData("Weekly trends per team", f"{NO_DATA}: marts.metrics_dora_weekly."))
+        return blocks
+    blocks += [
+        _team_lines(
+            teams,
+            "deployments",
+            "deploy_days",
+            "Deployments per week",
+            DEFINITIONS["deployments"],
+            unit="deployments",
+        ),
+        _team_lines(
+            teams,
+            "lead_time_p50_hours",
+            "n_changes",
+            "Lead time p50 per week",
+            DEFINITIONS["lead_time"],
+            unit="hours",
+        ),
+        _team_lines(
+            teams,
+            "change_failure_rate",
+            "deployments",
+            "Change failure rate per week",
+            DEFINITIONS["change_failure_rate"],
+            unit="%",
+            pct=True,
+        ),
+        _team_lines(
+            teams,
+            "recovery_time_p50_hours",
+            "n_incidents",
+            "Recovery time p50 per week",
+            DEFINITIONS["recovery_time"],
+            unit="hours",
+        ),
+    ]
+    return blocks
+
+
+CHANGE_COLUMNS = [
+    "change_id",
+    "team",
+    "deployed_at",
+    "coding_hours",
+    "pickup_hours",
+    "review_hours",
+    "deploy_hours",
+    "lead_time_hours",
+]
+PHASES = ("coding", "pickup", "review", "deploy")
+
+
+def build_lead_time(ctx: PageContext) -> list[Block]:
+    df = ctx.reader.frame(MARTS, "fct_changes", CHANGE_COLUMNS)
+    df = df.assign(deployed_at=utc_naive(df["deployed_at"]))
+    df = df[df["deployed_at"].notna()]
+    if df.empty:
+        return [
+            NoData("Lead time breakdown", f"{NO_DATA}: no deployed changes in marts.fct_changes.")
+        ]
+    since = df["deployed_at"].max() - pd.Timedelta(days=RECENT_DAYS)
+    recent = df[df["deployed_at"] > since].copy()
+    recent["team"] = recent["team"].fillna("(unowned)")
+    for column in [f"{p}_hours" for p in PHASES] + ["lead_time_hours"]:
+        recent[column] = pd.to_numeric(recent[column], errors="coerce")
+    grouped = recent.groupby("team", sort=True)
+    summary = pd.DataFrame(
+        {
+            "n": grouped["change_id"].count(),
+            **{p: grouped[f"{p}_hours"].median() for p in PHASES},
+            "p50": grouped["lead_time_hours"].quantile(0.5),
+            "p75": grouped["lead_time_hours"].quantile(0.75),
+            "p90": grouped["lead_time_hours"].quantile(0.9),
+        }
+    )
+    fig = go.Figure()
+    colours = {"coding": "#5b8def", "pickup": "#f2b134", "review": "#8e6cc9", "deploy": "#3aa37a"}
+    for phase in PHASES:
+        fig.add_bar(
+            y=summary.index,
+            x=summary[phase],
+            name=phase,
+            orientation="h",
+            marker_color=colours[phase],
+            customdata=summary["n"],
+            hovertemplate=f"%{{y}} {phase} p50: %{{x:.1f}} h<br>n = %{{customdata}} changes"
+            "<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", xaxis_title="hours (p50 of each phase)")
+    rows = [
+        [
+            str(team),
+            fmt_int(r["n"]),
+            *(fmt_hours(r[p]) for p in PHASES),
+            " / ".join(fmt_hours(r[p]) for p in ("p50", "p75", "p90")),
+        ]
+        for team, r in summary.iterrows()
+    ]
+    columns = [
+        Column("team"),
+        Column("n changes", DEFINITIONS["n_changes"], True),
+        *(Column(f"{p} p50", DEFINITIONS[p], True) for p in PHASES),
+        Column("lead time p50 / p75 / p90", DEFINITIONS["lead_time"], True),
+    ]
+    window = f"Changes deployed in the {RECENT_DAYS} days to {fmt_date(df['deployed_at'].max())}."
+    return [
+        Note(window + " Phase medians do not add up to the lead-time median."),
+        Chart(
+            "Where the time goes, per team",
+            figure_html(fig, height=140 + 44 * len(summary)),
+            DEFINITIONS["lead_time"],
+        ),
+        Table("Lead time per team", columns, rows),
+    ]
+
+
+DEPLOYMENT_COLUMNS = [
+    "deployment_id",
+    "service",
+    "team",
+    "environment",
+    "commit_sha",
+    "deployed_at",
+    "status",
+    "n_changes",
+    "is_failure",
+    "failure_reason",
+    "is_rework",
+]
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "source",
+    "service",
+    "team",
+    "severity",
+    "started_at",
+    "resolved_at",
+    "recovery_hours",
+    "deployment_id",
+    "attribution",
+]
+
+
+def build_deployments(ctx: PageContext) -> list[Block]:
+    deployments = ctx.reader.frame(MARTS, "fct_deployments", DEPLOYMENT_COLUMNS)
+    incidents = ctx.reader.frame(MARTS, "fct_incidents", INCIDENT_COLUMNS)
+    deployments = deployments.assign(deployed_at=utc_naive(deployments["deployed_at"]))
+    incidents = incidents.assign(started_at=utc_naive(incidents["started_at"]))
+    deployments = deployments[deployments["deployed_at"].notna()]
+    incidents = incidents[incidents["started_at"].notna()]
+    if deployments.empty and incidents.empty:
+        return [NoData("Deployments and incidents", f"{NO_DATA}: marts.fct_deployments is empty.")]
+    end = max(s.max() for s in (deployments["deployed_at"], incidents["started_at"]) if not s.empty)
+    since = end - pd.Timedelta(days=RECENT_DAYS)
+    deployments = deployments[deployments["deployed_at"] > since].copy()
+    incidents = incidents[incidents["started_at"] > since].copy()
+    deployments["service"] = deployments["service"].fillna("(unknown)")
+    incidents["service"] = incidents["service"].fillna("(unknown)")
+    failed_mask = deployments["is_failure"].fillna(False).astype(bool)
+    failed = deployments[failed_mask]
+    fig = go.Figure()
+    # Incidents first (open diamonds) so a failed deployment's cross stays visible on top.
+    fig.add_scatter(
+        x=incidents["started_at"],
+        y=incidents["service"],
+        mode="markers",
+        name="incident",
+        marker={"color": INCIDENT_COLOUR, "symbol": "diamond-open", "size": 13, "line_width": 2},
+        customdata=incidents[["incident_id", "severity"]].astype(str).to_numpy(),
+        hovertemplate="%{y}<br>%{x|%Y-%m-%d %H:%M}<br>%{customdata[0]} (%{customdata[1]})"
+        "<extra>incident</extra>",
+    )
+    for part, name, colour, symbol in (
+        (deployments[~failed_mask], "deployment", OK_COLOUR, "circle"),
+        (failed, "failed deployment", FAIL_COLOUR, "x"),
+    ):
+        fig.add_scatter(
+            x=part["deployed_at"],
+            y=part["service"],
+            mode="markers",
+            name=name,
+            marker={"color": colour, "symbol": symbol, "size": 10 if symbol == "x" else 6},
+            customdata=part[["deployment_id", "n_changes"]].astype(str).to_numpy(),
+            hovertemplate="%{y}<br>%{x|%Y-%m-%d %H:%M}<br>%{customdata[0]}"
+            "<br>%{customdata[1]} changes<extra>" + name + "</extra>",
+        )
+    services = max(deployments["service"].nunique(), incidents["service"].nunique(), 1)
+    fig.update_layout(yaxis={"type": "category"})
+    n_deploys, n_failed = len(deployments), int(failed_mask.sum())
+    blocks: list[Block] = [
+        Note(
+            f"The {RECENT_DAYS} days to {fmt_date(end)}: {n_deploys:,} production deployments, "
+            f"{n_failed:,} failed ({fmt_pct(n_failed / n_deploys) if n_deploys else '—'} of n = "
+            f"{n_deploys:,}), {len(incidents):,} incidents."
+        ),
+        Chart(
+            "Deployments timeline",
+            figure_html(fig, height=180 + 44 * services),
+            DEFINITIONS["change_failure_rate"],
+        ),
+    ]
+    failed = failed.sort_values("deployed_at", ascending=False).head(50)
+    blocks.append(
+        Table(
+            f"Failed deployments (latest {len(failed)} of {n_failed})",
+            [
+                Column("deployed"),
+                Column("service"),
+                Column("team"),
+                Column("deployment"),
+                Column("changes", DEFINITIONS["n_changes"], True),
+                Column("failure reason"),
+            ],
+            [
+                [
+                    fmt_time(r["deployed_at"]),
+                    str(r["service"]),
+                    fmt_cell(r["team"]),
+                    fmt_cell(r["deployment_id"]),
+                    fmt_int(r["n_changes"]),
+                    fmt_cell(r["failure_reason"]),
+                ]
+                for _, r in failed.iterrows()
+            ],
+            note="" if len(failed) else "No failed deployments in the window.",
+        )
+    )
+    shown = incidents.sort_values("started_at", ascending=False).head(50)
+    blocks.append(
+        Table(
+            f"Incidents (latest {len(shown)} of {len(incidents)})",
+            [
+                Column("started"),
+                Column("service"),
+                Column("team"),
+                Column("severity"),
+                Column("recovery", DEFINITIONS["recovery_time"], True),
+                Column("deployment"),
+                Column("attribution"),
+            ],
+            [
+                [
+                    fmt_time(r["started_at"]),
+                    str(r["service"]),
+                    fmt_cell(r["team"]),
+                    fmt_cell(r["severity"]),
+                    fmt_hours(r["recovery_hours"]),
+                    fmt_cell(r["deployment_id"]),
+                    fmt_cell(r["attribution"]),
+                ]
+                for _, r in shown.iterrows()
+            ],
+            note="" if len(shown) else "No incidents in the window.",
+        )
+    )
+    return blocks
+
+
+def _generic_mart(table: str, title: str) -> Callable[[PageContext], list[Block]]:
+    """A page for a mart whose shape is still settling: a "No data yet" panel, else its rows."""
+
+    def build(ctx: PageContext) -> list[Block]:
+        total = ctx.reader.row_count(MARTS, table)
+        if total == 0:
+            return [NoData(title, f"{NO_DATA}: marts.{table} has not been built yet.")]
+        columns = ctx.reader.columns(MARTS, table)
+        order = next((c for c in columns if c.endswith(("_start", "_at", "date"))), None)
+        df = ctx.reader.frame(MARTS, table, order_by=order, limit=200)
+        return [
+            Table(
+                f"{title} (latest {len(df)} of n = {total:,} rows)",
+                [Column(c, numeric=pd.api.types.is_numeric_dtype(df[c])) for c in df.columns],
+                [[fmt_cell(v) for v in row] for row in df.itertuples(index=False)],
+            )
+        ]
+
+    return build
+
+
+def build_data_quality(ctx: PageContext) -> list[Block]:
+    reader = ctx.reader
+    blocks: list[Block] = []
+    raw_tables = [t for t in reader.tables(RAW) if t != "sync_state"]
+    if raw_tables:
+        blocks.append(
+            Table(
+                "Rows per raw table",
+                [Column("table"), Column("rows", DEFINITIONS["raw_rows"], True)],
+                [[f"raw.{t}", fmt_int(reader.row_count(RAW, t))] for t in raw_tables],
+            )
+        )
+    else:
+        blocks.append(NoData("Rows per raw table", f"{NO_DATA}: the raw schema is empty."))
+    if reader.row_count(RAW, "sync_state"):
+        sync = reader.frame(
+            RAW, "sync_state", ["source", "scope", "entity", "items_total", "last_synced_at"]
+        ).sort_values(["source", "scope", "entity"])
+        blocks.append(
+            Table(
+                "Last sync per source / scope / entity",
+                [
+                    Column("source"),
+                    Column("scope"),
+                    Column("entity"),
+                    Column("items synced", "Items written by this cursor since it started.", True),
+                    Column("last sync (UTC)", DEFINITIONS["last_sync"]),
+                ],
+                [
+                    [
+                        str(r["source"]),
+                        str(r["scope"]),
+                        str(r["entity"]),
+                        fmt_int(r["items_total"]),
+                        fmt_time(r["last_synced_at"]),
+                    ]
+                    for _, r in sync.iterrows()
+                ],
+            )
+        )
+    else:
+        blocks.append(NoData("Last sync", f"{NO_DATA}: raw.sync_state is empty."))
+    mart_tables = reader.tables(MARTS)
+    if mart_tables:
+        blocks.append(
+            Table(
+                "Rows per mart table",
+                [Column("table"), Column("rows", DEFINITIONS["mart_rows"], True)],
+                [[f"marts.{t}", fmt_int(reader.row_count(MARTS, t))] for t in mart_tables],
+            )
+        )
+    else:
+        blocks.append(NoData("Rows per mart table", f"{NO_DATA}: the marts schema does not exist."))
+    return blocks
+
+
+PAGES: Sequence[Page] = (
+    Page(
+        "index.html",
+        "Overview",
+        "Overview",
+        "Headline DORA numbers for the organisation, deployments per week and data freshness.",
+        build_overview,
+    ),
+    Page(
+        "dora.html",
+        "DORA",
+        "DORA metrics per team",
+        "Deployment frequency, change lead time, change failure rate, recovery time and rework.",
+        build_dora,
+    ),
+    Page(
+        "lead-time.html",
+        "Lead time",
+        "Lead time breakdown",
+        "Where a change's lead time goes: coding, pickup, review and deploy.",
+        build_lead_time,
+    ),
+    Page(
+        "deployments.html",
+        "Deployments",
+        "Deployments and incidents",
+        "Production deployments over time with failures marked, and the incidents beside them.",
+        build_deployments,
+    ),
+    Page(
+        "devex.html",
+        "DevEx",
+        "Developer experience",
+        "Survey results per wave: DevEx index, cognitive load, satisfaction (anonymised).",
+        _generic_mart("metrics_devex_wave", "Developer experience per survey wave"),
+    ),
+    Page(
+        "platform-value.html",
+        "Platform value",
+        "Platform value",
+        "Adoption, golden-path share, self-service, time to first deployment and value.",
+        _generic_mart("metrics_platform_value", "Platform value"),
+    ),
+    Page(
+        "slos.html",
+        "SLOs",
+        "Service level objectives",
+        "Attainment and error budget per SLO and period.",
+        _generic_mart("metrics_slo_period", "SLO attainment per period"),
+    ),
+    Page(
+        "data-quality.html",
+        "Data quality",
+        "Data quality",
+        "What has landed and when: raw rows, sync cursors and mart sizes.",
+        build_data_quality,
+    ),
+)

@@ -1,0 +1,186 @@
+"""Build the offline static site from the warehouse marts and swap it in atomically.
+
+Layout on disk (``site_dir = build/site``)::
+
+    build/site -> site-versions/20250102T050000Z      a symlink, replaced atomically
+    build/site-versions/20250101T050000Z/             dated copies, the newest ``keep_copies`` kept
+    build/site-versions/20250102T050000Z/
+        index.html dora.html ... assets/plotly.min.js assets/site.css
+
+Every page is rendered into a fresh temporary folder beside the versions; only when all pages are
+written is the folder renamed to its dated name and the ``site`` symlink replaced with
+``os.replace`` (atomic on POSIX), so a reader sees either the old site or the new one, and a build
+that fails leaves the previous site untouched. plotly.js is written once per version and every page
+loads it from ``assets/``: the site works from ``file://`` or an intranet server with no internet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from plotly.offline import get_plotlyjs
+
+from dashboards.marts import WarehouseReader
+from dashboards.pages import PAGES, Page, PageContext
+from pipelines.errors import PlatformMetricsError
+from pipelines.warehouse import connect
+
+STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+ASSETS = "assets"
+PLOTLY_JS = "plotly.min.js"
+_VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+_TMP_PREFIX = ".building-"
+_STALE_TMP = dt.timedelta(hours=6)
+
+
+class SiteError(PlatformMetricsError):
+    """The site cannot be published where configured (the target is not ours to replace)."""
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    path: Path
+    version_dir: Path
+    pages: list[str]
+    bytes: int
+
+
+def versions_dir(site_dir: Path) -> Path:
+    return site_dir.parent / f"{site_dir.name}-versions"
+
+
+def build_site(
+    warehouse_path: Path,
+    site_dir: Path,
+    *,
+    organisation: str,
+    keep_copies: int = 14,
+    now: dt.datetime | None = None,
+    min_sample: int = 5,
+) -> SiteBuild:
+    """Render every page from the warehouse (opened read-only) and make it the live site."""
+    if keep_copies < 1:
+        raise ValueError("keep_copies must be at least 1")
+    now = _utc(now or dt.datetime.now(dt.UTC))
+    site_dir = Path(site_dir)
+    versions = versions_dir(site_dir)
+    versions.mkdir(parents=True, exist_ok=True)
+    _check_target(site_dir)
+
+    tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=versions))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
+    try:
+        pages = _render_into(tmp, Path(warehouse_path), organisation, now, min_sample)
+        version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
+        tmp.rename(version_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_at(site_dir, version_dir)
+    _prune(versions, keep_copies, live=version_dir, now=now)
+    size = sum(p.stat().st_size for p in version_dir.rglob("*") if p.is_file())
+    return SiteBuild(path=site_dir, version_dir=version_dir, pages=pages, bytes=size)
+
+
+def _render_into(
+    folder: Path, warehouse_path: Path, organisation: str, now: dt.datetime, min_sample: int
+) -> list[str]:
+    assets = folder / ASSETS
+    assets.mkdir()
+    (assets / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+    shutil.copyfile(STATIC_DIR / "site.css", assets / "site.css")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+    template = env.get_template("page.html.j2")
+    written: list[str] = []
+    con = connect(warehouse_path, read_only=True)
+    try:
+        ctx = PageContext(
+            reader=WarehouseReader(con), organisation=organisation, now=now, min_sample=min_sample
+        )
+        for page in PAGES:
+            html = template.render(
+                page=page,
+                pages=PAGES,
+                blocks=page.build(ctx),
+                organisation=organisation,
+                built_at=now.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+            _write_page(folder, page, html)
+            written.append(page.filename)
+    finally:
+        con.close()
+    return written
+
+
+def _write_page(folder: Path, page: Page, html: str) -> None:
+    (folder / page.filename).write_text(html, encoding="utf-8")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _unique(path: Path) -> Path:
+    """Two builds in the same second get ``-1``, ``-2``... so neither overwrites the other."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def _check_target(site_dir: Path) -> None:
+    """Refuse to replace a real folder that does not look like a site (a misconfigured path)."""
+    if site_dir.is_symlink() or not site_dir.exists():
+        return
+    if not site_dir.is_dir():
+        raise SiteError(f"{site_dir}: publish.site_dir is a file; point it at a folder path")
+    if any(site_dir.iterdir()) and not (site_dir / "index.html").exists():
+        raise SiteError(
+            f"{site_dir}: publish.site_dir is a folder that holds something other than a site; "
+            "empty it or choose another publish.site_dir"
+        )
+
+
+def _point_at(site_dir: Path, version_dir: Path) -> None:
+    """Make ``site_dir`` a relative symlink to ``version_dir``, atomically where it already is one.
+
+    A real folder left by an older build (or created by hand) cannot be swapped atomically for a
+    symlink, so it is moved aside and deleted once; every later build is a plain atomic swap.
+    """
+    target = os.path.relpath(version_dir, site_dir.parent)
+    link_tmp = site_dir.with_name(f".{site_dir.name}.link-{os.getpid()}")
+    link_tmp.unlink(missing_ok=True)
+    link_tmp.symlink_to(target, target_is_directory=True)
+    aside = None
+    if site_dir.exists() and not site_dir.is_symlink():
+        aside = site_dir.with_name(f".{site_dir.name}.replaced-{os.getpid()}")
+        site_dir.rename(aside)
+    os.replace(link_tmp, site_dir)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _prune(versions: Path, keep_copies: int, *, live: Path, now: dt.datetime) -> None:
+    dated = sorted(p for p in versions.iterdir() if p.is_dir() and _VERSION_NAME.match(p.name))
+    for old in dated[:-keep_copies]:
+        if old.resolve() != live.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+    # A build killed outright (no chance to clean up) leaves its temporary folder behind.
+    for leftover in versions.glob(f"{_TMP_PREFIX}*"):
+        age = now - dt.datetime.fromtimestamp(leftover.stat().st_mtime, dt.UTC)
+        if age > _STALE_TMP:
+            shutil.rmtree(leftover, ignore_errors=True)

@@ -1,0 +1,118 @@
+"""The built site in a real browser: Debian's headless Chromium opens every page from file:// with
+the network blocked, runs plotly.js from the site's own assets folder and draws the charts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dashboards.site import build_site
+from tests.mart_fixtures import BUILD_TIME, make_warehouse
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO_ROOT / "build" / "test-artifacts"
+PAGES_WITH_CHARTS = ("index.html", "dora.html", "lead-time.html", "deployments.html")
+PAGES_WITHOUT_DATA = ("devex.html", "platform-value.html", "slos.html")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt chromium)"),
+]
+
+
+def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        # Any request leaving the machine fails: the page must need nothing but its folder.
+        "--proxy-server=http://127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+
+
+def _console(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "CONSOLE" in line]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("browser")
+    warehouse = make_warehouse(root / "warehouse.duckdb")
+    result = build_site(warehouse, root / "site", organisation="Acme", now=BUILD_TIME)
+    return result.path
+
+
+@pytest.fixture(scope="module")
+def doms(site: Path, tmp_path_factory) -> dict[str, tuple[str, str]]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    out = {}
+    for page in sorted(p.name for p in site.glob("*.html")):
+        done = _chromium(profile, "--dump-dom", (site / page).resolve().as_uri())
+        assert done.returncode == 0, done.stderr[-2000:]
+        out[page] = (done.stdout, done.stderr)
+    return out
+
+
+def test_every_page_opens_from_file_url(doms):
+    assert len(doms) == 8
+    for page, (dom, _) in doms.items():
+        assert "<nav" in dom and "platform metrics" in dom, page
+
+
+def test_pages_with_charts_draw_plotly_svgs_offline(doms):
+    for page in PAGES_WITH_CHARTS:
+        dom, _ = doms[page]
+        assert dom.count('class="main-svg"') > 0, f"{page}: no chart was drawn"
+        assert len(re.findall(r'class="[^"]*\bplotly-graph-div\b', dom)) > 0, page
+
+
+def test_no_page_has_script_errors_or_failed_requests(doms):
+    for page, (dom, stderr) in doms.items():
+        assert "is not defined" not in dom, page
+        console = "\n".join(_console(stderr))
+        assert "Uncaught" not in console, f"{page}: {console}"
+        assert "is not defined" not in console, f"{page}: {console}"
+        assert "ERR_" not in console and "Failed to load resource" not in console, console
+
+
+def test_pages_without_their_marts_show_no_data_yet(doms):
+    for page in PAGES_WITHOUT_DATA:
+        dom, _ = doms[page]
+        assert "No data yet" in dom, page
+        assert 'class="main-svg"' not in dom, page
+
+
+def test_overview_screenshot_is_saved_for_review(site, tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / "overview.png"
+    target.unlink(missing_ok=True)
+    shot = tmp_path / "overview.png"
+
+    done = _chromium(
+        tmp_path / "profile",
+        f"--screenshot={shot}",
+        "--window-size=1280,900",
+        (site / "index.html").resolve().as_uri(),
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a blank page is a few kB; charts and cards are more
+    shutil.copyfile(shot, target)
