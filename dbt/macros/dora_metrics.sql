@@ -1,0 +1,338 @@
+{#-
+    The DORA metrics table for one grain ('week' or 'month'): every period x scope (org, team,
+    service), from the first to the last period with any deployment, change or incident.
+    Periods are cut in var('timezone'); weeks start on Monday.
+-#}
+{% macro dora_metrics(grain) %}
+{%- set min_sample = var('min_sample') | int -%}
+{%- set scopes = [('org', "'all'"), ('team', 'team'), ('service', 'service')] -%}
+{%- set levels = {1: 'elite', 2: 'high', 3: 'medium', 4: 'low'} -%}
+
+with
+
+deployments as (
+    select * from {{ ref('fct_deployments') }}
+),
+
+changes as (
+    select * from {{ ref('fct_changes') }}
+),
+
+incidents as (
+    select * from {{ ref('fct_incidents') }}
+),
+
+org_teams as (
+    select * from {{ ref('stg_org__teams') }}
+),
+
+org_services as (
+    select * from {{ ref('stg_org__services') }}
+),
+
+benchmarks as (
+    select * from {{ ref('dora_benchmarks') }}
+    where benchmark = {{ sql_literal(var('benchmark')) }}
+),
+
+deployment_facts as (
+    select
+        {{ period_start(grain, 'deployed_at') }} as period_start,
+        team,
+        service,
+        status,
+        is_failure,
+        is_rework,
+        cast({{ to_local_timestamp('deployed_at') }} as date) as deployed_on
+    from deployments
+),
+
+change_facts as (
+    select
+        {{ period_start(grain, 'deployed_at') }} as period_start,
+        team,
+        service,
+        lead_time_hours
+    from changes
+    where deployed_at is not null
+),
+
+incident_facts as (
+    select
+        {{ period_start(grain, 'resolved_at') }} as period_start,
+        team,
+        service,
+        recovery_hours
+    from incidents
+    where resolved_at is not null
+),
+
+{% for fact in ['deployment_facts', 'change_facts', 'incident_facts'] %}
+scoped_{{ fact }} as (
+    {%- for scope, scope_name in scopes %}
+        select
+            *,
+            '{{ scope }}' as scope,
+            {{ scope_name }} as scope_name
+        from {{ fact }}
+        {%- if scope != 'org' %}
+            where {{ scope }} is not null
+        {%- endif %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+{% endfor %}
+
+deployment_stats as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        count(*) as deployment_attempts,
+        sum(case when status = 'success' then 1 else 0 end) as deployments,
+        count(distinct case when status = 'success' then deployed_on end) as deploy_days,
+        sum(case when is_failure then 1 else 0 end) as n_failed_deployments,
+        sum(case when status = 'success' and is_rework then 1 else 0 end) as n_rework_deployments
+    from scoped_deployment_facts
+    group by period_start, scope, scope_name
+),
+
+change_stats as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        count(*) as n_changes,
+        percentile_cont(0.5) within group (order by lead_time_hours) as lead_time_p50_hours,
+        percentile_cont(0.75) within group (order by lead_time_hours) as lead_time_p75_hours,
+        percentile_cont(0.9) within group (order by lead_time_hours) as lead_time_p90_hours
+    from scoped_change_facts
+    group by period_start, scope, scope_name
+),
+
+incident_stats as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        count(*) as n_incidents,
+        percentile_cont(0.5) within group (order by recovery_hours) as recovery_time_p50_hours,
+        percentile_cont(0.9) within group (order by recovery_hours) as recovery_time_p90_hours
+    from scoped_incident_facts
+    group by period_start, scope, scope_name
+),
+
+all_periods as (
+    select period_start from deployment_stats
+    union all
+    select period_start from change_stats
+    union all
+    select period_start from incident_stats
+),
+
+bounds as (
+    select
+        min(period_start) as first_period,
+        max(period_start) as last_period
+    from all_periods
+),
+
+periods as (
+    {{ period_spine(grain, "bounds", "first_period", "last_period") }}
+),
+
+scopes as (
+    select
+        'org' as scope,
+        'all' as scope_name
+    union
+    select
+        'team' as scope,
+        team as scope_name
+    from org_teams
+    union
+    select
+        'team' as scope,
+        team as scope_name
+    from org_services
+    union
+    select
+        'service' as scope,
+        service as scope_name
+    from org_services
+    union
+    select
+        scope,
+        scope_name
+    from deployment_stats
+    union
+    select
+        scope,
+        scope_name
+    from change_stats
+    union
+    select
+        scope,
+        scope_name
+    from incident_stats
+),
+
+measured as (
+    select
+        periods.period_start,
+        scopes.scope,
+        scopes.scope_name,
+        coalesce(deployment_stats.deployments, 0) as deployments,
+        coalesce(deployment_stats.deploy_days, 0) as deploy_days,
+        coalesce(deployment_stats.deployment_attempts, 0) as deployment_attempts,
+        coalesce(deployment_stats.n_failed_deployments, 0) as n_failed_deployments,
+        coalesce(deployment_stats.n_rework_deployments, 0) as n_rework_deployments,
+        change_stats.lead_time_p50_hours,
+        change_stats.lead_time_p75_hours,
+        change_stats.lead_time_p90_hours,
+        coalesce(change_stats.n_changes, 0) as n_changes,
+        incident_stats.recovery_time_p50_hours,
+        incident_stats.recovery_time_p90_hours,
+        coalesce(incident_stats.n_incidents, 0) as n_incidents,
+        {{ days_in_period(grain, 'periods.period_start') }} as days_in_period
+    from periods
+    cross join scopes
+    left join deployment_stats
+        on
+            periods.period_start = deployment_stats.period_start
+            and scopes.scope = deployment_stats.scope
+            and scopes.scope_name = deployment_stats.scope_name
+    left join change_stats
+        on
+            periods.period_start = change_stats.period_start
+            and scopes.scope = change_stats.scope
+            and scopes.scope_name = change_stats.scope_name
+    left join incident_stats
+        on
+            periods.period_start = incident_stats.period_start
+            and scopes.scope = incident_stats.scope
+            and scopes.scope_name = incident_stats.scope_name
+),
+
+rated as (
+    select
+        *,
+        deployments * 7.0 / days_in_period as deployments_per_week,
+        deploy_days * 7.0 / days_in_period as deploy_days_per_week,
+        case
+            when deployment_attempts > 0
+                then cast(n_failed_deployments as double) / deployment_attempts
+        end as change_failure_rate,
+        case
+            when deployments > 0 then cast(n_rework_deployments as double) / deployments
+        end as rework_rate
+    from measured
+),
+
+benchmark_checks as (
+    select
+        rated.period_start,
+        rated.scope,
+        rated.scope_name,
+        benchmarks.metric,
+        benchmarks.level_rank,
+        benchmarks.operator,
+        benchmarks.threshold,
+        case benchmarks.measure
+            when 'deployments_per_week' then rated.deployments_per_week
+            when 'deploy_days_per_week' then rated.deploy_days_per_week
+            when 'lead_time_p50_hours' then rated.lead_time_p50_hours
+            when 'change_failure_rate' then rated.change_failure_rate
+            when 'recovery_time_p50_hours' then rated.recovery_time_p50_hours
+        end as measure_value,
+        case benchmarks.metric
+            when 'deployment_frequency' then rated.deployments >= {{ min_sample }}
+            when 'lead_time' then rated.n_changes >= {{ min_sample }}
+            when 'change_failure_rate' then rated.deployment_attempts >= {{ min_sample }}
+            when 'recovery_time' then rated.n_incidents >= {{ min_sample }}
+        end as has_sample
+    from rated
+    cross join benchmarks
+),
+
+-- Every benchmark row whose condition holds; the best (lowest) rank per metric is the level.
+level_matches as (
+    select *
+    from benchmark_checks
+    where
+        has_sample
+        and (
+            operator = 'any'
+            or (operator = '>=' and measure_value >= threshold)
+            or (operator = '<' and measure_value < threshold)
+            or (operator = '<=' and measure_value <= threshold)
+        )
+),
+
+level_ranks as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        min(case when metric = 'deployment_frequency' then level_rank end) as frequency_rank,
+        min(case when metric = 'lead_time' then level_rank end) as lead_time_rank,
+        min(case when metric = 'change_failure_rate' then level_rank end) as failure_rank,
+        min(case when metric = 'recovery_time' then level_rank end) as recovery_rank
+    from level_matches
+    group by period_start, scope, scope_name
+),
+
+final as (
+    select
+        rated.period_start,
+        rated.scope,
+        rated.scope_name,
+        rated.deployments,
+        rated.deploy_days,
+        rated.lead_time_p50_hours,
+        rated.lead_time_p75_hours,
+        rated.lead_time_p90_hours,
+        rated.n_changes,
+        rated.change_failure_rate,
+        rated.n_failed_deployments,
+        rated.recovery_time_p50_hours,
+        rated.recovery_time_p90_hours,
+        rated.n_incidents,
+        rated.rework_rate,
+        {{ level_name('level_ranks.frequency_rank') }} as deployment_frequency_level,
+        {{ level_name('level_ranks.lead_time_rank') }} as lead_time_level,
+        {{ level_name('level_ranks.failure_rank') }} as change_failure_level,
+        {{ level_name('level_ranks.recovery_rank') }} as recovery_level,
+        case
+            when
+                rated.deployments < {{ min_sample }} or rated.n_changes < {{ min_sample }}
+                then 'insufficient data'
+            else {{ level_name(
+                'greatest(coalesce(level_ranks.frequency_rank, 0),'
+                ~ ' coalesce(level_ranks.lead_time_rank, 0),'
+                ~ ' coalesce(level_ranks.failure_rank, 0),'
+                ~ ' coalesce(level_ranks.recovery_rank, 0))'
+            ) }}
+        end as performance_level
+    from rated
+    left join level_ranks
+        on
+            rated.period_start = level_ranks.period_start
+            and rated.scope = level_ranks.scope
+            and rated.scope_name = level_ranks.scope_name
+)
+
+select * from final
+{% endmacro %}
+
+{#- A level rank (1-4) as its name; null (no level: sample too small) as 'insufficient data'. -#}
+{% macro level_name(rank_expression) -%}
+    case {{ rank_expression }}
+        when 1 then 'elite'
+        when 2 then 'high'
+        when 3 then 'medium'
+        when 4 then 'low'
+        else 'insufficient data'
+    end
+{%- endmacro %}

@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('raw', 'github_commits') }}
+),
+
+renamed as (
+    select
+        natural_key as commit_key,
+        source as source_instance,
+        scope as repository,
+        payload ->> '$.sha' as sha,
+        payload ->> '$.author.login' as author_login,
+        payload ->> '$.commit.author.name' as author_name,
+        payload ->> '$.commit.message' as message,
+        cast(payload ->> '$.commit.author.date' as timestamp with time zone) as authored_at,
+        cast(payload ->> '$.commit.committer.date' as timestamp with time zone) as committed_at,
+        coalesce(
+            cast(json_extract_string(payload, '$.parents[*].sha') as varchar[]),
+            cast([] as varchar[])
+        ) as parent_shas,
+        coalesce(cast(json_array_length(payload, '$.parents') as integer), 0) as n_parents
+    from source
+)
+
+select * from renamed

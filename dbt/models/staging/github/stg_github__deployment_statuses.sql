@@ -1,0 +1,23 @@
+with
+
+source as (
+    select * from {{ source('raw', 'github_deployment_statuses') }}
+),
+
+renamed as (
+    select
+        natural_key as deployment_status_key,
+        parent_key as deployment_key,
+        source as source_instance,
+        scope as repository,
+        cast(payload ->> '$.id' as bigint) as status_id,
+        payload ->> '$.state' as state,
+        payload ->> '$.environment' as environment,
+        payload ->> '$.description' as description,
+        payload ->> '$.creator.login' as creator,
+        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+    from source
+)
+
+select * from renamed
