@@ -38,7 +38,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt
 
-## Dagster UI and daemon (schedules and sensors run) on http://127.0.0.1:3000
+## Dagster UI and daemon (the schedules run) on http://127.0.0.1:3000
 serve: install
 	$(BIN)/platform-metrics serve
 

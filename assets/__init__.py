@@ -13,3 +13,9 @@ for _name, _value in {
     "DO_NOT_TRACK": "1",
 }.items():
     os.environ.setdefault(_name, _value)
+
+# dagster-dbt runs the `dbt` executable; make the one installed beside this Python the one found,
+# whether or not the virtual environment is activated.
+_bin = os.path.dirname(os.path.abspath(__import__("sys").executable))
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")

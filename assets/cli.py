@@ -19,7 +19,7 @@ from pipelines.config import (
     Config,
     load_config,
 )
-from pipelines.errors import PlatformMetricsError
+from pipelines.errors import ConfigError, PlatformMetricsError
 
 DAGSTER_HOME_DEFAULT = Path("build") / "dagster_home"
 DAGSTER_YAML = """\
@@ -90,14 +90,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_path(given: Path | None) -> Path:
+    """--config, else $PLATFORM_METRICS_CONFIG, else the embedded demo organisation."""
+    return Path(given or os.environ.get(CONFIG_ENV_VAR) or DEMO_CONFIG_PATH)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    path = _config_path(args.config)
+    config = load_config(path)
     sources = [f"github:{s.name}" for s in config.sources.github]
     sources += [f"pagerduty:{s.name}" for s in config.sources.pagerduty]
     sources += ["surveys"] if config.sources.surveys else []
     repos = sum(len(s.repositories) for s in config.services)
     print(
-        f"ok: {args.config or DEMO_CONFIG_PATH}: {config.organisation.name}: {len(config.teams)} teams, "
+        f"ok: {path}: {config.organisation.name}: {len(config.teams)} teams, "
         f"{len(config.services)} services, {repos} repositories; sources: {', '.join(sources) or 'none'}"
         + ("; demo organisation (fake API)" if config.is_demo else "")
     )
@@ -115,7 +121,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_resync(args: argparse.Namespace) -> int:
     from pipelines.warehouse import open_warehouse, reset_sync_state
 
-    config = load_config(args.config)
+    config = load_config(_config_path(args.config))
+    sources = {s.name: s for s in config.sources.github}
+    if args.source not in sources:
+        raise ConfigError(
+            f"--source {args.source!r}: not a GitHub source in the config ({sorted(sources)})"
+        )
+    known = {r for s in config.services for r in s.repositories} | set(
+        sources[args.source].repositories
+    )
+    orgs = sources[args.source].organisations
+    if args.repository not in known and args.repository.split("/")[0] not in orgs:
+        raise ConfigError(
+            f"--repository {args.repository!r}: not a repository of source {args.source!r} "
+            "(not in services[].repositories, nor in one of its organisations)"
+        )
     with open_warehouse(config.warehouse_path()) as con:
         reset_sync_state(con, args.source, args.repository)
     print(f"{args.repository}: sync cursors cleared; the next run re-reads its history")
@@ -123,7 +143,7 @@ def _cmd_resync(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    config_path = args.config or DEMO_CONFIG_PATH
+    config_path = _config_path(args.config)
     load_config(config_path)  # fail here, in one line, rather than inside the UI
     env = _prepare_environment(config_path)
     command = [
@@ -145,9 +165,9 @@ def _prepare_environment(config_path: Path) -> dict[str, str]:
     """Point Dagster at a home with telemetry off and one writer pool; export config and warehouse."""
     home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DEFAULT).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    dagster_yaml = home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")
+    # Always ours: an older or hand-edited file must not lose the single-writer pool or turn
+    # telemetry back on.
+    (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ[CONFIG_ENV_VAR] = str(Path(config_path).resolve())
     return dict(os.environ)

@@ -14,6 +14,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import duckdb
 import yaml
 from pydantic import (
     BaseModel,
@@ -41,16 +42,27 @@ class _Model(BaseModel):
 
 
 def _check_regex(value: str | None) -> str | None:
+    """The regexes run in DuckDB (RE2 syntax: no look-around, no back-references); check them there."""
     if value is None:
         return value
     try:
         re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc})") from None
+        duckdb.execute("SELECT regexp_matches('', ?)", [value]).fetchall()
+    except (re.error, duckdb.Error) as exc:
+        reason = str(exc).splitlines()[0]
+        raise ValueError(f"not a valid RE2 regular expression ({reason})") from None
     return value
 
 
 Regex = Annotated[str, Field(min_length=1)]
+
+
+def _no_duplicates(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what}: {name!r} appears twice")
+        seen.add(name)
 
 
 class OrganisationConfig(_Model):
@@ -132,6 +144,13 @@ class SourcesConfig(_Model):
     pagerduty: list[PagerDutySourceConfig] = Field(default_factory=list)
     surveys: SurveySourceConfig | None = None
 
+    @model_validator(mode="after")
+    def _distinct_names(self) -> SourcesConfig:
+        # Rows and cursors are keyed by source name: two instances must not share one.
+        _no_duplicates("sources.github names", [s.name for s in self.github])
+        _no_duplicates("sources.pagerduty names", [s.name for s in self.pagerduty])
+        return self
+
 
 class DeploymentDefinition(_Model):
     environment_regex: Regex = r"^prod(uction)?$"
@@ -201,7 +220,6 @@ class Config(_Model):
     schedules: SchedulesConfig = SchedulesConfig()
     publish: PublishConfig = PublishConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
-    slos: list[Path] = Field(default_factory=list)
     demo: DemoConfig | None = None
 
     @model_validator(mode="after")
@@ -230,14 +248,6 @@ class Config(_Model):
         if self.warehouse.path is not None:
             return self.warehouse.path
         return Path(os.environ.get(WAREHOUSE_ENV_VAR) or DEFAULT_BUILD_DIR / "warehouse.duckdb")
-
-
-def _no_duplicates(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"{what}: {name!r} appears twice")
-        seen.add(name)
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -339,7 +349,7 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
     def rel(p: Path) -> Path:
         return p if p.is_absolute() else base_dir / p
 
-    updates: dict[str, Any] = {"slos": [rel(p) for p in config.slos]}
+    updates: dict[str, Any] = {}
     publish = config.publish
     updates["publish"] = publish.model_copy(
         update={

@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,20 +55,33 @@ class SyncState:
     last_synced_at: dt.datetime | None
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file, creating its folder; a lock held elsewhere is a one-line error."""
+def connect(
+    path: str | Path, *, read_only: bool = False, lock_wait_seconds: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file, creating its folder; a lock held elsewhere is a one-line error.
+
+    With ``lock_wait_seconds``, a held lock is retried with backoff for that long first.
+    """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise WarehouseError(f"{path}: warehouse not found; run the pipeline first (make demo)")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(
-            f"{path}: cannot open the warehouse ({str(exc).splitlines()[0]}). Another process holds "
-            "it; analysts should query the published snapshot instead (docs/analysts.md)"
-        ) from None
+    deadline = time.monotonic() + lock_wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if time.monotonic() + delay > deadline:
+                raise WarehouseError(
+                    f"{path}: cannot open the warehouse ({str(exc).splitlines()[0]}). Another "
+                    "process holds it; analysts should query the published snapshot instead "
+                    "(docs/analysts.md)"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
     con.execute("SET TimeZone = 'UTC'")
     return con
 

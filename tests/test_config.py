@@ -64,7 +64,15 @@ def test_minimal_config_gets_dora_defaults(tmp_path):
         ),
         (
             MINIMAL + "metrics: {deployment: {workflow_regex: '(unclosed'}}\n",
-            "not a valid regular expression",
+            "not a valid RE2 regular expression",
+        ),
+        (
+            MINIMAL + "metrics: {bot_authors_regex: 'bot(?=s)'}\n",
+            "not a valid RE2 regular expression",
+        ),
+        (
+            MINIMAL + "sources: {github: [{organisations: [a]}, {organisations: [b]}]}\n",
+            "sources.github names: 'github' appears twice",
         ),
         (MINIMAL + "organisation_typo: 1\n", "organisation_typo: unknown key"),
         (MINIMAL.replace("name: Acme", "name: Acme, timezone: Mars/Olympus"), "unknown time zone"),

@@ -117,9 +117,9 @@ def test_bad_credentials_are_an_auth_error_not_retried():
     with (
         ScriptedServer(lambda p, h: Reply(401, {"message": "Bad credentials"})) as server,
         client(server) as gh,
+        pytest.raises(SourceAuthError, match="Bad credentials"),
     ):
-        with pytest.raises(SourceAuthError, match="Bad credentials"):
-            gh.get_object("/user")
+        gh.get_object("/user")
     assert len(server.requests) == 1
 
 

@@ -1,0 +1,57 @@
+"""dbt assets: every model, seed and test of dbt/, keyed ``[schema, name]``; sources map to raw."""
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from assets.project import WAREHOUSE_POOL, dbt_project
+from pipelines.config import WAREHOUSE_ENV_VAR, Config
+from pipelines.definitions import dbt_vars
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys say where a table lives: ``raw/<table>`` for sources, ``<schema>/<model>``."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props.get("schema") or "dbt"
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Keys of every model in the ``marts`` schema (the tables the site and snapshot publish)."""
+    manifest = json.loads(Path(dbt_project().manifest_path).read_text(encoding="utf-8"))
+    return sorted(
+        (
+            dg.AssetKey(["marts", node["name"]])
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node.get("schema") == "marts"
+        ),
+        key=lambda k: k.to_user_string(),
+    )
+
+
+def build_dbt_assets(config: Config, warehouse_path: Path) -> dg.AssetsDefinition:
+    project = dbt_project()
+    variables = json.dumps(dbt_vars(config))
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=WarehouseTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        # The dbt profile reads the same variable as Dagster's DuckDBResource.
+        os.environ[WAREHOUSE_ENV_VAR] = str(warehouse_path)
+        yield from dbt.cli(["build", "--vars", variables], context=context).stream()
+
+    return dbt_models

@@ -1,0 +1,151 @@
+"""Ingest assets: one multi-asset per source system, each writing its ``raw.*`` tables.
+
+Every asset that writes the warehouse runs in the ``warehouse`` concurrency pool (limit 1): DuckDB
+allows one writer process at a time.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.project import WAREHOUSE_POOL
+from assets.resources import warehouse_connection
+from pipelines import ingest, surveys
+from pipelines.config import Config
+from pipelines.errors import ConfigError
+from pipelines.github import sync as github_sync
+from pipelines.organisation import ORG_TABLES, write_organisation
+from pipelines.pagerduty import sync as pagerduty_sync
+from pipelines.warehouse import raw_row_counts
+
+DEMO_SURVEY_SALT = "platform-metrics-demo-salt"
+
+
+def _specs(tables: tuple[str, ...], description: str) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(["raw", table], description=description, group_name="ingest")
+        for table in tables
+    ]
+
+
+def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
+    assets: list[dg.AssetsDefinition] = []
+
+    @dg.multi_asset(
+        name="organisation",
+        specs=_specs(ORG_TABLES, "Teams, services and repositories from the configuration file."),
+        pool=WAREHOUSE_POOL,
+    )
+    def organisation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        with warehouse_connection(duckdb) as con:
+            ingest.ensure_raw_tables(con)
+            counts = write_organisation(con, config)
+        for table, rows in counts.items():
+            yield dg.MaterializeResult(asset_key=["raw", table], metadata={"rows": rows})
+
+    assets.append(organisation)
+
+    if config.sources.github:
+
+        @dg.multi_asset(
+            name="github",
+            specs=_specs(github_sync.RAW_TABLES, "GitHub REST payloads, verbatim."),
+            pool=WAREHOUSE_POOL,
+        )
+        def github(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+            clients = ingest.SourceClients(config)
+            with warehouse_connection(duckdb) as con:
+                reports = ingest.sync_github(con, clients, progress=context.log.info)
+                counts = raw_row_counts(con)
+            metadata = {
+                "sources": [r.source for r in reports],
+                "repositories": sum(r.scopes for r in reports),
+                "items_landed": sum(r.items for r in reports),
+                "items_by_entity": {e: n for r in reports for e, n in r.by_entity.items()},
+                "requests": {r.source: r.requests for r in reports},
+            }
+            context.log.info(f"GitHub sync: {metadata}")
+            for table in github_sync.RAW_TABLES:
+                yield dg.MaterializeResult(
+                    asset_key=["raw", table], metadata={"rows": counts.get(table, 0), **metadata}
+                )
+
+        assets.append(github)
+
+    if config.sources.pagerduty:
+
+        @dg.multi_asset(
+            name="pagerduty",
+            specs=_specs(pagerduty_sync.RAW_TABLES, "PagerDuty incidents, verbatim."),
+            pool=WAREHOUSE_POOL,
+        )
+        def pagerduty(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+            clients = ingest.SourceClients(config)
+            with warehouse_connection(duckdb) as con:
+                reports = ingest.sync_pagerduty(con, clients)
+                rows = raw_row_counts(con).get("pagerduty_incidents", 0)
+            yield dg.MaterializeResult(
+                asset_key=["raw", "pagerduty_incidents"],
+                metadata={
+                    "rows": rows,
+                    "items_landed": sum(r.items for r in reports),
+                    "requests": {r.source: r.requests for r in reports},
+                },
+            )
+
+        assets.append(pagerduty)
+
+    if config.sources.surveys is not None:
+        survey_config = config.sources.surveys
+
+        @dg.multi_asset(
+            name="surveys",
+            specs=_specs(surveys.RAW_TABLES, "Survey answers, pseudonymised at ingest."),
+            pool=WAREHOUSE_POOL,
+        )
+        def survey_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+            inbox = Path(survey_config.inbox)
+            inbox.mkdir(parents=True, exist_ok=True)
+            if survey_config.salt is not None:
+                salt = survey_config.salt.get_secret_value()
+            elif config.is_demo:
+                salt = DEMO_SURVEY_SALT
+            else:
+                raise ConfigError(
+                    "sources.surveys.salt is not set: respondent ids are hashed with it "
+                    "(write salt: ${SURVEY_SALT} and export SURVEY_SALT)"
+                )
+            if config.is_demo:
+                _drop_demo_waves(config, inbox)
+            with warehouse_connection(duckdb) as con:
+                loaded, rejected = surveys.load_inbox(
+                    con, inbox, salt=salt, teams={t.name for t in config.teams}
+                )
+                counts = raw_row_counts(con)
+            for path, reason in rejected:
+                context.log.error(f"survey file rejected: {reason} (moved to {path})")
+            for table in surveys.RAW_TABLES:
+                yield dg.MaterializeResult(
+                    asset_key=["raw", table],
+                    metadata={
+                        "rows": counts.get(table, 0),
+                        "files_loaded": [f.path.name for f in loaded],
+                        "files_rejected": [str(p) for p, _ in rejected],
+                    },
+                )
+
+        assets.append(survey_files)
+
+    return assets
+
+
+def _drop_demo_waves(config: Config, inbox: Path) -> None:
+    """Put the demo organisation's survey exports in the inbox, once per wave."""
+    clients = ingest.SourceClients(config)
+    for wave in clients.demo_organisation.survey_waves:
+        if (inbox / "processed" / f"{wave.name}.csv").exists():
+            continue
+        (inbox / f"{wave.name}.csv").write_text(wave.csv_text, encoding="utf-8")
+        invited = "".join(f"  {team}: {n}\n" for team, n in sorted(wave.invited.items()))
+        (inbox / f"{wave.name}.invited.yaml").write_text(f"invited:\n{invited}", encoding="utf-8")

@@ -1,0 +1,58 @@
+"""Publishing assets: the offline site and the analysts' read-only snapshot."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.dbt import mart_keys
+from assets.project import WAREHOUSE_POOL
+from dashboards.publish import publish_snapshot
+from dashboards.site import build_site
+from pipelines.config import Config
+
+
+def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.AssetsDefinition]:
+    marts = mart_keys()
+
+    # Reads the warehouse only, but a read-only DuckDB opener blocks the writer: same pool.
+    @dg.asset(
+        key=["publish", "site"],
+        deps=marts,
+        group_name="publish",
+        pool=WAREHOUSE_POOL,
+        description="The offline dashboard site (build/site), swapped in atomically.",
+    )
+    def site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        build = build_site(
+            warehouse_path,
+            Path(config.publish.site_dir),
+            organisation=config.organisation.name,
+            keep_copies=config.publish.keep_copies,
+            min_sample=config.metrics.min_sample,
+        )
+        context.log.info(f"site published at {build.path / 'index.html'}")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(build.path / "index.html")),
+                "pages": build.pages,
+                "bytes": build.bytes,
+            }
+        )
+
+    @dg.asset(
+        key=["publish", "analyst_snapshot"],
+        deps=marts,
+        group_name="publish",
+        pool=WAREHOUSE_POOL,
+        description="Read-only copy of the warehouse plus one Parquet file per mart, for analysts.",
+    )
+    def analyst_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        snap = publish_snapshot(warehouse_path, Path(config.publish.snapshot_dir))
+        return dg.MaterializeResult(
+            metadata={
+                "duckdb": dg.MetadataValue.path(str(snap.duckdb_path)),
+                "tables": snap.tables,
+            }
+        )
+
+    return [site, analyst_snapshot]

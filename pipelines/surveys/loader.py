@@ -1,0 +1,270 @@
+"""Load survey CSV exports from an inbox folder: validate, pseudonymise, land, file away.
+
+A file is ``<wave>.csv`` (e.g. ``2026-Q3.csv``), optionally with ``<wave>.invited.yaml`` beside it
+(``invited: {team: count}``) for response rates. Columns: ``Timestamp``, ``Email Address`` (or
+``Respondent``), ``Team``, optional ``Tenure``/``Role``, and one column per instrument item whose
+header starts with the item id (``FL1`` or ``FL1. CI is fast enough...``).
+
+Each file is one transaction: it lands whole or not at all. A good file moves to ``processed/``; a bad
+one to ``rejected/`` with ``<file>.error.txt`` naming the row and column. E-mail addresses and names
+never reach the warehouse: the respondent becomes a salted SHA-256 hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from pipelines.errors import PlatformMetricsError
+from pipelines.warehouse import RawRecord, transaction, upsert_raw
+
+RAW_TABLES = ("survey_responses", "survey_comments", "survey_waves")
+INSTRUMENT_PATH = Path(__file__).with_name("instrument.yaml")
+RESPONDENT_COLUMNS = ("Email Address", "Respondent", "Respondent ID", "Email")
+DROPPED_COLUMNS = frozenset({"Name", "Full Name", "Email Address", "Email"})
+
+
+class SurveyFileError(PlatformMetricsError):
+    """A survey file that cannot be loaded; the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    scale_min: int
+    scale_max: int
+    not_applicable: str
+    items: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path = INSTRUMENT_PATH) -> Instrument:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        scale = data["scale"]
+        return cls(scale["min"], scale["max"], scale["not_applicable"], data["items"])
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [item["id"] for item in self.items]
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: Path
+    wave: str
+    responses: int
+    comments: int
+
+
+def respondent_hash(salt: str, respondent: str) -> str:
+    return hashlib.sha256(f"{salt}\x00{respondent.strip().lower()}".encode()).hexdigest()[:32]
+
+
+def load_inbox(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    *,
+    salt: str,
+    teams: set[str],
+    instrument: Instrument | None = None,
+) -> tuple[list[LoadedFile], list[tuple[Path, str]]]:
+    """Load every CSV in ``inbox``; returns (loaded files, [(rejected file, reason)])."""
+    instrument = instrument or Instrument.load()
+    loaded, rejected = [], []
+    for path in sorted(inbox.glob("*.csv")):
+        try:
+            loaded.append(
+                load_survey_file(con, path, salt=salt, teams=teams, instrument=instrument)
+            )
+        except SurveyFileError as exc:
+            rejected.append((_file_away(path, "rejected", error=str(exc)), str(exc)))
+            continue
+        _file_away(path, "processed")
+    return loaded, rejected
+
+
+def load_survey_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    salt: str,
+    teams: set[str],
+    instrument: Instrument,
+) -> LoadedFile:
+    wave = path.stem
+    rows, header = _read_csv(path)
+    columns = _map_columns(path, header, instrument)
+    invited = _read_invited(path, teams)
+    responses, comments, seen = [], [], {}
+    for line, row in enumerate(rows, start=2):
+        respondent = (row.get(columns["respondent"]) or "").strip()
+        if not respondent:
+            raise SurveyFileError(
+                f"{path}: row {line}, column {columns['respondent']!r}: empty respondent"
+            )
+        key = respondent_hash(salt, respondent)
+        if key in seen:
+            raise SurveyFileError(
+                f"{path}: row {line}: the same respondent already answered on row {seen[key]} of wave {wave}"
+            )
+        seen[key] = line
+        team = (row.get("Team") or "").strip()
+        if team not in teams:
+            raise SurveyFileError(
+                f"{path}: row {line}, column 'Team': unknown team {team!r} (known: {sorted(teams)})"
+            )
+        answers = {}
+        for item in instrument.items:
+            header_name = columns[item["id"]]
+            value = (row.get(header_name) or "").strip()
+            answers[item["id"]] = _check_answer(path, line, header_name, item, value, instrument)
+        response_key = f"{wave}/{key}"
+        free_text = {
+            i["id"]: answers.pop(i["id"]) for i in instrument.items if i.get("kind") == "free_text"
+        }
+        payload = {
+            "wave": wave,
+            "team": team,
+            "tenure": (row.get("Tenure") or "").strip() or None,
+            "role": (row.get("Role") or "").strip() or None,
+            "submitted_at": (row.get("Timestamp") or "").strip() or None,
+            "respondent": key,
+            "answers": answers,
+        }
+        responses.append(RawRecord(response_key, wave, payload, payload["submitted_at"]))
+        comments.extend(
+            RawRecord(
+                f"{response_key}/{item_id}",
+                wave,
+                {"wave": wave, "team": team, "item": item_id, "text": text},
+                None,
+                response_key,
+            )
+            for item_id, text in free_text.items()
+            if text
+        )
+    if not responses:
+        raise SurveyFileError(f"{path}: no responses (only a header, or an empty file)")
+    waves = [
+        RawRecord(f"{wave}/{team}", wave, {"wave": wave, "team": team, "invited": count})
+        for team, count in sorted(invited.items())
+    ]
+    with transaction(con):
+        upsert_raw(con, "survey_responses", "surveys", responses)
+        upsert_raw(con, "survey_comments", "surveys", comments)
+        upsert_raw(con, "survey_waves", "surveys", waves)
+    return LoadedFile(path, wave, len(responses), len(comments))
+
+
+def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SurveyFileError(f"{path}: the file is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SurveyFileError(
+            f"{path}: not UTF-8 (byte {exc.start}); export the survey as CSV UTF-8"
+        ) from None
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    if dialect.delimiter != ",":
+        raise SurveyFileError(
+            f"{path}: columns are separated by {dialect.delimiter!r}; export with commas"
+        )
+    reader = csv.DictReader(io.StringIO(text))
+    header = list(reader.fieldnames or [])
+    return list(reader), header
+
+
+def _map_columns(path: Path, header: list[str], instrument: Instrument) -> dict[str, str]:
+    columns: dict[str, str] = {}
+    respondent = next((c for c in RESPONDENT_COLUMNS if c in header), None)
+    if respondent is None:
+        raise SurveyFileError(
+            f"{path}: no respondent column; expected one of {list(RESPONDENT_COLUMNS)}"
+        )
+    columns["respondent"] = respondent
+    if "Team" not in header:
+        raise SurveyFileError(f"{path}: missing column 'Team'")
+    for item_id in instrument.item_ids:
+        matches = [
+            h for h in header if h == item_id or h.startswith((f"{item_id}.", f"{item_id} "))
+        ]
+        if not matches:
+            raise SurveyFileError(f"{path}: missing column for item {item_id}")
+        columns[item_id] = matches[0]
+    known = {*columns.values(), "Timestamp", "Team", "Tenure", "Role", *DROPPED_COLUMNS}
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        raise SurveyFileError(f"{path}: unknown columns {unknown}; map or remove them")
+    return columns
+
+
+def _check_answer(
+    path: Path, line: int, column: str, item: dict[str, Any], value: str, instrument: Instrument
+) -> Any:
+    kind = item.get("kind", "likert")
+    where = f"{path}: row {line}, column {column!r}"
+    if kind == "free_text":
+        return value
+    if value == "" or value == instrument.not_applicable:
+        return None
+    if kind == "hours_lost":
+        if value not in item["choices"]:
+            raise SurveyFileError(f"{where}: {value!r} is not one of {item['choices']}")
+        return value
+    low, high = (0, 10) if kind == "nps" else (instrument.scale_min, instrument.scale_max)
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise SurveyFileError(f"{where}: {value!r} is outside the scale {low}-{high}")
+    return number
+
+
+def _read_invited(path: Path, teams: set[str]) -> dict[str, int]:
+    sidecar = path.with_name(f"{path.stem}.invited.yaml")
+    if not sidecar.exists():
+        return {}
+    try:
+        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SurveyFileError(f"{sidecar}: malformed YAML ({exc})") from None
+    invited = data.get("invited") if isinstance(data, dict) else None
+    if not isinstance(invited, dict):
+        raise SurveyFileError(f"{sidecar}: expected 'invited: {{team: count}}'")
+    for team, count in invited.items():
+        if team not in teams:
+            raise SurveyFileError(f"{sidecar}: invited.{team}: unknown team")
+        if not isinstance(count, int) or count < 0:
+            raise SurveyFileError(
+                f"{sidecar}: invited.{team}: expected a whole number, got {count!r}"
+            )
+    return invited
+
+
+def _file_away(path: Path, folder: str, *, error: str | None = None) -> Path:
+    target_dir = path.parent / folder
+    target_dir.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
+    shutil.move(path, target)
+    sidecar = path.with_name(f"{path.stem}.invited.yaml")
+    if sidecar.exists():
+        shutil.move(sidecar, target_dir / f"{target.stem}.invited.yaml")
+    if error is not None:
+        target.with_name(f"{target.name}.error.txt").write_text(error + "\n", encoding="utf-8")
+    return target

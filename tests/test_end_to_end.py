@@ -1,0 +1,172 @@
+"""The whole pipeline on a small demo organisation: ingest -> dbt -> site and snapshot, for real.
+
+One run per module (real DuckDB file, real dbt build, real Dagster execution), then assertions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.graph import build_definitions
+from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+
+pytestmark = pytest.mark.e2e
+END_DATE = dt.date(2026, 6, 30)
+
+
+def small_demo_config(tmp: Path, months: int = 3) -> Config:
+    config = load_config(DEMO_CONFIG_PATH)
+    sources = config.sources.model_copy(
+        update={"surveys": config.sources.surveys.model_copy(update={"inbox": tmp / "inbox"})}
+    )
+    return config.model_copy(
+        update={
+            "demo": config.demo.model_copy(update={"end_date": END_DATE, "months": months}),
+            "warehouse": config.warehouse.model_copy(update={"path": tmp / "warehouse.duckdb"}),
+            "publish": config.publish.model_copy(
+                update={"site_dir": tmp / "site", "snapshot_dir": tmp / "snapshot"}
+            ),
+            "sources": sources,
+        }
+    )
+
+
+def run(defs: dg.Definitions, job: str = "refresh") -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return defs.resolve_job_def(job).execute_in_process(instance=instance)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    config = small_demo_config(tmp)
+    defs = build_definitions(config)
+    result = run(defs)
+    assert result.success
+    return config, defs, tmp
+
+
+def query(config: Config, sql: str):
+    with duckdb.connect(str(config.warehouse_path()), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def raw_counts(config: Config) -> dict[str, int]:
+    tables = query(
+        config,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1",
+    )
+    return {t: query(config, f"SELECT count(*) FROM raw.{t}")[0][0] for (t,) in tables}
+
+
+def test_raw_tables_hold_every_source_entity(pipeline):
+    config, _, _ = pipeline
+    counts = raw_counts(config)
+    for table in (
+        "github_repositories",
+        "github_pull_requests",
+        "github_pull_request_reviews",
+        "github_pull_request_commits",
+        "github_commits",
+        "github_deployments",
+        "github_deployment_statuses",
+        "github_workflow_runs",
+        "github_workflow_jobs",
+        "pagerduty_incidents",
+        "survey_responses",
+        "org_services",
+    ):
+        assert counts.get(table, 0) > 0, f"raw.{table} is empty: {counts}"
+    assert counts["github_repositories"] == sum(len(s.repositories) for s in config.services)
+
+
+def test_marts_hold_weekly_dora_metrics_for_the_organisation(pipeline):
+    config, _, _ = pipeline
+    rows = query(
+        config,
+        "SELECT count(*), sum(deployments) FROM marts.metrics_dora_weekly WHERE scope = 'org'",
+    )
+    weeks, deployments = rows[0]
+    assert weeks >= 12
+    assert deployments > 0
+    n_deployments = query(config, "SELECT count(*) FROM marts.fct_deployments")[0][0]
+    assert n_deployments > 0
+
+
+def test_site_is_published_offline_with_one_plotly(pipeline):
+    config, _, _ = pipeline
+    site = Path(config.publish.site_dir)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert config.organisation.name in index
+    assert len(list(site.rglob("plotly*.js"))) == 1
+    for page in site.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=\"https?://", html), page.name
+
+
+def test_analyst_snapshot_is_published_beside_the_site(pipeline):
+    config, _, _ = pipeline
+    snapshot = Path(config.publish.snapshot_dir)
+    with duckdb.connect(str(snapshot / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_deployments").fetchone()[0] > 0
+    assert (snapshot / "parquet" / "metrics_dora_weekly.parquet").exists()
+
+
+def test_no_email_address_or_raw_respondent_reaches_the_warehouse(pipeline):
+    config, _, _ = pipeline
+    payloads = query(config, "SELECT payload FROM raw.survey_responses")
+    assert payloads
+    for (payload,) in payloads:
+        assert "@" not in payload
+        assert re.fullmatch(r"[0-9a-f]{32}", json.loads(payload)["respondent"])
+
+
+def test_second_ingest_changes_no_row_count(pipeline):
+    config, defs, _ = pipeline
+    before = raw_counts(config)
+    assert run(defs, "ingest").success
+    assert raw_counts(config) == before
+
+
+def test_unreachable_source_exits_non_zero_with_one_line_and_lands_nothing(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "org.yaml"
+    config.write_text(
+        f"""
+organisation: {{name: Acme}}
+teams: [{{name: web, engineers: 3}}]
+services: [{{name: shop, team: web, repositories: [acme/shop]}}]
+sources:
+  github: [{{base_url: "http://127.0.0.1:{port}", repositories: [acme/shop], max_retries: 1}}]
+warehouse: {{path: wh.duckdb}}
+""",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert (
+        f"error: github: GitHub gave up on http://127.0.0.1:{port}/repos/acme/shop" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        landed = con.execute("SELECT count(*) FROM raw.github_repositories").fetchone()[0]
+    assert landed == 0
+    assert not (tmp_path / "build" / "site").exists()
