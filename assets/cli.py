@@ -7,7 +7,6 @@ never print a traceback.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -44,7 +43,6 @@ _EXIT_CODES = {
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.handler(args)
     except PlatformMetricsError as exc:
@@ -198,12 +196,13 @@ def _run(config: Config, *, config_path: Path) -> int:
             file=sys.stderr,
         )
         return _EXIT_CODES.get(name, 1)
-    site = Path(config.publish.site_dir).resolve() / "index.html"
+    # absolute(), not resolve(): the site is a symlink swapped on every run; print the stable name.
+    site = Path(config.publish.site_dir).absolute() / "index.html"
     print()
-    print(f"Warehouse: {warehouse}")
-    print(f"Analysts' snapshot: {Path(config.publish.snapshot_dir).resolve()}")
-    print(f"Site: {site}")
-    print(f"Open it: file://{site}")
+    print(f"Warehouse:          {warehouse}")
+    print(f"Analysts' snapshot: {Path(config.publish.snapshot_dir).absolute()}")
+    print(f"Site:               {site}")
+    print(f"Open it in a browser: file://{site}")
     return 0
 
 
