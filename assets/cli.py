@@ -36,6 +36,7 @@ _EXIT_CODES = {
     "SurveyFileError": 2,
     "SourceError": 3,
     "SourceAuthError": 3,
+    "SourceNotFoundError": 3,
     "WarehouseError": 4,
 }
 
@@ -179,18 +180,27 @@ def _run(config: Config, *, config_path: Path) -> int:
     import dagster as dg
 
     from assets.graph import build_definitions
+    from assets.runner import run_pipeline
 
     defs = build_definitions(config)
-    job = defs.resolve_job_def("refresh")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
+        outcome = run_pipeline(
+            defs,
+            config,
+            instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
-    if not result.success:
-        name, message = _first_failure(result)
+    if not outcome.success:
+        failed = outcome.github_failed
+        name, message = _first_failure(next(iter(failed.values())) if failed else outcome.refresh)
         print(f"error: {message}", file=sys.stderr)
+        if failed:
+            print(
+                f"GitHub: {len(failed)} of {len(failed) + len(outcome.github_synced)} repositories "
+                f"failed ({', '.join(sorted(failed))}); the others are synced, and a rerun "
+                "retries the failed ones (synced ones cost a few conditional requests).",
+                file=sys.stderr,
+            )
         print(
             "The previous site and snapshot are untouched. Run details: platform-metrics serve",
             file=sys.stderr,

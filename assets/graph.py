@@ -10,9 +10,11 @@ from dagster_duckdb import DuckDBResource
 
 from assets.checks import build_raw_checks
 from assets.dbt import build_dbt_assets
-from assets.ingest import build_ingest_assets
+from assets.ingest import GITHUB_ASSET, build_ingest_assets
 from assets.project import dbt_project
 from assets.publish import build_publish_assets
+from assets.schedules import daily_refresh_schedule, github_sensors
+from assets.slo import build_slo_assets
 from pipelines.config import Config
 
 
@@ -23,15 +25,32 @@ def build_definitions(config: Config) -> dg.Definitions:
         *ingest,
         build_dbt_assets(config, warehouse_path),
         *build_publish_assets(config, warehouse_path),
+        *build_slo_assets(config, warehouse_path),
     ]
     ingested = {key.path[-1] for a in ingest for key in a.keys}
+    # GitHub is partitioned by repository and runs in its own job, one run per repository; the
+    # other jobs hold everything else (unpartitioned). `platform-metrics run` and the daily
+    # schedule run the GitHub partitions first, then `refresh`.
+    github_assets = [a for a in ingest if a.node_def.name == GITHUB_ASSET]
+    github = dg.AssetSelection.assets(*(k for a in github_assets for k in a.keys))
     refresh = dg.define_asset_job(
-        "refresh", selection=dg.AssetSelection.all(), description="Ingest, dbt build, publish."
+        "refresh",
+        selection=dg.AssetSelection.all() - github,
+        description="Ingest (all but the GitHub partitions), dbt build, publish.",
     )
     ingest_job = dg.define_asset_job(
         "ingest",
-        selection=dg.AssetSelection.groups("ingest"),
-        description="Only pull from the sources into raw.* (no dbt, no publishing).",
+        selection=dg.AssetSelection.groups("ingest") - github,
+        description="Only pull from the unpartitioned sources into raw.* (no dbt, no publishing).",
+    )
+    github_sync = (
+        dg.define_asset_job(
+            "github_sync",
+            selection=github,
+            description="Sync one GitHub repository (a partition); a backfill syncs them all.",
+        )
+        if github_assets
+        else None
     )
     publish = dg.define_asset_job(
         "publish_reports",
@@ -40,13 +59,7 @@ def build_definitions(config: Config) -> dg.Definitions:
     )
     tz = config.organisation.timezone
     schedules = [
-        dg.ScheduleDefinition(
-            name="daily_refresh",
-            job=refresh,
-            cron_schedule=config.schedules.refresh_cron,
-            execution_timezone=tz,
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-        ),
+        daily_refresh_schedule(config, refresh=refresh, github_sync=github_sync),
         dg.ScheduleDefinition(
             name="weekly_report",
             job=publish,
@@ -65,7 +78,8 @@ def build_definitions(config: Config) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=build_raw_checks(ingested),
-        jobs=[refresh, ingest_job, publish],
+        jobs=[refresh, ingest_job, publish, *([github_sync] if github_sync else [])],
+        sensors=github_sensors(config, refresh=refresh, github_sync=github_sync),
         schedules=schedules,
         resources={
             "duckdb": DuckDBResource(database=str(warehouse_path)),

@@ -2,6 +2,11 @@
 
 Every asset that writes the warehouse runs in the ``warehouse`` concurrency pool (limit 1): DuckDB
 allows one writer process at a time.
+
+GitHub is partitioned by repository (dynamic partitions named ``github_repositories``): one run
+syncs one repository, so one failing repository fails alone and is retried alone, and a sync of all
+is one backfill. The ``github_repository_discovery`` sensor registers the repositories discovery
+finds; ``platform-metrics run`` registers and runs them itself (assets/runner.py).
 """
 
 from pathlib import Path
@@ -20,6 +25,14 @@ from pipelines.pagerduty import sync as pagerduty_sync
 from pipelines.warehouse import raw_row_counts
 
 DEMO_SURVEY_SALT = "platform-metrics-demo-salt"
+GITHUB_ASSET = "github"
+GITHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="github_repositories")
+
+
+class GitHubSyncConfig(dg.Config):
+    """Run config of the ``github`` asset."""
+
+    resync: bool = False  # forget this repository's cursors first and re-read its history
 
 
 def _specs(tables: tuple[str, ...], description: str) -> list[dg.AssetSpec]:
@@ -31,6 +44,7 @@ def _specs(tables: tuple[str, ...], description: str) -> list[dg.AssetSpec]:
 
 def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
     assets: list[dg.AssetsDefinition] = []
+    source_config = config
 
     @dg.multi_asset(
         name="organisation",
@@ -49,23 +63,45 @@ def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
     if config.sources.github:
 
         @dg.multi_asset(
-            name="github",
+            name=GITHUB_ASSET,
             specs=_specs(github_sync.RAW_TABLES, "GitHub REST payloads, verbatim."),
+            partitions_def=GITHUB_PARTITIONS,
             pool=WAREHOUSE_POOL,
         )
-        def github(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-            clients = ingest.SourceClients(config)
+        def github(
+            context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: GitHubSyncConfig
+        ):
+            clients = ingest.SourceClients(source_config)
             with warehouse_connection(duckdb) as con:
-                reports = ingest.sync_github(con, clients, progress=context.log.info)
+                ingest.ensure_raw_tables(con)
+                reports = ingest.sync_github(
+                    con,
+                    clients,
+                    partition_keys=[context.partition_key],
+                    resync=config.resync,
+                    progress=context.log.info,
+                )
                 counts = raw_row_counts(con)
-            metadata = {
-                "sources": [r.source for r in reports],
-                "repositories": sum(r.scopes for r in reports),
-                "items_landed": sum(r.items for r in reports),
-                "items_by_entity": {e: n for r in reports for e, n in r.by_entity.items()},
-                "requests": {r.source: r.requests for r in reports},
+            # Per entity of this repository: items, requests, 304s, retries, waits.
+            by_entity = {
+                e: r for rep in reports for scope in rep.by_scope.values() for e, r in scope.items()
             }
-            context.log.info(f"GitHub sync: {metadata}")
+            metadata = {
+                "items_landed": sum(r.items for r in reports),
+                "requests": sum(r.requests.get("requests", 0) for r in reports),
+                "not_modified": sum(r.requests.get("not_modified", 0) for r in reports),
+                "retries": sum(r.requests.get("retries", 0) for r in reports),
+                "rate_limit_waits": sum(r.requests.get("rate_limit_waits", 0) for r in reports),
+                "waited_seconds": round(
+                    sum(r.requests.get("waited_seconds", 0.0) for r in reports), 1
+                ),
+                "by_entity": dg.MetadataValue.json(by_entity),
+                "resync": config.resync,
+            }
+            context.log.info(
+                f"{context.partition_key}: {metadata['items_landed']} items, "
+                f"{metadata['requests']} requests ({metadata['not_modified']} not modified)"
+            )
             for table in github_sync.RAW_TABLES:
                 yield dg.MaterializeResult(
                     asset_key=["raw", table], metadata={"rows": counts.get(table, 0), **metadata}
@@ -138,6 +174,32 @@ def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
         assets.append(survey_files)
 
     return assets
+
+
+def github_repository_discovery_sensor(config: Config, job: dg.JobDefinition):
+    """Registers newly discovered repositories as partitions and backfills each new one once."""
+
+    @dg.sensor(
+        name="github_repository_discovery",
+        job=job,
+        minimum_interval_seconds=6 * 3600,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Discover GitHub repositories (organisations, users, filters) as partitions.",
+    )
+    def discovery(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        keys = ingest.github_partition_keys(ingest.SourceClients(config))
+        known = set(context.instance.get_dynamic_partitions(GITHUB_PARTITIONS.name))
+        new = [k for k in keys if k not in known]
+        gone = sorted(known - set(keys))
+        if gone:
+            # Kept, not deleted: a partition's history stays in the warehouse and the UI.
+            context.log.info(f"no longer discovered (kept): {gone}")
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(partition_key=k, run_key=f"initial:{k}") for k in new],
+            dynamic_partitions_requests=[GITHUB_PARTITIONS.build_add_request(new)] if new else [],
+        )
+
+    return discovery
 
 
 def _drop_demo_waves(config: Config, inbox: Path) -> None:

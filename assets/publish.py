@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.dbt import mart_keys
 from assets.project import WAREHOUSE_POOL
+from assets.slo import SLO_REPORT_KEY, slo_report_dir
 from dashboards.publish import publish_snapshot
 from dashboards.site import build_site
 from pipelines.config import Config
@@ -17,7 +18,7 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
     # Reads the warehouse only, but a read-only DuckDB opener blocks the writer: same pool.
     @dg.asset(
         key=["publish", "site"],
-        deps=marts,
+        deps=[*marts, SLO_REPORT_KEY],
         group_name="publish",
         pool=WAREHOUSE_POOL,
         description="The offline dashboard site (build/site), swapped in atomically.",
@@ -29,6 +30,7 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
             organisation=config.organisation.name,
             keep_copies=config.publish.keep_copies,
             min_sample=config.metrics.min_sample,
+            extra_files=sorted(slo_report_dir(config).glob("slo-*")),
         )
         context.log.info(f"site published at {build.path / 'index.html'}")
         return dg.MaterializeResult(

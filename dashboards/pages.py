@@ -35,6 +35,7 @@ from dashboards.blocks import (
     utc_naive,
 )
 from dashboards.marts import WarehouseReader
+from dashboards.slo_report import build_slo_blocks
 
 MARTS = "marts"
 RAW = "raw"
@@ -716,7 +717,7 @@ PAGES: Sequence[Page] = (
         "SLOs",
         "Service level objectives",
         "Attainment and error budget per SLO and period.",
-        _generic_mart("metrics_slo_period", "SLO attainment per period"),
+        lambda ctx: build_slo_blocks(ctx.reader),
     ),
     Page(
         "data-quality.html",

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +66,13 @@ def build_site(
     keep_copies: int = 14,
     now: dt.datetime | None = None,
     min_sample: int = 5,
+    extra_files: Sequence[Path] = (),
 ) -> SiteBuild:
-    """Render every page from the warehouse (opened read-only) and make it the live site."""
+    """Render every page from the warehouse (opened read-only) and make it the live site.
+
+    ``extra_files`` (reports built by other steps, such as the SLO report) are copied into the new
+    version's root before the swap; a missing one is skipped.
+    """
     if keep_copies < 1:
         raise ValueError("keep_copies must be at least 1")
     now = _utc(now or dt.datetime.now(dt.UTC))
@@ -79,6 +85,9 @@ def build_site(
     tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
     try:
         pages = _render_into(tmp, Path(warehouse_path), organisation, now, min_sample)
+        for extra in map(Path, extra_files):
+            if extra.is_file():
+                shutil.copyfile(extra, tmp / extra.name)
         version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
     except BaseException:

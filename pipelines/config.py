@@ -113,12 +113,62 @@ class GitHubSourceConfig(_Model):
     per_page: int = Field(default=100, ge=1, le=100)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
+    # Discovery filters; they apply to repositories found in 'organisations', not to 'repositories'.
+    include_archived: bool = False
+    include_forks: bool = False
+    repository_regex: str | None = Field(
+        default=None, description="Keep discovered repositories whose owner/name matches (search)."
+    )
+    topics: list[str] = Field(
+        default_factory=list, description="Keep discovered repositories with any of these topics."
+    )
+    # Default-branch commits from a bare partial clone instead of the API ("*" for every one).
+    commits_from_git: list[str] = Field(default_factory=list)
+    git_clone_url: str | None = Field(
+        default=None,
+        description="Clone URL template with {repository}; default derived from base_url.",
+    )
+    git_dir: Path = Field(
+        default=DEFAULT_BUILD_DIR / "git", description="Where the bare clones are kept."
+    )
+
+    @field_validator("repository_regex")
+    @classmethod
+    def _valid_repository_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+    @field_validator("git_clone_url")
+    @classmethod
+    def _clone_url_names_the_repository(cls, value: str | None) -> str | None:
+        if value is not None and "{repository}" not in value:
+            raise ValueError("must contain {repository}, e.g. https://github.com/{repository}.git")
+        return value
 
     @model_validator(mode="after")
     def _something_to_sync(self) -> GitHubSourceConfig:
         if not self.organisations and not self.repositories:
             raise ValueError("give 'organisations' or 'repositories' (or both)")
         return self
+
+    def clones_commits(self, repository: str) -> bool:
+        """True when ``repository``'s default-branch commits come from git rather than the API."""
+        return "*" in self.commits_from_git or repository in self.commits_from_git
+
+    def clone_url(self, repository: str) -> str:
+        """Where to clone ``repository`` from: the template, or github.com / the Enterprise host."""
+        if self.git_clone_url:
+            return self.git_clone_url.format(repository=repository)
+        base = self.base_url.rstrip("/")
+        if base == "https://api.github.com":
+            host = "https://github.com"
+        else:
+            host = base.removesuffix("/api/v3")
+        return f"{host}/{repository}.git"
 
 
 class PagerDutySourceConfig(_Model):
@@ -152,13 +202,64 @@ class SourcesConfig(_Model):
         return self
 
 
+DeploymentSource = Literal["github_deployments", "actions", "releases", "tags"]
+FailureCause = Literal["failed_deploy", "rollback", "incident", "revert", "hotfix"]
+ReworkCause = Literal["hotfix", "revert", "incident_linked", "rollback"]
+_DEPLOYMENT_REGEXES = (
+    "environment_regex",
+    "workflow_regex",
+    "job_regex",
+    "exclude_regex",
+    "tag_regex",
+)
+
+
 class DeploymentDefinition(_Model):
+    sources: list[DeploymentSource] = Field(
+        default_factory=lambda: ["github_deployments", "actions"], min_length=1
+    )
     environment_regex: Regex = r"^prod(uction)?$"
     workflow_regex: Regex = r"(?i)deploy"
+    job_regex: Regex | None = None
     exclude_regex: Regex = r"(?i)(health|smoke|check|preview)"
     branches: list[str] = Field(default_factory=lambda: ["main", "master"])
+    tag_regex: Regex = r"^v?[0-9]+[.][0-9]+[.][0-9]+$"
+    success_statuses: list[str] = Field(default_factory=lambda: ["success"], min_length=1)
+    failure_statuses: list[str] = Field(
+        default_factory=lambda: ["failure", "error", "timed_out", "startup_failure"]
+    )
 
-    _v_env = field_validator("environment_regex", "workflow_regex", "exclude_regex")(
+    _v_env = field_validator(*_DEPLOYMENT_REGEXES)(classmethod(lambda cls, v: _check_regex(v)))
+
+
+class DeploymentOverride(_Model):
+    """Per-service deployment keys; an absent key keeps the organisation-wide value."""
+
+    sources: list[DeploymentSource] | None = Field(default=None, min_length=1)
+    environment_regex: Regex | None = None
+    workflow_regex: Regex | None = None
+    job_regex: Regex | None = None
+    exclude_regex: Regex | None = None
+    branches: list[str] | None = None
+    tag_regex: Regex | None = None
+    success_statuses: list[str] | None = Field(default=None, min_length=1)
+    failure_statuses: list[str] | None = None
+
+    _v_env = field_validator(*_DEPLOYMENT_REGEXES)(classmethod(lambda cls, v: _check_regex(v)))
+
+
+class ServiceMetricOverrides(_Model):
+    """The metric definitions one service overrides (``metrics.services.<service>``)."""
+
+    deployment: DeploymentOverride = DeploymentOverride()
+    lead_time_start: Literal["first_commit", "pr_opened"] | None = None
+    incident_window_hours: float | None = Field(default=None, gt=0)
+    bot_authors_regex: Regex | None = None
+    hotfix_regex: Regex | None = None
+    failure_causes: list[FailureCause] | None = None
+    rework_causes: list[ReworkCause] | None = None
+
+    _v_regex = field_validator("bot_authors_regex", "hotfix_regex")(
         classmethod(lambda cls, v: _check_regex(v))
     )
 
@@ -170,8 +271,20 @@ class MetricDefinitions(_Model):
     bot_authors_regex: Regex = r"(?i)(\[bot\]$|^dependabot|^renovate)"
     min_sample: int = Field(default=5, ge=1)
     benchmark: Literal["dora_2024", "dora_2023", "dora_2021"] = "dora_2024"
+    hotfix_regex: Regex = r"(?i)hotfix"
+    failure_causes: list[FailureCause] = Field(
+        default_factory=lambda: ["failed_deploy", "rollback", "incident", "revert", "hotfix"]
+    )
+    rework_causes: list[ReworkCause] = Field(
+        default_factory=lambda: ["hotfix", "revert", "incident_linked", "rollback"]
+    )
+    incident_label: str = Field(default="incident", min_length=1)
+    rolling_lookback_days: int = Field(default=60, ge=28)
+    services: dict[str, ServiceMetricOverrides] = Field(default_factory=dict)
 
-    _v_bots = field_validator("bot_authors_regex")(classmethod(lambda cls, v: _check_regex(v)))
+    _v_bots = field_validator("bot_authors_regex", "hotfix_regex")(
+        classmethod(lambda cls, v: _check_regex(v))
+    )
 
 
 class SchedulesConfig(_Model):
@@ -220,6 +333,10 @@ class Config(_Model):
     schedules: SchedulesConfig = SchedulesConfig()
     publish: PublishConfig = PublishConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
+    slos: list[Path] = Field(
+        default_factory=list,
+        description="OpenSLO spec files or folders of them (docs/slos.md); relative to this file.",
+    )
     demo: DemoConfig | None = None
 
     @model_validator(mode="after")
@@ -234,6 +351,12 @@ class Config(_Model):
                 )
         repos = [r for s in self.services for r in s.repositories]
         _no_duplicates("repositories (each maps to one service)", repos)
+        services = {s.name for s in self.services}
+        for name in self.metrics.services:
+            if name not in services:
+                raise ValueError(
+                    f"metrics.services.{name}: {name!r} is not one of the services {sorted(services)}"
+                )
         return self
 
     # --- derived views -------------------------------------------------------------------------
@@ -267,9 +390,15 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{label}: is a folder; give the path of a YAML file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_config(
-        text, label=label, base_dir=None if path == DEMO_CONFIG_PATH else path.parent
-    )
+    if path == DEMO_CONFIG_PATH:
+        # The demo's outputs stay under ./build, but its SLO specs ship beside its configuration.
+        config = parse_config(text, label=label)
+        return config.model_copy(update={"slos": [_under(path.parent, p) for p in config.slos]})
+    return parse_config(text, label=label, base_dir=path.parent)
+
+
+def _under(base_dir: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base_dir / path
 
 
 def parse_config(text: str, *, label: str = "<config>", base_dir: Path | None = None) -> Config:
@@ -359,8 +488,16 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
     )
     if config.warehouse.path is not None:
         updates["warehouse"] = WarehouseConfig(path=rel(config.warehouse.path))
+    github = [
+        g.model_copy(update={"git_dir": rel(g.git_dir)}) if "git_dir" in g.model_fields_set else g
+        for g in config.sources.github
+    ]
+    if github != list(config.sources.github):
+        updates["sources"] = config.sources.model_copy(update={"github": github})
     surveys = config.sources.surveys
     if surveys is not None and "inbox" in surveys.model_fields_set:
         surveys = surveys.model_copy(update={"inbox": rel(surveys.inbox)})
-        updates["sources"] = config.sources.model_copy(update={"surveys": surveys})
+        sources = updates.get("sources", config.sources)
+        updates["sources"] = sources.model_copy(update={"surveys": surveys})
+    updates["slos"] = [rel(p) for p in config.slos]
     return config.model_copy(update=updates)

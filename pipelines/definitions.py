@@ -4,21 +4,65 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.config import Config
+from pipelines.config import Config, DeploymentDefinition, ServiceMetricOverrides
+
+# Knobs a service may override, as dbt var names (dbt/dbt_project.yml `vars:`).
+_DEPLOYMENT_KEYS = tuple(DeploymentDefinition.model_fields)
+_SERVICE_KEYS = (
+    "lead_time_start",
+    "incident_window_hours",
+    "bot_authors_regex",
+    "hotfix_regex",
+    "failure_causes",
+    "rework_causes",
+)
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def _service_vars(overrides: ServiceMetricOverrides) -> dict[str, Any]:
+    """Only the keys the service sets, under their dbt var names."""
+    out: dict[str, Any] = {}
+    for key in overrides.deployment.model_fields_set:
+        value = getattr(overrides.deployment, key)
+        if key == "job_regex":
+            out["deployment_job_regex"] = value or ""  # explicit null: no job filter
+        elif value is not None:
+            out[f"deployment_{key}"] = _plain(value)
+    for key in _SERVICE_KEYS:
+        if key in overrides.model_fields_set and getattr(overrides, key) is not None:
+            out[key] = _plain(getattr(overrides, key))
+    return out
 
 
 def dbt_vars(config: Config) -> dict[str, Any]:
-    """The ``--vars`` for every dbt invocation. Names match ``dbt/dbt_project.yml``'s ``vars:``."""
+    """The ``--vars`` for every dbt invocation. Names match ``dbt/dbt_project.yml``'s ``vars:``.
+
+    Organisation-wide values are flat vars; ``service_overrides`` maps a service name to the vars
+    it overrides (only those), so a service inherits every knob it does not set.
+    """
     m = config.metrics
-    return {
-        "deployment_environment_regex": m.deployment.environment_regex,
-        "deployment_workflow_regex": m.deployment.workflow_regex,
-        "deployment_exclude_regex": m.deployment.exclude_regex,
-        "deployment_branches": list(m.deployment.branches),
-        "lead_time_start": m.lead_time_start,
-        "incident_window_hours": m.incident_window_hours,
-        "bot_authors_regex": m.bot_authors_regex,
-        "min_sample": m.min_sample,
-        "benchmark": m.benchmark,
-        "timezone": config.organisation.timezone,
+    variables: dict[str, Any] = {
+        f"deployment_{key}": _plain(getattr(m.deployment, key)) for key in _DEPLOYMENT_KEYS
     }
+    variables["deployment_job_regex"] = m.deployment.job_regex or ""
+    variables.update(
+        {
+            "lead_time_start": m.lead_time_start,
+            "incident_window_hours": m.incident_window_hours,
+            "bot_authors_regex": m.bot_authors_regex,
+            "hotfix_regex": m.hotfix_regex,
+            "failure_causes": list(m.failure_causes),
+            "rework_causes": list(m.rework_causes),
+            "incident_label": m.incident_label,
+            "min_sample": m.min_sample,
+            "benchmark": m.benchmark,
+            "rolling_lookback_days": m.rolling_lookback_days,
+            "timezone": config.organisation.timezone,
+        }
+    )
+    overrides = {name: _service_vars(o) for name, o in sorted(m.services.items())}
+    variables["service_overrides"] = {name: v for name, v in overrides.items() if v}
+    return variables

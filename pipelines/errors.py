@@ -23,6 +23,10 @@ class SourceAuthError(SourceError):
     """A source rejected the credentials (401/403 that is not a rate limit)."""
 
 
+class SourceNotFoundError(SourceError):
+    """A source has nothing at the URL (HTTP 404): a misspelt name, or no access to it."""
+
+
 class WarehouseError(PlatformMetricsError):
     """The warehouse file cannot be opened (locked by another writer, unreadable, wrong version)."""
 

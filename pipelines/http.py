@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from pipelines.errors import SourceAuthError, SourceError
+from pipelines.errors import SourceAuthError, SourceError, SourceNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class ApiClient:
                 f"({_message(response)}); check the token and its read scopes"
             )
         if status == 404:
-            raise SourceError(
+            raise SourceNotFoundError(
                 f"{self.service_name} has nothing at {shown} (HTTP 404); check the name"
             )
         if status >= 400:

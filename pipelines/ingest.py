@@ -11,6 +11,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,22 +19,33 @@ import httpx
 
 from pipelines import surveys
 from pipelines.config import Config, GitHubSourceConfig, PagerDutySourceConfig
+from pipelines.errors import ConfigError
 from pipelines.github import sync as github_sync
 from pipelines.github.client import GitHubClient
+from pipelines.github.discovery import RepositoryFilter, discover_repositories
+from pipelines.github.git_commits import GitMirror, sync_commits_from_git
 from pipelines.http import RetryPolicy
 from pipelines.pagerduty import sync as pagerduty_sync
 from pipelines.pagerduty.client import PagerDutyClient
-from pipelines.warehouse import ensure_raw_table
+from pipelines.slo import prometheus as slo_prometheus
+from pipelines.slo.definitions import ensure_definition_tables
+from pipelines.warehouse import ensure_raw_table, reset_sync_state, transaction
 
 log = logging.getLogger(__name__)
 
-RAW_TABLES = github_sync.RAW_TABLES + pagerduty_sync.RAW_TABLES + surveys.RAW_TABLES
+RAW_TABLES = (
+    github_sync.RAW_TABLES
+    + pagerduty_sync.RAW_TABLES
+    + surveys.RAW_TABLES
+    + slo_prometheus.RAW_TABLES
+)
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table, empty where its source is not configured, so dbt always builds."""
     for table in RAW_TABLES:
         ensure_raw_table(con, table)
+    ensure_definition_tables(con)
 
 
 @dataclass
@@ -62,10 +74,13 @@ class SourceClients:
             return min(end, dt.datetime.now(dt.UTC))
         return dt.datetime.now(dt.UTC)
 
+    def github_token(self, source: GitHubSourceConfig) -> str | None:
+        return source.token.get_secret_value() if source.token else None
+
     def github(self, source: GitHubSourceConfig) -> GitHubClient:
         return GitHubClient(
             source.base_url,
-            token=source.token.get_secret_value() if source.token else None,
+            token=self.github_token(source),
             transport=self.transport,
             timeout=source.timeout_seconds,
             retry=RetryPolicy(max_retries=source.max_retries),
@@ -89,6 +104,63 @@ class SourceRunReport:
     items: int = 0
     by_entity: dict[str, int] = field(default_factory=dict)
     requests: dict[str, float | int] = field(default_factory=dict)
+    # repository -> entity -> items, requests, not_modified, retries, waits (GitHub only)
+    by_scope: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+# Each GitHub repository is one Dagster partition. The key is "owner/name" for the source named
+# "github" and "<source>:owner/name" for any other, so two sources never share a key.
+DEFAULT_GITHUB_SOURCE = "github"
+
+
+def github_partition_key(source: str, repository: str) -> str:
+    return repository if source == DEFAULT_GITHUB_SOURCE else f"{source}:{repository}"
+
+
+def parse_github_partition_key(key: str) -> tuple[str, str]:
+    """(source name, owner/name) of a partition key."""
+    source, _, repository = key.rpartition(":")
+    return source or DEFAULT_GITHUB_SOURCE, repository
+
+
+def discover_github_repositories(
+    clients: SourceClients,
+    *,
+    progress: Callable[[str], None] | None = None,
+    requests: dict[str, int] | None = None,
+) -> dict[str, list[str]]:
+    """Source name -> the repositories it syncs (discovery from organisations/users, filtered).
+
+    ``requests``, when given, receives the discovery requests made per source.
+    """
+    found = {}
+    for source in clients.config.sources.github:
+        with clients.github(source) as client:
+            found[source.name] = discover_repositories(
+                client,
+                source.organisations,
+                source.repositories,
+                RepositoryFilter(
+                    include_archived=source.include_archived,
+                    include_forks=source.include_forks,
+                    name_regex=source.repository_regex,
+                    topics=tuple(source.topics),
+                ),
+            )
+            if requests is not None:
+                requests[source.name] = client.stats.requests
+        if progress:
+            progress(f"{source.name}: {len(found[source.name])} repositories to sync")
+    return found
+
+
+def github_partition_keys(clients: SourceClients) -> list[str]:
+    """Every repository of every GitHub source, as partition keys (discovery costs a few requests)."""
+    return [
+        github_partition_key(source, repo)
+        for source, repos in discover_github_repositories(clients).items()
+        for repo in repos
+    ]
 
 
 def sync_github(
@@ -96,20 +168,43 @@ def sync_github(
     clients: SourceClients,
     *,
     repositories: Iterable[str] | None = None,
+    partition_keys: Iterable[str] | None = None,
+    resync: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[SourceRunReport]:
-    """Sync every repository of every configured GitHub source (or only ``repositories``)."""
+    """Sync every repository of every GitHub source, or only ``repositories`` / ``partition_keys``.
+
+    With ``partition_keys`` no discovery request is made: the keys name the repositories. With
+    ``resync``, each repository's cursors are forgotten first (its history is read again).
+    """
+    sources = {s.name: s for s in clients.config.sources.github}
+    discovery_requests: dict[str, int] = {}
+    if partition_keys is not None:
+        plan: dict[str, list[str]] = {}
+        for key in partition_keys:
+            source, repo = parse_github_partition_key(key)
+            if source not in sources:
+                raise ConfigError(
+                    f"partition {key!r}: {source!r} is not a GitHub source in the config "
+                    f"({sorted(sources)}); remove the stale partition or restore the source"
+                )
+            plan.setdefault(source, []).append(repo)
+    else:
+        plan = discover_github_repositories(clients, progress=progress, requests=discovery_requests)
+        if repositories is not None:
+            wanted = set(repositories)
+            plan = {s: [r for r in repos if r in wanted] for s, repos in plan.items()}
     reports = []
-    wanted = set(repositories) if repositories is not None else None
-    for source in clients.config.sources.github:
+    for name, repos in plan.items():
+        source = sources[name]
         with clients.github(source) as client:
-            repos = github_sync.list_repositories(client, source.organisations, source.repositories)
-            if wanted is not None:
-                repos = [r for r in repos if r in wanted]
             report = SourceRunReport(source.name)
             for i, repo in enumerate(repos, 1):
                 if progress:
                     progress(f"[{i}/{len(repos)}] {source.name}: {repo}")
+                if resync:
+                    with transaction(con):
+                        reset_sync_state(con, source.name, repo)
                 result = github_sync.RepositorySync(
                     con,
                     client,
@@ -118,14 +213,32 @@ def sync_github(
                     backfill_days=source.backfill_days,
                     now=clients.now(),
                     progress=progress,
+                    commits_from_git=_git_commits(clients, source, repo),
                 ).run()
                 report.scopes += 1
                 report.items += result.items()
+                report.by_scope[repo] = {e: r.as_dict() for e, r in result.entities.items()}
                 for entity, entity_report in result.entities.items():
                     report.by_entity[entity] = report.by_entity.get(entity, 0) + entity_report.items
             report.requests = client.stats.as_dict()
+            report.requests["discovery_requests"] = discovery_requests.get(name, 0)
+            report.requests["requests"] += discovery_requests.get(name, 0)
             reports.append(report)
     return reports
+
+
+def _git_commits(
+    clients: SourceClients, source: GitHubSourceConfig, repository: str
+) -> Callable[[github_sync.RepositorySync], None] | None:
+    if not source.clones_commits(repository):
+        return None
+    mirror = GitMirror(
+        Path(source.git_dir) / source.name,
+        repository,
+        source.clone_url(repository),
+        token=clients.github_token(source),
+    )
+    return lambda sync: sync_commits_from_git(sync, mirror)
 
 
 def sync_pagerduty(con: duckdb.DuckDBPyConnection, clients: SourceClients) -> list[SourceRunReport]:

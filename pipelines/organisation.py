@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.config import Config
-from pipelines.warehouse import RAW_SCHEMA, ensure_raw_schema, transaction
+from pipelines.warehouse import RAW_SCHEMA, ensure_raw_schema, replace_table, transaction
 
 ORG_TABLES = ("org_teams", "org_services", "org_repositories", "org_pagerduty_services")
 
@@ -52,13 +52,5 @@ def write_organisation(con: duckdb.DuckDBPyConnection, config: Config) -> dict[s
     counts = {}
     with transaction(con):
         for table, frame in organisation_frames(config).items():
-            qualified = f"{RAW_SCHEMA}.{table}"
-            con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({_DDL[table]})")
-            con.execute(f"DELETE FROM {qualified}")
-            con.register("_org_frame", frame)
-            try:
-                con.execute(f"INSERT INTO {qualified} SELECT * FROM _org_frame")
-            finally:
-                con.unregister("_org_frame")
-            counts[table] = len(frame)
+            counts[table] = replace_table(con, f"{RAW_SCHEMA}.{table}", _DDL[table], frame)
     return counts

@@ -201,6 +201,25 @@ def _iso(value: str | dt.datetime | None) -> str | None:
     return value.isoformat()
 
 
+def replace_table(
+    con: duckdb.DuckDBPyConnection, qualified: str, ddl: str, frame: pd.DataFrame
+) -> int:
+    """Make ``qualified`` (created with ``ddl`` if missing) hold exactly ``frame``'s rows.
+
+    For plain tables rewritten from configuration each run (raw.org_*, raw.slo_*); call it inside
+    :func:`transaction` so readers never see the table empty.
+    """
+    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({ddl})")
+    con.execute(f"DELETE FROM {qualified}")
+    if len(frame):
+        con.register("_replacement", frame)
+        try:
+            con.execute(f"INSERT INTO {qualified} SELECT * FROM _replacement")
+        finally:
+            con.unregister("_replacement")
+    return len(frame)
+
+
 def get_sync_state(
     con: duckdb.DuckDBPyConnection, source: str, scope: str, entity: str
 ) -> SyncState | None:

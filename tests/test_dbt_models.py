@@ -5,6 +5,10 @@ table, each a list of {natural_key, scope, parent_key?, updated_at?, payload}); 
 organisation tables. The expected values below are computed by hand from those files:
 
 checkout-api (GitHub Deployments, service checkout, team payments)
+  Commit graph: eee <- a1 (PR#1 squash) <- a2 (merge of PR#2) <- a4 (revert PR#4) <- a6 (PR#6);
+  attribution is by commit ancestry (int_commit_deployments): D101 claims a1, eee; D103 claims a2;
+  D105 (environment "prod", a second production environment) claims a4 and, being that
+  environment's first deployment, a2, a1, eee too (PR#1 and PR#2 keep their earlier deployments).
   D101 production: created 03-05 10:00, success 03-05 10:20, inactive 03-06 09:30 (= updated_at)
   D102 production: failure 03-06 09:15
   D103 production: success 03-06 09:30
@@ -12,16 +16,18 @@ checkout-api (GitHub Deployments, service checkout, team payments)
   PR#1 alice: first commit 03-03 15:00, opened 03-04 09:00, reviewed by bob 03-04 13:00 (alice's own
        comment at 10:00 does not count), merged 03-05 09:00 -> D101; lead time 43h20m
   PR#2 bob: commit 03-05 10:30, merged 03-06 08:00 -> D103 (D102 failed); lead time 23h
-  PR#3 dependabot[bot]: excluded.  PR#4 carol, a revert: 03-12 09:50 -> D105; lead time 5h20m
+  PR#3 dependabot[bot]: excluded.  PR#4 carol, reverts PR#1: 03-12 09:50 -> D105; lead time 5h20m;
+       D101 is therefore a failure (revert) and D105 rework (revert)
   PR#5 closed unmerged.  PR#6 merged 03-13 10:00, never deployed.
 billing (no GitHub Deployments: Actions "Deploy" runs on main)
   run 201 success, updated 03-07 12:30; run 205 failure 03-08 10:00; smoke check / CI / feature
-  branch / in-progress runs are not deployments.  PR#10 dave: 03-07 08:00 -> run 201; lead 4h30m
+  branch / in-progress runs are not deployments.  PR#10 dave: 03-07 08:00 -> run 201 (commit b1);
+  lead 4h30m. checkout-api's run 207 created GitHub Deployment D101 (same SHA, during the run): deduplicated.
 Incidents: Q1 (checkout 03-06 20:00-22:00) and Q4 (checkout 03-06 21:00-03-07 01:00) -> D103;
   Q3 (billing 03-07 14:00-14:30) -> run 201; Q2 (checkout 03-14 18:00, D105 is 50h45m before)
   unattributed.
-Week of 2024-03-04, org: 3 deployments on 3 days, 5 attempts of which 4 failed (D102 and run 205
-  by status, D103 and run 201 by incident) -> CFR 0.8; lead times 43.33/23/4.5 -> p50 23.
+Week of 2024-03-04, org: 3 deployments on 3 days, 5 attempts, all failed (D102 and run 205 by
+  status, D103 and run 201 by incident, D101 by the revert) -> CFR 1.0; lead times 43.33/23/4.5 -> p50 23.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.ingest import ensure_raw_tables
+from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import (
     RawRecord,
     ensure_raw_schema,
@@ -65,6 +73,7 @@ RAW_TABLES = (
     "pagerduty_incidents",
     "survey_responses",
     "survey_comments",
+    "prometheus_sli_samples",
 )
 ORG_TABLES = {
     "org_teams": "team VARCHAR, engineers INTEGER, on_call INTEGER",
@@ -105,6 +114,7 @@ def build_raw_warehouse(path: Path) -> None:
             if rows:
                 placeholders = ", ".join("?" for _ in names)
                 con.executemany(f"INSERT INTO raw.{table} VALUES ({placeholders})", rows)
+        ensure_definition_tables(con)  # no SLOs: the SLO models build empty
 
 
 def run_dbt(args: list[str], warehouse: Path, target_path: Path) -> dbt_main.dbtRunnerResult:
@@ -190,9 +200,10 @@ def test_schemas_hold_the_layers(warehouse: Path) -> None:
 def test_commit_parents_are_a_varchar_list(warehouse: Path) -> None:
     rows = query(
         warehouse,
-        "select n_parents, parent_shas from staging.stg_github__commits order by committed_at",
+        "select n_parents, parent_shas from staging.stg_github__commits "
+        "where repository = 'acme/checkout-api' order by committed_at",
     )
-    assert [r[0] for r in rows] == [0, 1, 2]
+    assert [r[0] for r in rows] == [0, 1, 2, 1, 1]
     assert rows[2][1] == ["a1" * 20, "c201" * 10]
 
 
@@ -217,8 +228,8 @@ def test_deployments_use_first_success_status_and_actions_fallback(warehouse: Pa
         "github_deployment",
         "success",
         utc("2024-03-05T10:20:00"),
-        False,
-        None,
+        True,
+        "revert",
         False,
         1,
     )
@@ -298,8 +309,8 @@ def test_weekly_org_metrics(warehouse: Path) -> None:
     deployments, days, n_changes, p50, cfr, n_failed, n_incidents, recovery, rework, level = row
     assert (deployments, days, n_changes) == (3, 3, 3)
     assert p50 == pytest.approx(23)
-    assert cfr == pytest.approx(0.8)
-    assert n_failed == 4
+    assert cfr == pytest.approx(1.0)
+    assert n_failed == 5
     assert (n_incidents, recovery) == (3, 2)
     assert rework == 0
     assert level == "insufficient data"
@@ -326,7 +337,7 @@ def test_every_period_and_scope_is_present(warehouse: Path) -> None:
     by_key = {(r[0], r[1], r[2]): r[3:] for r in rows}
     # ci-tools never deploys: zero deployments, no rate.
     assert by_key[(dt.date(2024, 3, 4), "service", "ci-tools")] == (0, None, None)
-    assert by_key[(dt.date(2024, 3, 4), "service", "checkout")][:2] == (2, pytest.approx(2 / 3))
+    assert by_key[(dt.date(2024, 3, 4), "service", "checkout")][:2] == (2, pytest.approx(1.0))
     # Week 2: D105 ships the revert PR#4.
     assert by_key[(dt.date(2024, 3, 11), "org", "all")] == (1, 0, 1)
     monthly = query(
@@ -334,7 +345,7 @@ def test_every_period_and_scope_is_present(warehouse: Path) -> None:
         "select deployments, change_failure_rate from marts.metrics_dora_monthly "
         "where scope = 'org' and period_start = date '2024-03-01'",
     )
-    assert monthly == [(4, pytest.approx(4 / 6))]
+    assert monthly == [(4, pytest.approx(5 / 6))]
 
 
 def test_vars_change_definitions(tmp_path: Path) -> None:
@@ -358,9 +369,7 @@ def test_builds_on_an_empty_warehouse(tmp_path: Path) -> None:
     """A fresh install: every raw table exists but holds nothing (no source configured yet)."""
     path = tmp_path / "warehouse.duckdb"
     with open_warehouse(path) as con:
-        ensure_raw_schema(con)
-        for table in RAW_TABLES:
-            ensure_raw_table(con, table)
+        ensure_raw_tables(con)  # what the ingest step does before any source syncs
         for table, columns in ORG_TABLES.items():
             con.execute(f"CREATE TABLE raw.{table} ({columns})")
     result = run_dbt(

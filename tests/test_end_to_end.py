@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from assets.graph import build_definitions
+from assets.runner import PipelineOutcome, run_pipeline
 from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +42,10 @@ def small_demo_config(tmp: Path, months: int = 3) -> Config:
     )
 
 
-def run(defs: dg.Definitions, job: str = "refresh") -> dg.ExecuteInProcessResult:
+def run(defs: dg.Definitions, config: Config, job: str = "refresh") -> PipelineOutcome:
+    """As `platform-metrics run` does: every GitHub repository partition, then ``job``."""
     with dg.instance_for_test() as instance:
-        return defs.resolve_job_def(job).execute_in_process(instance=instance)
+        return run_pipeline(defs, config, instance, job=job)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,9 @@ def pipeline(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     config = small_demo_config(tmp)
     defs = build_definitions(config)
-    result = run(defs)
-    assert result.success
+    outcome = run(defs, config)
+    assert outcome.success, list(outcome.github_failed)
+    assert len(outcome.github_synced) == sum(len(s.repositories) for s in config.services)
     return config, defs, tmp
 
 
@@ -134,7 +137,7 @@ def test_no_email_address_or_raw_respondent_reaches_the_warehouse(pipeline):
 def test_second_ingest_changes_no_row_count(pipeline):
     config, defs, _ = pipeline
     before = raw_counts(config)
-    assert run(defs, "ingest").success
+    assert run(defs, config, "ingest").success
     assert raw_counts(config) == before
 
 
@@ -170,3 +173,35 @@ warehouse: {{path: wh.duckdb}}
         landed = con.execute("SELECT count(*) FROM raw.github_repositories").fetchone()[0]
     assert landed == 0
     assert not (tmp_path / "build" / "site").exists()
+
+
+def test_slo_marts_agree_with_the_budget_formulas(pipeline):
+    from pipelines.slo.budget import budget_remaining, time_to_exhaustion_hours
+
+    config, _, _ = pipeline
+    rows = query(
+        config,
+        "SELECT slo, good, total, target, budget_remaining, burn_rate, period_hours, "
+        "time_to_exhaustion_hours FROM marts.metrics_slo_period WHERE total > 0",
+    )
+    assert {r[0] for r in rows} >= {"frontend-availability", "deployment-success"}
+    for slo, good, total, target, remaining, rate, hours, tte in rows:
+        assert remaining == pytest.approx(budget_remaining(good, total, target), abs=1e-9), slo
+        expected = time_to_exhaustion_hours(remaining, hours, rate)
+        assert (tte is None) == (expected is None), slo
+        if expected is not None:
+            assert tte == pytest.approx(expected, rel=1e-9), slo
+
+
+def test_slo_report_is_published_in_the_site(pipeline):
+    config, _, _ = pipeline
+    site = Path(config.publish.site_dir)
+    report = json.loads((site / "slo-report.json").read_text(encoding="utf-8"))
+    names = {s["slo"] for s in report["slos"]}
+    assert {"frontend-availability", "backend-api-availability", "deployment-success"} <= names
+    assert all("attainment" in s for s in report["slos"] if s["status"] != "no_data")
+    assert "| SLO |" in (site / "slo-report.md").read_text(encoding="utf-8")
+    assert "groups:" in (site / "slo-rules.yaml").read_text(encoding="utf-8")
+    page = (site / "slos.html").read_text(encoding="utf-8")
+    assert "Attainment per month" in page and "No data yet</strong>" not in page.split("Error")[0]
+    assert query(config, "SELECT count(*) FROM raw.prometheus_sli_samples")[0][0] > 0

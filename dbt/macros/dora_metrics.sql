@@ -1,9 +1,19 @@
 {#-
-    The DORA metrics table for one grain ('week' or 'month'): every period x scope (org, team,
-    service), from the first to the last period with any deployment, change or incident.
-    Periods are cut in var('timezone'); weeks start on Monday.
+    The DORA metrics table for one grain ('week', 'month' or 'rolling_28d'): every period x scope
+    (org, team, service), from the first to the last period with any deployment, change or
+    incident. Periods are cut in var('timezone'); weeks start on Monday. A rolling_28d period is
+    the 28 days period_start .. period_start + 27, one per day; as an incremental model it
+    recomputes only windows starting within var('rolling_lookback_days') of its latest one, and
+    everything when the metric definitions changed (definitions_hash).
 -#}
 {% macro dora_metrics(grain) %}
+{%- set rolling = grain == 'rolling_28d' -%}
+{%- set since = none -%}
+{%- if rolling and is_incremental() -%}
+    {%- set since = "(select case when min(definitions_hash) = max(definitions_hash) and max(definitions_hash) = '"
+        ~ definitions_fingerprint() ~ "' then max(period_start) - " ~ (var('rolling_lookback_days') | int)
+        ~ " else date '1900-01-01' end from " ~ this ~ ")" -%}
+{%- endif -%}
 {%- set min_sample = var('min_sample') | int -%}
 {%- set scopes = [('org', "'all'"), ('team', 'team'), ('service', 'service')] -%}
 {%- set levels = {1: 'elite', 2: 'high', 3: 'medium', 4: 'low'} -%}
@@ -37,7 +47,7 @@ benchmarks as (
 
 deployment_facts as (
     select
-        {{ period_start(grain, 'deployed_at') }} as period_start,
+        {{ fact_period_start(grain, 'deployed_at') }} as period_start,
         team,
         service,
         status,
@@ -45,26 +55,30 @@ deployment_facts as (
         is_rework,
         cast({{ to_local_timestamp('deployed_at') }} as date) as deployed_on
     from deployments
+    {{ fact_windows(grain) }}
+    where {{ fact_since('deployed_at', since) }}
 ),
 
 change_facts as (
     select
-        {{ period_start(grain, 'deployed_at') }} as period_start,
+        {{ fact_period_start(grain, 'deployed_at') }} as period_start,
         team,
         service,
         lead_time_hours
     from changes
-    where deployed_at is not null
+    {{ fact_windows(grain) }}
+    where deployed_at is not null and {{ fact_since('deployed_at', since) }}
 ),
 
 incident_facts as (
     select
-        {{ period_start(grain, 'resolved_at') }} as period_start,
+        {{ fact_period_start(grain, 'resolved_at') }} as period_start,
         team,
         service,
         recovery_hours
     from incidents
-    where resolved_at is not null
+    {{ fact_windows(grain) }}
+    where resolved_at is not null and {{ fact_since('resolved_at', since) }}
 ),
 
 {% for fact in ['deployment_facts', 'change_facts', 'incident_facts'] %}
@@ -133,13 +147,22 @@ all_periods as (
 
 bounds as (
     select
-        min(period_start) as first_period,
-        max(period_start) as last_period
+        {%- if since is not none %}
+            greatest(min(period_start), {{ since }}) as first_period,
+        {%- else %}
+            min(period_start) as first_period,
+        {%- endif %}
+        {%- if rolling %}
+            -- The last window ends on the last day with data.
+            max(period_start) - 27 as last_period
+        {%- else %}
+            max(period_start) as last_period
+        {%- endif %}
     from all_periods
 ),
 
 periods as (
-    {{ period_spine(grain, "bounds", "first_period", "last_period") }}
+    {{ period_spine('day' if rolling else grain, "bounds", "first_period", "last_period") }}
 ),
 
 scopes as (
@@ -195,7 +218,11 @@ measured as (
         incident_stats.recovery_time_p50_hours,
         incident_stats.recovery_time_p90_hours,
         coalesce(incident_stats.n_incidents, 0) as n_incidents,
-        {{ days_in_period(grain, 'periods.period_start') }} as days_in_period
+        {% if rolling -%}
+            28 as days_in_period
+        {%- else -%}
+            {{ days_in_period(grain, 'periods.period_start') }} as days_in_period
+        {%- endif %}
     from periods
     cross join scopes
     left join deployment_stats
@@ -315,6 +342,10 @@ final as (
                 ~ ' coalesce(level_ranks.recovery_rank, 0))'
             ) }}
         end as performance_level
+        {%- if rolling %},
+            rated.period_start + 27 as period_end,
+            {{ sql_literal(definitions_fingerprint()) }} as definitions_hash
+        {%- endif %}
     from rated
     left join level_ranks
         on
@@ -335,4 +366,28 @@ select * from final
         when 4 then 'low'
         else 'insufficient data'
     end
+{%- endmacro %}
+
+{#- A fact's period: its week or month, or (rolling_28d) each of the 28 windows containing its day. -#}
+{% macro fact_period_start(grain, ts) -%}
+    {%- if grain == 'rolling_28d' -%}
+        cast({{ to_local_timestamp(ts) }} as date) - cast(window_offset.days_back as integer)
+    {%- else -%}
+        {{ period_start(grain, ts) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro fact_windows(grain) -%}
+    {%- if grain == 'rolling_28d' -%}
+        cross join range(28) as window_offset (days_back)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental runs read only the facts of the windows they recompute. -#}
+{% macro fact_since(ts, since) -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        cast({{ to_local_timestamp(ts) }} as date) >= {{ since }}
+    {%- endif -%}
 {%- endmacro %}

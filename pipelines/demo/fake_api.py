@@ -31,7 +31,11 @@ Prometheus:
       sum(increase(http_requests_total{service="S"}[1h]))               total requests
       sum(increase(http_requests_total{service="S",code!~"5.."}[1h]))   good requests
 
-  The value at timestamp t is the count for the hour ending at t (the hourly bucket before it).
+      histogram_quantile(0.99, sum by (le) (rate(
+          http_request_duration_seconds_bucket{service="S"}[1h])))      p99 latency, seconds
+
+  The value at timestamp t is the count (or latency) for the hour ending at t (the hourly bucket
+  before it).
 """
 
 from __future__ import annotations
@@ -561,11 +565,19 @@ class DemoTransport(httpx.MockTransport):
                     "the query resolution (?step=XX)"
                 ),
             )
-        service, good = _parse_query(query)
+        latency = _LATENCY_QUERY.fullmatch(query)
+        if latency:
+            service, good = latency.group("service"), None
+        else:
+            service, good = _parse_query(query)
         series = self.org.sli_series(service)
         result = []
         if series is not None:
-            values, values_of = [], series.good if good else series.total
+            values = []
+            if good is None:
+                values_of = series.latency_p99()
+            else:
+                values_of = series.good if good else series.total
             n = math.floor((end - start) / step + 1e-9)
             for k in range(n + 1):
                 t = start + k * step
@@ -744,6 +756,13 @@ _QUERY = re.compile(
     r"\s*\)\s*\)\s*"
 )
 _LABEL = re.compile(r'\s*([a-zA-Z_]\w*)\s*(=|!=|=~|!~)\s*"([^"]*)"\s*')
+
+
+_LATENCY_QUERY = re.compile(
+    r"\s*histogram_quantile\s*\(\s*0\.99\s*,\s*sum\s+by\s*\(\s*le\s*\)\s*\(\s*rate\s*\(\s*"
+    r'http_request_duration_seconds_bucket\s*\{\s*service\s*=\s*"(?P<service>[^"]*)"\s*\}'
+    r"\s*\[\s*1h\s*\]\s*\)\s*\)\s*\)\s*"
+)
 
 
 def _parse_query(query: str) -> tuple[str, bool]:

@@ -22,6 +22,15 @@ class Series:
     total: list[float]
     good: list[float]
 
+    def latency_p99(self) -> list[float]:
+        """p99 request latency per hour (seconds): slower when more requests fail."""
+        out = []
+        for h, (total, good) in enumerate(zip(self.total, self.good, strict=True)):
+            error = 1.0 - good / total if total else 0.0
+            jitter = (stable_int("latency", self.service, h) % 1000) / 1000
+            out.append(round(0.16 + 0.08 * jitter + 4.0 * error, 4))
+        return out
+
     def bucket_ending_at(self, epoch: float) -> int | None:
         """Index of the hour that ends at (or contains the end) ``epoch``; None outside the series."""
         h = math.floor((epoch - self.start.timestamp()) / 3600) - 1

@@ -8,7 +8,9 @@ repository goes back ``backfill_days``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +18,9 @@ from typing import Any
 
 import duckdb
 
+from pipelines.errors import SourceError
 from pipelines.github.client import GitHubClient, Page
+from pipelines.http import RequestStats
 from pipelines.warehouse import RawRecord, get_sync_state, set_cursor, transaction, upsert_raw
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,15 @@ class EntityReport:
     items: int = 0
     pages: int = 0
     unchanged: bool = False
+    # What the entity cost, from the client's RequestStats (shown as Dagster run metadata).
+    requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    rate_limit_waits: int = 0
+    waited_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int | bool]:
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -67,6 +80,9 @@ class RepositorySyncReport:
 
     def items(self) -> int:
         return sum(e.items for e in self.entities.values())
+
+    def requests(self) -> int:
+        return sum(e.requests for e in self.entities.values())
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -92,6 +108,7 @@ class RepositorySync:
         backfill_days: int,
         now: dt.datetime | None = None,
         progress: Callable[[str], None] | None = None,
+        commits_from_git: Callable[[RepositorySync], None] | None = None,
     ) -> None:
         self.con = con
         self.client = client
@@ -102,14 +119,19 @@ class RepositorySync:
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
+        # When given, default-branch commits come from a bare partial clone instead of the API.
+        self._commits_from_git = commits_from_git
 
     # --- driver -----------------------------------------------------------------------------
     def run(self, entities: Iterable[str] = ENTITIES) -> RepositorySyncReport:
         for entity in entities:
+            before = dataclasses.replace(self.client.stats)
             getattr(self, f"sync_{entity}")()
-            r = self.report.entities.get(entity, EntityReport())
+            r = self._entity(entity)
+            _add_cost(r, before, self.client.stats)
             self._progress(
-                f"{self.repo}: {entity}: {r.items} items in {r.pages} pages"
+                f"{self.repo}: {entity}: {r.items} items in {r.pages} pages, "
+                f"{r.requests} requests ({r.not_modified} not modified)"
                 + (" (unchanged)" if r.unchanged else "")
             )
         return self.report
@@ -154,6 +176,26 @@ class RepositorySync:
         report.items += written
         report.pages += 1
 
+    def _probe(
+        self, entity: str, path: str, params: dict[str, Any] | None = None, *, per_page: int = 1
+    ) -> tuple[bool, str | None]:
+        """Has ``entity`` changed since its last complete sync? One conditional request.
+
+        The probe is the first page of a query that depends on neither the cursor nor the clock, so
+        it is the same URL on every run: its ETag (stored with the cursor, in the same transaction)
+        answers 304, at no quota, while nothing changed. Returns (changed, the probe's ETag).
+        """
+        state = self._state(entity)
+        etag = state.etag if state else None
+        response = self.client.get(
+            path,
+            {"per_page": per_page, **(params or {})},
+            headers={"If-None-Match": etag} if etag else None,
+        )
+        if response.status_code == 304:
+            return False, etag
+        return True, response.headers.get("ETag")
+
     def _finish_unchanged(self, entity: str) -> None:
         self._entity(entity).unchanged = True
         with transaction(self.con):
@@ -161,7 +203,21 @@ class RepositorySync:
 
     # --- entities -----------------------------------------------------------------------------
     def sync_repository(self) -> None:
-        payload = self.client.get_object(f"/repos/{self.repo}")
+        state = self._state("repository")
+        stored = self._stored_repository() if state and state.etag else None
+        response = self.client.get(
+            f"/repos/{self.repo}",
+            headers={"If-None-Match": state.etag} if stored is not None else None,
+        )
+        if response.status_code == 304 and stored is not None:
+            self.default_branch = stored.get("default_branch") or "main"
+            self._finish_unchanged("repository")
+            return
+        payload = response.data
+        if not isinstance(payload, dict):
+            raise SourceError(
+                f"GitHub sent {type(payload).__name__} for {response.url}; expected an object"
+            )
         self.default_branch = payload.get("default_branch") or "main"
         record = RawRecord(self.repo, self.repo, payload, payload.get("updated_at"))
         self._land(
@@ -169,7 +225,15 @@ class RepositorySync:
             {"github_repositories": [record]},
             final=True,
             cursor=payload.get("updated_at"),
+            etag=response.headers.get("ETag"),
         )
+
+    def _stored_repository(self) -> dict[str, Any] | None:
+        row = self.con.execute(
+            "SELECT payload FROM raw.github_repositories WHERE source = ? AND natural_key = ?",
+            [self.source, self.repo],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def sync_pull_requests(self) -> None:
         """Pull requests newest-updated first, stopping at the cursor; reviews and commits of each."""
@@ -231,8 +295,21 @@ class RepositorySync:
         ]
 
     def sync_commits(self) -> None:
-        """Default-branch history since the cursor (commit date), with parents."""
+        """Default-branch history since the cursor (commit date), with parents.
+
+        A probe of the branch's newest commit (stable URL, ETag) makes an unchanged branch cost one
+        304; the ``since=`` query runs only when the branch moved.
+        """
+        if self._commits_from_git is not None:
+            self._commits_from_git(self)
+            return
         entity = "commits"
+        changed, etag = self._probe(
+            entity, f"/repos/{self.repo}/commits", {"sha": self.default_branch}
+        )
+        if not changed:
+            self._finish_unchanged(entity)
+            return
         since = self._since(entity)
         newest = self._state(entity).cursor if self._state(entity) else None
         self._paged_entity(
@@ -244,6 +321,7 @@ class RepositorySync:
             table="github_commits",
             cursor_of=_commit_date,
             previous_cursor=newest,
+            etag=etag,
         )
 
     def sync_tags(self) -> None:
@@ -280,7 +358,15 @@ class RepositorySync:
         since = self._since(entity)
         state = self._state(entity)
         newest = state.cursor if state else None
-        for page in self.client.paginate(f"/repos/{self.repo}/deployments"):
+        # The list itself is the stable query: its first page's ETag answers 304 while unchanged
+        # (a new deployment, or a new status of a recent one, changes that page).
+        etag = None
+        landed_any = False
+        for page in self.client.paginate(
+            f"/repos/{self.repo}/deployments", etag=state.etag if state else None
+        ):
+            if page.number == 1:
+                etag = page.etag
             fresh = [d for d in page.items if parse_time(d["created_at"]) >= since]
             if page.number == 1 and fresh:
                 newest = max([d["created_at"] for d in fresh] + ([newest] if newest else []))
@@ -303,13 +389,25 @@ class RepositorySync:
                 {"github_deployments": deployments, "github_deployment_statuses": statuses},
                 final=done,
                 cursor=newest,
+                etag=etag,
             )
+            landed_any = True
             if done:
                 break
+        if not landed_any:
+            self._finish_unchanged(entity)
 
     def sync_workflow_runs(self) -> None:
         """Actions runs created since the cursor, with the jobs of completed runs."""
         entity = "workflow_runs"
+        # The newest page of all runs changes when a run is created or a recent one moves on
+        # (queued -> completed): one full page as the probe.
+        changed, etag = self._probe(
+            entity, f"/repos/{self.repo}/actions/runs", per_page=self.client.per_page
+        )
+        if not changed:
+            self._finish_unchanged(entity)
+            return
         since = self._since(entity)
         state = self._state(entity)
         newest = state.cursor if state else None
@@ -349,6 +447,7 @@ class RepositorySync:
                     {"github_workflow_runs": records, "github_workflow_jobs": jobs},
                     final=done,
                     cursor=newest,
+                    etag=etag,
                 )
 
     def _run_windows(self, start: dt.datetime, end: dt.datetime):
@@ -382,6 +481,15 @@ class RepositorySync:
     def sync_issues(self) -> None:
         """Issues (not pull requests) updated since the cursor; incident detection reads their labels."""
         entity = "issues"
+        # Any change to an issue (or pull request) makes it the most recently updated one.
+        changed, etag = self._probe(
+            entity,
+            f"/repos/{self.repo}/issues",
+            {"state": "all", "sort": "updated", "direction": "desc"},
+        )
+        if not changed:
+            self._finish_unchanged(entity)
+            return
         since = self._since(entity, overlap=dt.timedelta(0))
         state = self._state(entity)
         self._paged_entity(
@@ -395,6 +503,7 @@ class RepositorySync:
             keep=lambda i: "pull_request" not in i,
             cursor_of=lambda i: i.get("updated_at"),
             previous_cursor=state.cursor if state else None,
+            etag=etag,
         )
 
     def _paged_entity(
@@ -408,12 +517,14 @@ class RepositorySync:
         cursor_of: Callable[[dict[str, Any]], str | None] | None = None,
         previous_cursor: str | None = None,
         stop_before: dt.datetime | None = None,
+        etag: str | None = None,
     ) -> None:
+        """Land pages of one entity; ``etag`` (a probe's) replaces the first page's as the stored one."""
         newest = previous_cursor
         landed_any = False
-        first_etag = None
+        first_etag = etag
         for page in pages:
-            if page.number == 1:
+            if page.number == 1 and etag is None:
                 first_etag = page.etag
             items = [item for item in page.items if keep(item)]
             if stop_before is not None and cursor_of is not None:
@@ -451,17 +562,14 @@ _PRIMARY_TABLE = {
 }
 
 
+def _add_cost(report: EntityReport, before: RequestStats, after: RequestStats) -> None:
+    report.requests += after.requests - before.requests
+    report.not_modified += after.not_modified - before.not_modified
+    report.retries += after.retries - before.retries
+    report.rate_limit_waits += after.rate_limit_waits - before.rate_limit_waits
+    report.waited_seconds += round(after.waited_seconds - before.waited_seconds, 3)
+
+
 def _commit_date(commit: dict[str, Any]) -> str | None:
     inner = commit.get("commit") or {}
     return (inner.get("committer") or {}).get("date") or (inner.get("author") or {}).get("date")
-
-
-def list_repositories(
-    client: GitHubClient, organisations: Iterable[str], explicit: Iterable[str]
-) -> list[str]:
-    """Every non-archived repository of the organisations plus the explicit list, sorted, unique."""
-    names = set(explicit)
-    for org in organisations:
-        for page in client.paginate(f"/orgs/{org}/repos", {"type": "all"}):
-            names.update(r["full_name"] for r in page.items if not r.get("archived"))
-    return sorted(names)

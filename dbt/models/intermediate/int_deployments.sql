@@ -1,14 +1,20 @@
 {#-
-    Production deployment attempts, one row per attempt that finished (success or failure).
-    1. GitHub Deployments whose environment matches var('deployment_environment_regex'), finished
-       by their first success status (deployed_at = that status' created_at, never the
+    Production deployment attempts from every configured source (var('deployment_sources'), per
+    service overridable), one row per attempt that finished (success or failure):
+    1. github_deployments: GitHub Deployments whose environment matches the environment regex,
+       finished by their first success status (deployed_at = that status' created_at, never the
        deployment's updated_at, which moves when a later deployment makes it inactive), or failed
-       by a failure/error status with no success.
-    2. For repositories with no GitHub Deployments at all: completed GitHub Actions runs of
-       deployment workflows (var('deployment_workflow_regex') minus var('deployment_exclude_regex'))
-       on var('deployment_branches'), deployed_at = the completed run's updated_at.
+       by a failure status with no success.
+    2. actions: completed Actions runs of deployment workflows (workflow regex minus exclude regex,
+       on the configured branches); with a job regex, the matching jobs of those runs instead.
+       A run that created a GitHub Deployment (its status' log/target URL names the run, or a
+       Deployment of the same SHA was created while the run was going) is that Deployment: the
+       run is dropped, so one deployment is never counted twice.
+    3. releases: published, non-draft, non-prerelease releases (deployed_at = published_at).
+    4. tags: tags matching the tag regex (deployed_at = the release of the tag if any, else the
+       tagged commit's committer date; a tag with a release is dropped when releases are a
+       source too).
 -#}
-{%- set branches = var('deployment_branches') -%}
 
 with
 
@@ -24,6 +30,22 @@ workflow_runs as (
     select * from {{ ref('stg_github__workflow_runs') }}
 ),
 
+workflow_jobs as (
+    select * from {{ ref('stg_github__workflow_jobs') }}
+),
+
+releases as (
+    select * from {{ ref('stg_github__releases') }}
+),
+
+tags as (
+    select * from {{ ref('stg_github__tags') }}
+),
+
+commits as (
+    select * from {{ ref('stg_github__commits') }}
+),
+
 org_repositories as (
     select * from {{ ref('stg_org__repositories') }}
 ),
@@ -32,85 +54,314 @@ org_services as (
     select * from {{ ref('stg_org__services') }}
 ),
 
-production_deployments as (
-    select *
+repositories as (
+    select
+        org_repositories.repository,
+        org_repositories.service,
+        coalesce(org_repositories.team, org_services.team) as team
+    from org_repositories
+    left join org_services
+        on org_repositories.service = org_services.service
+),
+
+-- 1. GitHub Deployments -----------------------------------------------------------------------
+all_github_deployments as (
+    select
+        deployments.*,
+        repositories.service
     from deployments
-    where {{ regex_matches('environment', var('deployment_environment_regex')) }}
+    left join repositories
+        on deployments.repository = repositories.repository
+    where {{ knob_has('deployment_sources', 'github_deployments', 'repositories.service') }}
 ),
 
 status_summary as (
     select
-        deployment_key,
-        min(case when state = 'success' then created_at end) as first_success_at,
-        min(case when state in ('failure', 'error') then created_at end) as first_failure_at
+        deployment_statuses.deployment_key,
+        min(
+            case
+                when {{ knob_in(
+                    'deployment_statuses.state',
+                    'deployment_success_statuses',
+                    'all_github_deployments.service'
+                ) }}
+                    then deployment_statuses.created_at
+            end
+        ) as first_success_at,
+        min(
+            case
+                when {{ knob_in(
+                    'deployment_statuses.state',
+                    'deployment_failure_statuses',
+                    'all_github_deployments.service'
+                ) }}
+                    then deployment_statuses.created_at
+            end
+        ) as first_failure_at,
+        max(
+            cast(nullif(regexp_extract(
+                coalesce(deployment_statuses.log_url, deployment_statuses.target_url, ''),
+                '/actions/runs/([0-9]+)',
+                1
+            ), '') as bigint)
+        ) as github_run_id
     from deployment_statuses
-    group by deployment_key
+    inner join all_github_deployments
+        on deployment_statuses.deployment_key = all_github_deployments.deployment_key
+    group by deployment_statuses.deployment_key
 ),
 
 github_deployment_attempts as (
     select
-        production_deployments.deployment_key as deployment_id,
-        production_deployments.repository,
-        production_deployments.environment,
+        all_github_deployments.deployment_key as deployment_id,
+        all_github_deployments.repository,
+        all_github_deployments.environment,
         'github_deployment' as source,
-        production_deployments.commit_sha,
-        production_deployments.created_at as started_at,
+        all_github_deployments.commit_sha,
+        all_github_deployments.created_at as started_at,
         coalesce(
             status_summary.first_success_at, status_summary.first_failure_at
         ) as deployed_at,
         case
             when status_summary.first_success_at is not null then 'success' else 'failure'
         end as status
-    from production_deployments
+    from all_github_deployments
     inner join status_summary
-        on production_deployments.deployment_key = status_summary.deployment_key
+        on all_github_deployments.deployment_key = status_summary.deployment_key
     where
-        status_summary.first_success_at is not null
-        or status_summary.first_failure_at is not null
+        {{ knob_matches(
+            'all_github_deployments.environment',
+            'deployment_environment_regex',
+            'all_github_deployments.service'
+        ) }}
+        and (
+            status_summary.first_success_at is not null
+            or status_summary.first_failure_at is not null
+        )
 ),
 
-repositories_with_deployments as (
-    select distinct repository from deployments
-),
-
-actions_deployment_attempts as (
+-- 2. Actions runs and jobs --------------------------------------------------------------------
+deployment_runs as (
     select
-        workflow_runs.workflow_run_key as deployment_id,
-        workflow_runs.repository,
+        workflow_runs.*,
+        repositories.service
+    from workflow_runs
+    left join repositories
+        on workflow_runs.repository = repositories.repository
+    where
+        workflow_runs.status = 'completed'
+        and {{ knob_has('deployment_sources', 'actions', 'repositories.service') }}
+        and {{ knob_matches(
+            'workflow_runs.workflow_name',
+            'deployment_workflow_regex',
+            'repositories.service'
+        ) }}
+        and not {{ knob_matches(
+            'workflow_runs.workflow_name',
+            'deployment_exclude_regex',
+            'repositories.service'
+        ) }}
+        and (
+            len({{ knob('deployment_branches', 'repositories.service') }}) = 0
+            or coalesce(list_contains(
+                {{ knob('deployment_branches', 'repositories.service') }},
+                workflow_runs.head_branch
+            ), false)
+        )
+),
+
+-- Runs that created a GitHub Deployment (any environment: the Deployment says where it went).
+runs_with_github_deployment as (
+    select distinct deployment_runs.workflow_run_key
+    from deployment_runs
+    inner join status_summary
+        on deployment_runs.run_id = status_summary.github_run_id
+    inner join all_github_deployments
+        on
+            status_summary.deployment_key = all_github_deployments.deployment_key
+            and deployment_runs.repository = all_github_deployments.repository
+    union
+    select distinct deployment_runs.workflow_run_key
+    from deployment_runs
+    inner join all_github_deployments
+        on
+            deployment_runs.repository = all_github_deployments.repository
+            and deployment_runs.head_sha = all_github_deployments.commit_sha
+            and all_github_deployments.created_at
+            between coalesce(deployment_runs.run_started_at, deployment_runs.created_at)
+            and deployment_runs.updated_at
+),
+
+unique_runs as (
+    select deployment_runs.*
+    from deployment_runs
+    left join runs_with_github_deployment
+        on deployment_runs.workflow_run_key = runs_with_github_deployment.workflow_run_key
+    where runs_with_github_deployment.workflow_run_key is null
+),
+
+actions_run_attempts as (
+    select
+        workflow_run_key as deployment_id,
+        repository,
         'production' as environment,
         'github_actions' as source,
-        workflow_runs.head_sha as commit_sha,
-        coalesce(workflow_runs.run_started_at, workflow_runs.created_at) as started_at,
-        workflow_runs.updated_at as deployed_at,
+        head_sha as commit_sha,
+        coalesce(run_started_at, created_at) as started_at,
+        updated_at as deployed_at,
         case
-            when workflow_runs.conclusion = 'success' then 'success' else 'failure'
+            when {{ knob_in('conclusion', 'deployment_success_statuses', 'service') }}
+                then 'success'
+            else 'failure'
         end as status
-    from workflow_runs
-    left join repositories_with_deployments
-        on workflow_runs.repository = repositories_with_deployments.repository
+    from unique_runs
     where
-        repositories_with_deployments.repository is null
-        and workflow_runs.status = 'completed'
-        and workflow_runs.conclusion in ('success', 'failure', 'timed_out', 'startup_failure')
-        and {{ regex_matches('workflow_runs.workflow_name', var('deployment_workflow_regex')) }}
-        and not {{ regex_matches('workflow_runs.workflow_name', var('deployment_exclude_regex')) }}
-        {%- if branches | length > 0 %}
-            and workflow_runs.head_branch in ({{ sql_literal_list(branches) }})
-        {%- endif %}
+        {{ knob('deployment_job_regex', 'service') }} = ''
+        and (
+            {{ knob_in('conclusion', 'deployment_success_statuses', 'service') }}
+            or {{ knob_in('conclusion', 'deployment_failure_statuses', 'service') }}
+        )
+),
+
+actions_job_attempts as (
+    select
+        workflow_jobs.workflow_job_key as deployment_id,
+        unique_runs.repository,
+        'production' as environment,
+        'github_actions_job' as source,
+        workflow_jobs.head_sha as commit_sha,
+        workflow_jobs.started_at,
+        workflow_jobs.completed_at as deployed_at,
+        case
+            when {{ knob_in(
+                'workflow_jobs.conclusion',
+                'deployment_success_statuses',
+                'unique_runs.service'
+            ) }}
+                then 'success'
+            else 'failure'
+        end as status
+    from workflow_jobs
+    inner join unique_runs
+        on workflow_jobs.workflow_run_key = unique_runs.workflow_run_key
+    where
+        workflow_jobs.status = 'completed'
+        and {{ knob('deployment_job_regex', 'unique_runs.service') }} <> ''
+        and {{ knob_matches(
+            'workflow_jobs.job_name',
+            'deployment_job_regex',
+            'unique_runs.service'
+        ) }}
+        and not {{ knob_matches(
+            'workflow_jobs.job_name',
+            'deployment_exclude_regex',
+            'unique_runs.service'
+        ) }}
+        and (
+            {{ knob_in(
+                'workflow_jobs.conclusion',
+                'deployment_success_statuses',
+                'unique_runs.service'
+            ) }}
+            or {{ knob_in(
+                'workflow_jobs.conclusion',
+                'deployment_failure_statuses',
+                'unique_runs.service'
+            ) }}
+        )
+),
+
+-- 3. Releases and 4. tags ---------------------------------------------------------------------
+published_releases as (
+    select
+        releases.*,
+        repositories.service
+    from releases
+    left join repositories
+        on releases.repository = repositories.repository
+    where
+        not coalesce(releases.is_draft, false)
+        and not coalesce(releases.is_prerelease, false)
+        and releases.published_at is not null
+),
+
+tag_commits as (
+    select
+        tags.*,
+        repositories.service,
+        commits.committed_at
+    from tags
+    left join repositories
+        on tags.repository = repositories.repository
+    left join commits
+        on tags.repository = commits.repository and tags.commit_sha = commits.sha
+),
+
+release_attempts as (
+    select
+        published_releases.release_key as deployment_id,
+        published_releases.repository,
+        'production' as environment,
+        'github_release' as source,
+        tag_commits.commit_sha,
+        published_releases.created_at as started_at,
+        published_releases.published_at as deployed_at,
+        'success' as status
+    from published_releases
+    left join tag_commits
+        on
+            published_releases.repository = tag_commits.repository
+            and published_releases.tag_name = tag_commits.tag_name
+    where {{ knob_has('deployment_sources', 'releases', 'published_releases.service') }}
+),
+
+tag_attempts as (
+    select
+        tag_commits.tag_key as deployment_id,
+        tag_commits.repository,
+        'production' as environment,
+        'git_tag' as source,
+        tag_commits.commit_sha,
+        coalesce(published_releases.published_at, tag_commits.committed_at) as started_at,
+        coalesce(published_releases.published_at, tag_commits.committed_at) as deployed_at,
+        'success' as status
+    from tag_commits
+    left join published_releases
+        on
+            tag_commits.repository = published_releases.repository
+            and tag_commits.tag_name = published_releases.tag_name
+    where
+        {{ knob_has('deployment_sources', 'tags', 'tag_commits.service') }}
+        and {{ knob_matches(
+            'tag_commits.tag_name',
+            'deployment_tag_regex',
+            'tag_commits.service'
+        ) }}
+        and not (
+            published_releases.release_key is not null
+            and {{ knob_has('deployment_sources', 'releases', 'tag_commits.service') }}
+        )
+        and coalesce(published_releases.published_at, tag_commits.committed_at) is not null
 ),
 
 attempts as (
     select * from github_deployment_attempts
     union all
-    select * from actions_deployment_attempts
+    select * from actions_run_attempts
+    union all
+    select * from actions_job_attempts
+    union all
+    select * from release_attempts
+    union all
+    select * from tag_attempts
 ),
 
 final as (
     select
         attempts.deployment_id,
         attempts.repository,
-        org_repositories.service,
-        coalesce(org_repositories.team, org_services.team) as team,
+        repositories.service,
+        repositories.team,
         attempts.environment,
         attempts.source,
         attempts.commit_sha,
@@ -118,10 +369,8 @@ final as (
         attempts.deployed_at,
         attempts.status
     from attempts
-    left join org_repositories
-        on attempts.repository = org_repositories.repository
-    left join org_services
-        on org_repositories.service = org_services.service
+    left join repositories
+        on attempts.repository = repositories.repository
 )
 
 select * from final

@@ -30,6 +30,7 @@ final as (
     select
         change_id,
         repository,
+        repository as repo,
         service,
         team,
         pr_number,

@@ -15,6 +15,8 @@ renamed as (
         payload ->> '$.environment' as environment,
         payload ->> '$.description' as description,
         payload ->> '$.creator.login' as creator,
+        payload ->> '$.target_url' as target_url,
+        payload ->> '$.log_url' as log_url,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
     from source

@@ -12,6 +12,7 @@ renamed as (
         cast(payload ->> '$.id' as bigint) as issue_id,
         cast(payload ->> '$.number' as integer) as issue_number,
         payload ->> '$.title' as title,
+        payload ->> '$.body' as body,
         payload ->> '$.state' as state,
         payload ->> '$.state_reason' as state_reason,
         payload ->> '$.user.login' as author,

@@ -10,6 +10,7 @@ renamed as (
         source as source_instance,
         cast(payload ->> '$.incident_number' as integer) as incident_number,
         payload ->> '$.title' as title,
+        payload ->> '$.description' as description,
         payload ->> '$.status' as status,
         payload ->> '$.urgency' as urgency,
         payload ->> '$.priority.summary' as priority,

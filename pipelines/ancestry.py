@@ -1,0 +1,72 @@
+"""Which commits each deployment shipped: one pass over the commit graph per service/environment.
+
+Successful production deployments are visited in time order; each claims the ancestors of its SHA
+that no earlier deployment of the same repository and environment claimed, walking parent links
+and stopping at claimed commits (and at commits outside the synced history, the backfill window).
+Every commit is visited once per environment, so the cost is linear in the graph, not deployments x
+history. A rollback or a redeploy of an already shipped SHA claims nothing. Plain Python with no
+Dagster or dbt import: the dbt Python model ``int_commit_deployments`` calls :func:`claim_commits`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``deployment_id`` shipped ``sha`` (the first successful deployment whose SHA reaches it)."""
+
+    deployment_id: str
+    sha: str
+    depth: int  # parent links from the deployment's SHA (0 = the deployed commit itself)
+
+
+def claim_commits(
+    parents: Mapping[str, Sequence[str]],
+    deployments: Iterable[tuple[str, str | None]],
+    claimed: set[str] | None = None,
+) -> Iterator[Claim]:
+    """Claims of ``deployments`` ((deployment_id, sha) in deployment time order) on one graph.
+
+    ``parents`` maps every known commit to its parents' SHAs; a parent that is not a key lies
+    outside the synced history and ends the walk. ``claimed`` (updated in place) holds commits
+    already shipped, e.g. by deployments of an earlier incremental run.
+    """
+    seen = set() if claimed is None else claimed
+    for deployment_id, head in deployments:
+        if head is None or head not in parents or head in seen:
+            continue  # unknown SHA, rollback or redeploy: nothing new shipped
+        seen.add(head)
+        stack = [(head, 0)]
+        while stack:
+            sha, depth = stack.pop()
+            yield Claim(deployment_id, sha, depth)
+            for parent in parents[sha]:
+                if parent in parents and parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, depth + 1))
+
+
+def claim_table(
+    commits: Iterable[tuple[str, str, Sequence[str] | None]],
+    deployments: Iterable[tuple[str, str, str, str | None]],
+) -> list[tuple[str, str, str, str, int]]:
+    """(repository, environment, deployment_id, sha, depth) for every claimed commit.
+
+    ``commits`` are (repository, sha, parent_shas); ``deployments`` are successful production
+    deployments as (repository, environment, deployment_id, sha), already in time order.
+    """
+    graphs: dict[str, dict[str, Sequence[str]]] = {}
+    for repository, sha, parent_shas in commits:
+        graphs.setdefault(repository, {})[sha] = list(parent_shas or ())
+    partitions: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for repository, environment, deployment_id, sha in deployments:
+        partitions.setdefault((repository, environment), []).append((deployment_id, sha))
+    rows = []
+    for (repository, environment), ordered in partitions.items():
+        graph = graphs.get(repository, {})
+        for claim in claim_commits(graph, ordered):
+            rows.append((repository, environment, claim.deployment_id, claim.sha, claim.depth))
+    return rows
