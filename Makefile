@@ -8,8 +8,9 @@ export DAGSTER_DISABLE_TELEMETRY := yes
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
+export MARIMO_SKIP_UPDATE_CHECK := 1
 
-.PHONY: install demo test lint format serve benchmark clean
+.PHONY: install demo test lint format serve benchmark notebooks clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "platform-metrics needs Python 3.11 to 3.13; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
@@ -44,6 +45,10 @@ serve: install
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmark.py
+
+## marimo notebooks (tune definitions, explore the warehouse, SLOs) on http://127.0.0.1:2718
+notebooks: install
+	$(BIN)/marimo edit --skip-update-check --host 127.0.0.1 notebooks/
 
 clean:
 	rm -rf build dbt/target dbt/logs

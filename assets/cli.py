@@ -99,6 +99,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(path)
     sources = [f"github:{s.name}" for s in config.sources.github]
     sources += [f"pagerduty:{s.name}" for s in config.sources.pagerduty]
+    sources += [f"opsgenie:{s.name}" for s in config.sources.opsgenie]
+    sources += [f"statuspage:{s.name}" for s in config.sources.statuspage]
+    sources += [f"incident_file:{s.name}" for s in config.sources.incident_files]
     sources += ["surveys"] if config.sources.surveys else []
     repos = sum(len(s.repositories) for s in config.services)
     print(

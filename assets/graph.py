@@ -13,8 +13,10 @@ from assets.dbt import build_dbt_assets
 from assets.ingest import GITHUB_ASSET, build_ingest_assets
 from assets.project import dbt_project
 from assets.publish import build_publish_assets
+from assets.reports import REPORT_TAG, quality_gate_sensor
 from assets.schedules import daily_refresh_schedule, github_sensors
 from assets.slo import build_slo_assets
+from assets.surveys import SURVEY_ASSET, SURVEY_JOB, survey_inbox_sensor
 from pipelines.config import Config
 
 
@@ -52,6 +54,16 @@ def build_definitions(config: Config) -> dg.Definitions:
         if github_assets
         else None
     )
+    survey_assets = [a for a in ingest if a.node_def.name == SURVEY_ASSET]
+    survey_ingest = (
+        dg.define_asset_job(
+            SURVEY_JOB,
+            selection=dg.AssetSelection.assets(*(k for a in survey_assets for k in a.keys)),
+            description="Load the survey exports in the inbox (started by the survey_inbox sensor).",
+        )
+        if survey_assets
+        else None
+    )
     publish = dg.define_asset_job(
         "publish_reports",
         selection=dg.AssetSelection.groups("publish"),
@@ -63,6 +75,7 @@ def build_definitions(config: Config) -> dg.Definitions:
         dg.ScheduleDefinition(
             name="weekly_report",
             job=publish,
+            tags={REPORT_TAG: "weekly"},
             cron_schedule=config.schedules.weekly_report_cron,
             execution_timezone=tz,
             default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -70,6 +83,7 @@ def build_definitions(config: Config) -> dg.Definitions:
         dg.ScheduleDefinition(
             name="monthly_report",
             job=publish,
+            tags={REPORT_TAG: "monthly"},
             cron_schedule=config.schedules.monthly_report_cron,
             execution_timezone=tz,
             default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -78,8 +92,18 @@ def build_definitions(config: Config) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=build_raw_checks(ingested),
-        jobs=[refresh, ingest_job, publish, *([github_sync] if github_sync else [])],
-        sensors=github_sensors(config, refresh=refresh, github_sync=github_sync),
+        jobs=[
+            refresh,
+            ingest_job,
+            publish,
+            *([github_sync] if github_sync else []),
+            *([survey_ingest] if survey_ingest else []),
+        ],
+        sensors=[
+            *github_sensors(config, refresh=refresh, github_sync=github_sync),
+            *([survey_inbox_sensor(config, survey_ingest)] if survey_ingest else []),
+            quality_gate_sensor(config, warehouse_path, [refresh, publish]),
+        ],
         schedules=schedules,
         resources={
             "duckdb": DuckDBResource(database=str(warehouse_path)),

@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.project import WAREHOUSE_POOL
 from assets.resources import warehouse_connection
-from pipelines import ingest, surveys
+from pipelines import incidents, ingest, surveys
 from pipelines.config import Config
 from pipelines.errors import ConfigError
 from pipelines.github import sync as github_sync
@@ -132,6 +132,32 @@ def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
 
         assets.append(pagerduty)
 
+    sources = config.sources
+    if sources.opsgenie or sources.statuspage or sources.incident_files:
+
+        @dg.multi_asset(
+            name="incident_sources",
+            specs=_specs(incidents.RAW_TABLES, "Opsgenie, Statuspage and file-imported incidents."),
+            pool=WAREHOUSE_POOL,
+        )
+        def incident_sources(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+            clients = ingest.SourceClients(config)
+            with warehouse_connection(duckdb) as con:
+                ingest.ensure_raw_tables(con)
+                reports = ingest.sync_incident_sources(con, clients)
+                counts = raw_row_counts(con)
+            for table in incidents.RAW_TABLES:
+                yield dg.MaterializeResult(
+                    asset_key=["raw", table],
+                    metadata={
+                        "rows": counts.get(table, 0),
+                        "items_landed": sum(r.by_entity.get(table, 0) for r in reports),
+                        "requests": {r.source: r.requests for r in reports if r.requests},
+                    },
+                )
+
+        assets.append(incident_sources)
+
     if config.sources.surveys is not None:
         survey_config = config.sources.surveys
 
@@ -156,7 +182,12 @@ def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
                 _drop_demo_waves(config, inbox)
             with warehouse_connection(duckdb) as con:
                 loaded, rejected = surveys.load_inbox(
-                    con, inbox, salt=salt, teams={t.name for t in config.teams}
+                    con,
+                    inbox,
+                    salt=salt,
+                    teams={t.name for t in config.teams},
+                    form_format=survey_config.format,
+                    columns=dict(survey_config.columns),
                 )
                 counts = raw_row_counts(con)
             for path, reason in rejected:

@@ -5,7 +5,16 @@ from pathlib import Path
 import dagster as dg
 
 from assets.dbt import mart_keys
+from assets.dbt_docs import DBT_DOCS_KEY, build_dbt_docs_asset, dbt_docs_dir
 from assets.project import WAREHOUSE_POOL
+from assets.reports import (
+    LEADERSHIP_KEY,
+    asset_graph,
+    build_report_assets,
+    latest_checks,
+    leadership_dir,
+    pr_url_template,
+)
 from assets.slo import SLO_REPORT_KEY, slo_report_dir
 from dashboards.publish import publish_snapshot
 from dashboards.site import build_site
@@ -18,7 +27,7 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
     # Reads the warehouse only, but a read-only DuckDB opener blocks the writer: same pool.
     @dg.asset(
         key=["publish", "site"],
-        deps=[*marts, SLO_REPORT_KEY],
+        deps=[*marts, SLO_REPORT_KEY, LEADERSHIP_KEY, DBT_DOCS_KEY],
         group_name="publish",
         pool=WAREHOUSE_POOL,
         description="The offline dashboard site (build/site), swapped in atomically.",
@@ -30,7 +39,14 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
             organisation=config.organisation.name,
             keep_copies=config.publish.keep_copies,
             min_sample=config.metrics.min_sample,
-            extra_files=sorted(slo_report_dir(config).glob("slo-*")),
+            extra_files=[
+                *sorted(slo_report_dir(config).glob("slo-*")),
+                *sorted(leadership_dir(config).glob("leadership-*")),
+                *sorted(dbt_docs_dir(config).glob("dbt-docs*.html")),
+            ],
+            checks=latest_checks(context.instance, asset_graph(context)),
+            pr_url=pr_url_template(config),
+            benchmark=config.metrics.benchmark,
         )
         context.log.info(f"site published at {build.path / 'index.html'}")
         return dg.MaterializeResult(
@@ -57,4 +73,9 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
             }
         )
 
-    return [site, analyst_snapshot]
+    return [
+        site,
+        analyst_snapshot,
+        build_dbt_docs_asset(config, warehouse_path),
+        *build_report_assets(config, warehouse_path),
+    ]

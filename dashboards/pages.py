@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 
 from dashboards.blocks import (
     Block,
@@ -34,6 +35,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.gate import CheckStatus, GateNotice, failed_checks
 from dashboards.marts import WarehouseReader
 from dashboards.slo_report import build_slo_blocks
 
@@ -80,6 +82,11 @@ class PageContext:
     organisation: str
     now: dt.datetime
     min_sample: int = 5
+    checks: list[CheckStatus] = field(default_factory=list)
+    gate: GateNotice | None = None
+    # Where a pull request opens ({repository}, {number}); the configured GitHub web host.
+    pr_url: str = "https://github.com/{repository}/pull/{number}"
+    benchmark: str = "dora_2024"
 
 
 @dataclass(frozen=True)
@@ -300,8 +307,10 @@ def _team_lines(
     *,
     unit: str,
     pct: bool = False,
+    bands: list[tuple[str, float, float]] = (),
 ) -> Chart:
     fig = go.Figure()
+    _draw_bands(fig, bands, df[column].astype("float64").max() * (100 if pct else 1))
     for team, part in df.groupby("scope_name", sort=True):
         y = part[column].astype("float64") * (100 if pct else 1)
         fig.add_scatter(
@@ -315,6 +324,73 @@ def _team_lines(
         )
     fig.update_layout(yaxis_title=unit)
     return Chart(title, figure_html(fig, height=320), definition)
+
+
+BAND_COLOURS = {"elite": "#2e8b57", "high": "#7fb77e", "medium": "#f2c14e", "low": "#e07a5f"}
+BAND_MEASURES = {
+    "deployments": ("deployment_frequency", "deployments_per_week", 1),
+    "lead_time_p50_hours": ("lead_time", "lead_time_p50_hours", 1),
+    "change_failure_rate": ("change_failure_rate", "change_failure_rate", 100),
+    "recovery_time_p50_hours": ("recovery_time", "recovery_time_p50_hours", 1),
+}
+
+
+def benchmark_bands(ctx: PageContext, column: str) -> list[tuple[str, float, float]]:
+    """(level, low, high) bands of the configured benchmark for a weekly ``column``, in chart units.
+
+    Read from marts.dora_benchmarks (the dbt seed the levels are computed from). Thresholds that do
+    not nest (DORA 2024's medium change failure rate is below high's) are drawn where they do not
+    overlap a better band; an empty band is left out.
+    """
+    if column not in BAND_MEASURES:
+        return []
+    metric, measure, scale = BAND_MEASURES[column]
+    df = ctx.reader.frame(
+        MARTS,
+        "dora_benchmarks",
+        ["benchmark", "metric", "level", "level_rank", "measure", "operator", "threshold"],
+    )
+    df = df[
+        (df["benchmark"] == ctx.benchmark) & (df["metric"] == metric) & (df["measure"] == measure)
+    ]
+    if df.empty:
+        return []
+    df = df.sort_values("level_rank")
+    higher_is_better = str(df["operator"].iloc[0]).startswith(">")
+    bands: list[tuple[str, float, float]] = []
+    edge = float("inf") if higher_is_better else 0.0
+    for _, r in df.iterrows():
+        t = None if missing(r["threshold"]) else float(r["threshold"]) * scale
+        if higher_is_better:
+            low = 0.0 if t is None else t
+            if low < edge:
+                bands.append((str(r["level"]), low, edge))
+                edge = low
+        else:
+            high = float("inf") if t is None else t
+            if high > edge:
+                bands.append((str(r["level"]), edge, high))
+                edge = high
+    return bands
+
+
+def _draw_bands(fig: go.Figure, bands: list[tuple[str, float, float]], data_max: float) -> None:
+    """Shade the level bands behind the series, clipped to the data so the axis is not stretched."""
+    top = (data_max if data_max == data_max and data_max > 0 else 1.0) * 1.15
+    for level, low, high in bands:
+        if low >= top:
+            continue
+        fig.add_hrect(
+            y0=low,
+            y1=min(high, top),
+            fillcolor=BAND_COLOURS.get(level, "#cccccc"),
+            opacity=0.12,
+            layer="below",
+            line_width=0,
+            annotation_text=level,
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
 
 
 def build_dora(ctx: PageContext) -> list[Block]:
@@ -343,6 +419,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             "Deployments per week",
             DEFINITIONS["deployments"],
             unit="deployments",
+            bands=benchmark_bands(ctx, "deployments"),
         ),
         _team_lines(
             teams,
@@ -351,6 +428,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             "Lead time p50 per week",
             DEFINITIONS["lead_time"],
             unit="hours",
+            bands=benchmark_bands(ctx, "lead_time_p50_hours"),
         ),
         _team_lines(
             teams,
@@ -360,6 +438,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             DEFINITIONS["change_failure_rate"],
             unit="%",
             pct=True,
+            bands=benchmark_bands(ctx, "change_failure_rate"),
         ),
         _team_lines(
             teams,
@@ -368,6 +447,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             "Recovery time p50 per week",
             DEFINITIONS["recovery_time"],
             unit="hours",
+            bands=benchmark_bands(ctx, "recovery_time_p50_hours"),
         ),
     ]
     return blocks
@@ -375,6 +455,9 @@ def build_dora(ctx: PageContext) -> list[Block]:
 
 CHANGE_COLUMNS = [
     "change_id",
+    "repository",
+    "pr_number",
+    "service",
     "team",
     "deployed_at",
     "coding_hours",
@@ -439,6 +522,7 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
         Column("lead time p50 / p75 / p90", DEFINITIONS["lead_time"], True),
     ]
     window = f"Changes deployed in the {RECENT_DAYS} days to {fmt_date(df['deployed_at'].max())}."
+    slowest = _slowest_changes(ctx, recent)
     return [
         Note(window + " Phase medians do not add up to the lead-time median."),
         Chart(
@@ -447,7 +531,46 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
             DEFINITIONS["lead_time"],
         ),
         Table("Lead time per team", columns, rows),
+        slowest,
     ]
+
+
+SLOWEST = 25
+
+
+def pr_link(ctx: PageContext, repository: object, number: object) -> Markup | str:
+    """``owner/repo#123`` linked to the pull request on the configured GitHub web host."""
+    if missing(repository) or missing(number):
+        return "—"
+    label = f"{repository}#{int(number)}"
+    url = ctx.pr_url.format(repository=repository, number=int(number))
+    return Markup('<a class="pr-link" href="{}">{}</a>').format(url, label)
+
+
+def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
+    top = recent.sort_values("lead_time_hours", ascending=False).head(SLOWEST)
+    return Table(
+        f"Slowest changes (top {len(top)} of n = {len(recent):,} in the window)",
+        [
+            Column("pull request"),
+            Column("service"),
+            Column("team"),
+            Column("deployed (UTC)"),
+            Column("lead time", DEFINITIONS["lead_time"], True),
+            *(Column(p, DEFINITIONS[p], True) for p in PHASES),
+        ],
+        [
+            [
+                pr_link(ctx, r["repository"], r["pr_number"]),
+                fmt_cell(r["service"]),
+                str(r["team"]),
+                fmt_time(r["deployed_at"]),
+                fmt_hours(r["lead_time_hours"]),
+                *(fmt_hours(r[f"{p}_hours"]) for p in PHASES),
+            ]
+            for _, r in top.iterrows()
+        ],
+    )
 
 
 DEPLOYMENT_COLUMNS = [
@@ -613,9 +736,57 @@ def _generic_mart(table: str, title: str) -> Callable[[PageContext], list[Block]
     return build
 
 
+def _check_blocks(ctx: PageContext) -> list[Block]:
+    blocks: list[Block] = []
+    if ctx.gate is not None:
+        names = ", ".join(f"{c.asset} · {c.check}" for c in ctx.gate.failed) or "a blocking check"
+        blocks.append(
+            Note(
+                f"Publishing gate failed at {fmt_time(ctx.gate.at)}: {names}. The site was not "
+                f"refreshed: every other page is the previous build ({ctx.gate.previous_build}); "
+                "the failed checks are listed below."
+            )
+        )
+    if not ctx.checks:
+        blocks.append(
+            NoData(
+                "Checks",
+                f"{NO_DATA}: no check outcomes were passed to this build (run through Dagster).",
+            )
+        )
+        return blocks
+    failed = failed_checks(ctx.checks)
+    ordered = sorted(ctx.checks, key=lambda c: (c.passed is not False, c.asset, c.check))
+    blocks.append(
+        Table(
+            f"Checks: {len(failed)} failed of n = {len(ctx.checks)}",
+            [
+                Column("result", "FAILED, passed, or not run yet."),
+                Column("asset"),
+                Column("check"),
+                Column("blocking", "A failed blocking check stops dbt and publishing."),
+                Column("checked (UTC)"),
+                Column("detail"),
+            ],
+            [
+                [
+                    {True: "passed", False: "FAILED", None: "not run"}[c.passed],
+                    c.asset,
+                    c.check,
+                    "yes" if c.blocking else "no",
+                    fmt_time(c.checked_at),
+                    c.description,
+                ]
+                for c in ordered
+            ],
+        )
+    )
+    return blocks
+
+
 def build_data_quality(ctx: PageContext) -> list[Block]:
     reader = ctx.reader
-    blocks: list[Block] = []
+    blocks: list[Block] = _check_blocks(ctx)
     raw_tables = [t for t in reader.tables(RAW) if t != "sync_state"]
     if raw_tables:
         blocks.append(

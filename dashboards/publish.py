@@ -49,6 +49,22 @@ def _sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _drop_respondent_level_survey_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Survey answers per respondent and free text never leave the live warehouse.
+
+    Only aggregated, anonymity-checked marts may reach analysts (docs/surveys.md); the raw,
+    staging and intermediate survey relations are dropped from the copy.
+    """
+    rows = con.execute(
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+        "WHERE table_catalog = ? AND table_schema <> ? AND table_name ILIKE '%survey%'",
+        [_SNAPSHOT_ALIAS, MARTS],
+    ).fetchall()
+    for schema, name, kind in rows:
+        what = "VIEW" if kind == "VIEW" else "TABLE"
+        con.execute(f'DROP {what} IF EXISTS {_SNAPSHOT_ALIAS}."{schema}"."{name}" CASCADE')
+
+
 def publish_snapshot(warehouse_path: Path, snapshot_dir: Path) -> Snapshot:
     """Copy the warehouse and its marts (as Parquet) into ``snapshot_dir``, atomically."""
     warehouse_path, snapshot_dir = Path(warehouse_path), Path(snapshot_dir)
@@ -76,6 +92,7 @@ def publish_snapshot(warehouse_path: Path, snapshot_dir: Path) -> Snapshot:
                 ) from None
             con.execute(f"ATTACH {_sql_string(tmp_db)} AS {_SNAPSHOT_ALIAS}")
             con.execute(f"COPY FROM DATABASE {source} TO {_SNAPSHOT_ALIAS}")
+            _drop_respondent_level_survey_data(con)
             con.execute(f"DETACH {_SNAPSHOT_ALIAS}")
             tables = [
                 name

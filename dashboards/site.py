@@ -28,6 +28,8 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
+from dashboards.exposition import EXPOSITION_FILE, exposition
+from dashboards.gate import CheckStatus, GateNotice
 from dashboards.marts import WarehouseReader
 from dashboards.pages import PAGES, Page, PageContext
 from pipelines.errors import PlatformMetricsError
@@ -67,11 +69,15 @@ def build_site(
     now: dt.datetime | None = None,
     min_sample: int = 5,
     extra_files: Sequence[Path] = (),
+    checks: Sequence[CheckStatus] = (),
+    pr_url: str | None = None,
+    benchmark: str = "dora_2024",
 ) -> SiteBuild:
     """Render every page from the warehouse (opened read-only) and make it the live site.
 
     ``extra_files`` (reports built by other steps, such as the SLO report) are copied into the new
-    version's root before the swap; a missing one is skipped.
+    version's root before the swap; a missing one is skipped. ``checks`` are the latest asset-check
+    outcomes (from the asset layer), listed on the data-quality page.
     """
     if keep_copies < 1:
         raise ValueError("keep_copies must be at least 1")
@@ -84,7 +90,16 @@ def build_site(
     tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=versions))
     tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
     try:
-        pages = _render_into(tmp, Path(warehouse_path), organisation, now, min_sample)
+        pages = render_pages(
+            tmp,
+            Path(warehouse_path),
+            organisation,
+            now,
+            min_sample,
+            checks=checks,
+            pr_url=pr_url,
+            benchmark=benchmark,
+        )
         for extra in map(Path, extra_files):
             if extra.is_file():
                 shutil.copyfile(extra, tmp / extra.name)
@@ -99,13 +114,25 @@ def build_site(
     return SiteBuild(path=site_dir, version_dir=version_dir, pages=pages, bytes=size)
 
 
-def _render_into(
-    folder: Path, warehouse_path: Path, organisation: str, now: dt.datetime, min_sample: int
+def render_pages(
+    folder: Path,
+    warehouse_path: Path,
+    organisation: str,
+    now: dt.datetime,
+    min_sample: int,
+    *,
+    only: Sequence[str] | None = None,
+    checks: Sequence[CheckStatus] = (),
+    gate: GateNotice | None = None,
+    pr_url: str | None = None,
+    benchmark: str = "dora_2024",
 ) -> list[str]:
-    assets = folder / ASSETS
-    assets.mkdir()
-    (assets / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
-    shutil.copyfile(STATIC_DIR / "site.css", assets / "site.css")
+    """Render every page (or the pages named in ``only``, into an existing version) and metrics.prom."""
+    if only is None:
+        assets = folder / ASSETS
+        assets.mkdir()
+        (assets / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+        shutil.copyfile(STATIC_DIR / "site.css", assets / "site.css")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
@@ -117,9 +144,19 @@ def _render_into(
     con = connect(warehouse_path, read_only=True)
     try:
         ctx = PageContext(
-            reader=WarehouseReader(con), organisation=organisation, now=now, min_sample=min_sample
+            reader=WarehouseReader(con),
+            organisation=organisation,
+            now=now,
+            min_sample=min_sample,
+            checks=list(checks),
+            gate=gate,
+            benchmark=benchmark,
         )
+        if pr_url:
+            ctx.pr_url = pr_url
         for page in PAGES:
+            if only is not None and page.filename not in only:
+                continue
             html = template.render(
                 page=page,
                 pages=PAGES,
@@ -129,6 +166,8 @@ def _render_into(
             )
             _write_page(folder, page, html)
             written.append(page.filename)
+        if only is None:
+            (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
     finally:
         con.close()
     return written

@@ -179,6 +179,76 @@ class PagerDutySourceConfig(_Model):
     backfill_days: int = Field(default=365, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
+    log_entries: bool = Field(
+        default=True,
+        description="Read each acknowledged/resolved incident's log entries for ack/resolve times.",
+    )
+
+
+# Incident sources beyond PagerDuty (docs/sources/incidents.md). ``service_map`` maps what the
+# source calls a service (Opsgenie service id or tag, Statuspage component name, file column value)
+# to a service of this config; unmapped incidents keep service null (not counted per service).
+ServiceMap = dict[str, str]
+
+
+class OpsgenieSourceConfig(_Model):
+    name: str = "opsgenie"
+    base_url: str = "https://api.opsgenie.com"
+    api_key: SecretStr | None = Field(
+        default=None, description="Sent as GenieKey; ${OPSGENIE_KEY}."
+    )
+    query: str = Field(default="", description="Opsgenie search query, e.g. 'priority: P1'.")
+    backfill_days: int = Field(default=365, ge=1)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    service_map: ServiceMap = Field(default_factory=dict)
+
+
+class StatuspageSourceConfig(_Model):
+    name: str = "statuspage"
+    base_url: str = Field(
+        description="The page, e.g. https://www.githubstatus.com (public) or "
+        "https://api.statuspage.io/v1/pages/<page id> (private, with api_key)."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="For a private page: sent as 'Authorization: OAuth <key>'."
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    service_map: ServiceMap = Field(default_factory=dict)
+
+
+class IncidentFileSourceConfig(_Model):
+    """Incidents exported from ServiceNow, Jira or a spreadsheet (CSV or JSON Lines)."""
+
+    name: str = Field(min_length=1)
+    path: Path = Field(
+        description="A .csv/.jsonl file or a folder of them; relative to the config."
+    )
+    columns: dict[str, str] = Field(
+        description="Unified field -> column of the file: id, started_at (required), title, service,"
+        " severity, detected_at, acknowledged_at, resolved_at, url, deployment_id, commit_sha,"
+        " revert_pr."
+    )
+    service_map: ServiceMap = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        known = {
+            "id", "title", "service", "severity", "started_at", "detected_at", "acknowledged_at",
+            "resolved_at", "url", "deployment_id", "commit_sha", "revert_pr",
+        }  # fmt: skip
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown fields {unknown}; use some of {sorted(known)}")
+        missing = sorted({"id", "started_at"} - set(value))
+        if missing:
+            raise ValueError(f"missing required fields {missing}")
+        return value
+
+
+SurveyFormat = Literal["google_forms", "microsoft_forms", "typeform", "custom"]
 
 
 class SurveySourceConfig(_Model):
@@ -187,11 +257,22 @@ class SurveySourceConfig(_Model):
         default=None, description="Salt for respondent hashes; use ${SURVEY_SALT}."
     )
     anonymity_threshold: int = Field(default=5, ge=3)
+    format: SurveyFormat = Field(
+        default="google_forms", description="The form tool the CSV comes from (its column names)."
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra header -> role: respondent, team, timestamp, tenure, role, drop, or an "
+        "item id; overrides the format's defaults.",
+    )
 
 
 class SourcesConfig(_Model):
     github: list[GitHubSourceConfig] = Field(default_factory=list)
     pagerduty: list[PagerDutySourceConfig] = Field(default_factory=list)
+    opsgenie: list[OpsgenieSourceConfig] = Field(default_factory=list)
+    statuspage: list[StatuspageSourceConfig] = Field(default_factory=list)
+    incident_files: list[IncidentFileSourceConfig] = Field(default_factory=list)
     surveys: SurveySourceConfig | None = None
 
     @model_validator(mode="after")
@@ -199,6 +280,9 @@ class SourcesConfig(_Model):
         # Rows and cursors are keyed by source name: two instances must not share one.
         _no_duplicates("sources.github names", [s.name for s in self.github])
         _no_duplicates("sources.pagerduty names", [s.name for s in self.pagerduty])
+        _no_duplicates("sources.opsgenie names", [s.name for s in self.opsgenie])
+        _no_duplicates("sources.statuspage names", [s.name for s in self.statuspage])
+        _no_duplicates("sources.incident_files names", [s.name for s in self.incident_files])
         return self
 
 
@@ -300,10 +384,25 @@ class SchedulesConfig(_Model):
         return value
 
 
+class WebhookConfig(_Model):
+    """Slack or Microsoft Teams incoming webhook for the leadership report (docs/reports.md)."""
+
+    url: SecretStr = Field(description="The incoming-webhook URL; a secret: use ${ENV_VAR}.")
+    kind: Literal["slack", "teams"] = "slack"
+    max_retries: int = Field(default=3, ge=0, le=10)
+    required: bool = Field(
+        default=False, description="True: a webhook that gives up fails the report run."
+    )
+
+
 class PublishConfig(_Model):
     site_dir: Path = DEFAULT_BUILD_DIR / "site"
     snapshot_dir: Path = DEFAULT_BUILD_DIR / "snapshot"
     keep_copies: int = Field(default=14, ge=1)
+    site_url: str | None = Field(
+        default=None, description="Where readers open the site; the report summary links to it."
+    )
+    webhook: WebhookConfig | None = None
 
 
 class WarehouseConfig(_Model):
@@ -352,6 +451,14 @@ class Config(_Model):
         repos = [r for s in self.services for r in s.repositories]
         _no_duplicates("repositories (each maps to one service)", repos)
         services = {s.name for s in self.services}
+        for kind in ("opsgenie", "statuspage", "incident_files"):
+            for i, source in enumerate(getattr(self.sources, kind)):
+                for key, name in source.service_map.items():
+                    if name not in services:
+                        raise ValueError(
+                            f"sources.{kind}[{i}].service_map.{key}: {name!r} is not one of the "
+                            f"services {sorted(services)}"
+                        )
         for name in self.metrics.services:
             if name not in services:
                 raise ValueError(
@@ -494,6 +601,10 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
     ]
     if github != list(config.sources.github):
         updates["sources"] = config.sources.model_copy(update={"github": github})
+    files = [f.model_copy(update={"path": rel(f.path)}) for f in config.sources.incident_files]
+    if files != list(config.sources.incident_files):
+        sources = updates.get("sources", config.sources)
+        updates["sources"] = sources.model_copy(update={"incident_files": files})
     surveys = config.sources.surveys
     if surveys is not None and "inbox" in surveys.model_fields_set:
         surveys = surveys.model_copy(update={"inbox": rel(surveys.inbox)})

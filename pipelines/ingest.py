@@ -17,14 +17,22 @@ from typing import Any
 import duckdb
 import httpx
 
-from pipelines import surveys
-from pipelines.config import Config, GitHubSourceConfig, PagerDutySourceConfig
+from pipelines import incidents, surveys
+from pipelines.config import (
+    Config,
+    GitHubSourceConfig,
+    OpsgenieSourceConfig,
+    PagerDutySourceConfig,
+    StatuspageSourceConfig,
+)
 from pipelines.errors import ConfigError
 from pipelines.github import sync as github_sync
 from pipelines.github.client import GitHubClient
 from pipelines.github.discovery import RepositoryFilter, discover_repositories
 from pipelines.github.git_commits import GitMirror, sync_commits_from_git
 from pipelines.http import RetryPolicy
+from pipelines.incidents import files as incident_files
+from pipelines.incidents import opsgenie, statuspage
 from pipelines.pagerduty import sync as pagerduty_sync
 from pipelines.pagerduty.client import PagerDutyClient
 from pipelines.slo import prometheus as slo_prometheus
@@ -36,6 +44,7 @@ log = logging.getLogger(__name__)
 RAW_TABLES = (
     github_sync.RAW_TABLES
     + pagerduty_sync.RAW_TABLES
+    + incidents.RAW_TABLES
     + surveys.RAW_TABLES
     + slo_prometheus.RAW_TABLES
 )
@@ -91,6 +100,24 @@ class SourceClients:
         return PagerDutyClient(
             source.base_url,
             token=source.token.get_secret_value() if source.token else None,
+            transport=self.transport,
+            timeout=source.timeout_seconds,
+            retry=RetryPolicy(max_retries=source.max_retries),
+        )
+
+    def opsgenie(self, source: OpsgenieSourceConfig) -> opsgenie.OpsgenieClient:
+        return opsgenie.OpsgenieClient(
+            source.base_url,
+            api_key=source.api_key.get_secret_value() if source.api_key else None,
+            transport=self.transport,
+            timeout=source.timeout_seconds,
+            retry=RetryPolicy(max_retries=source.max_retries),
+        )
+
+    def statuspage(self, source: StatuspageSourceConfig) -> statuspage.StatuspageClient:
+        return statuspage.StatuspageClient(
+            source.base_url,
+            api_key=source.api_key.get_secret_value() if source.api_key else None,
             transport=self.transport,
             timeout=source.timeout_seconds,
             retry=RetryPolicy(max_retries=source.max_retries),
@@ -252,6 +279,7 @@ def sync_pagerduty(con: duckdb.DuckDBPyConnection, clients: SourceClients) -> li
                 service_ids=source.service_ids,
                 backfill_days=source.backfill_days,
                 now=clients.now(),
+                log_entries=source.log_entries,
             )
             reports.append(
                 SourceRunReport(
@@ -262,4 +290,54 @@ def sync_pagerduty(con: duckdb.DuckDBPyConnection, clients: SourceClients) -> li
                     requests=client.stats.as_dict(),
                 )
             )
+    return reports
+
+
+def sync_incident_sources(
+    con: duckdb.DuckDBPyConnection, clients: SourceClients
+) -> list[SourceRunReport]:
+    """Opsgenie, Statuspage and incident files (PagerDuty has :func:`sync_pagerduty`)."""
+    sources = clients.config.sources
+    reports = []
+    for source in sources.opsgenie:
+        with clients.opsgenie(source) as client:
+            result = opsgenie.sync_incidents(
+                con,
+                client,
+                source=source.name,
+                query=source.query,
+                backfill_days=source.backfill_days,
+                now=clients.now(),
+            )
+            reports.append(
+                SourceRunReport(
+                    source.name,
+                    scopes=1,
+                    items=result.items,
+                    by_entity={"opsgenie_incidents": result.items},
+                    requests=client.stats.as_dict(),
+                )
+            )
+    for source in sources.statuspage:
+        with clients.statuspage(source) as client:
+            result = statuspage.sync_incidents(con, client, source=source.name)
+            reports.append(
+                SourceRunReport(
+                    source.name,
+                    scopes=1,
+                    items=result.items,
+                    by_entity={"statuspage_incidents": result.items},
+                    requests=client.stats.as_dict(),
+                )
+            )
+    for source in sources.incident_files:
+        result = incident_files.import_files(con, source.path, source.columns, source=source.name)
+        reports.append(
+            SourceRunReport(
+                source.name,
+                scopes=result.files,
+                items=result.items,
+                by_entity={"incident_file_rows": result.items},
+            )
+        )
     return reports

@@ -12,11 +12,17 @@ import pandas as pd
 from pipelines.config import Config
 from pipelines.warehouse import RAW_SCHEMA, ensure_raw_schema, replace_table, transaction
 
-ORG_TABLES = ("org_teams", "org_services", "org_repositories", "org_pagerduty_services")
+ORG_TABLES = (
+    "org_teams",
+    "org_services",
+    "org_repositories",
+    "org_pagerduty_services",
+    "org_incident_services",
+)
 
 
 def organisation_frames(config: Config) -> dict[str, pd.DataFrame]:
-    """The four organisation tables as data frames (pure: config in, frames out)."""
+    """The organisation tables as data frames (pure: config in, frames out)."""
     team_of = {s.name: s.team for s in config.services}
     return {
         "org_teams": pd.DataFrame(
@@ -35,6 +41,20 @@ def organisation_frames(config: Config) -> dict[str, pd.DataFrame]:
             [(pd_id, s.name) for s in config.services for pd_id in s.pagerduty_services],
             columns=["pagerduty_service_id", "service"],
         ),
+        # What Opsgenie, Statuspage and incident files call a service -> our service, per source.
+        "org_incident_services": pd.DataFrame(
+            [
+                (source.name, kind, external, service)
+                for kind, sources in (
+                    ("opsgenie", config.sources.opsgenie),
+                    ("statuspage", config.sources.statuspage),
+                    ("file", config.sources.incident_files),
+                )
+                for source in sources
+                for external, service in sorted(source.service_map.items())
+            ],
+            columns=["source", "kind", "external_service", "service"],
+        ),
     }
 
 
@@ -43,6 +63,9 @@ _DDL = {
     "org_services": "service VARCHAR PRIMARY KEY, team VARCHAR NOT NULL, tier VARCHAR NOT NULL",
     "org_repositories": "repository VARCHAR PRIMARY KEY, service VARCHAR NOT NULL, team VARCHAR NOT NULL",
     "org_pagerduty_services": "pagerduty_service_id VARCHAR PRIMARY KEY, service VARCHAR NOT NULL",
+    "org_incident_services": "source VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
+    "external_service VARCHAR NOT NULL, "
+    "service VARCHAR NOT NULL, PRIMARY KEY (source, external_service)",
 }
 
 

@@ -71,6 +71,9 @@ RAW_TABLES = (
     "github_workflow_jobs",
     "github_issues",
     "pagerduty_incidents",
+    "opsgenie_incidents",
+    "statuspage_incidents",
+    "incident_file_rows",
     "survey_responses",
     "survey_comments",
     "prometheus_sli_samples",
@@ -80,6 +83,7 @@ ORG_TABLES = {
     "org_services": "service VARCHAR, team VARCHAR, tier VARCHAR",
     "org_repositories": "repository VARCHAR, service VARCHAR, team VARCHAR",
     "org_pagerduty_services": "pagerduty_service_id VARCHAR, service VARCHAR",
+    "org_incident_services": "source VARCHAR, kind VARCHAR, external_service VARCHAR, service VARCHAR",
 }
 SOURCE_INSTANCE = {"pagerduty": "pagerduty", "survey": "surveys"}
 FETCHED_AT = dt.datetime(2024, 3, 15, 6, 0, tzinfo=dt.UTC)
@@ -110,7 +114,7 @@ def build_raw_warehouse(path: Path) -> None:
         for table, columns in ORG_TABLES.items():
             con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
             names = [c.split()[0] for c in columns.split(", ")]
-            rows = [tuple(row[n] for n in names) for row in org[table]]
+            rows = [tuple(row[n] for n in names) for row in org.get(table, [])]
             if rows:
                 placeholders = ", ".join("?" for _ in names)
                 con.executemany(f"INSERT INTO raw.{table} VALUES ({placeholders})", rows)

@@ -205,3 +205,21 @@ def test_slo_report_is_published_in_the_site(pipeline):
     page = (site / "slos.html").read_text(encoding="utf-8")
     assert "Attainment per month" in page and "No data yet</strong>" not in page.split("Error")[0]
     assert query(config, "SELECT count(*) FROM raw.prometheus_sli_samples")[0][0] > 0
+
+
+def test_leadership_report_metrics_and_check_outcomes_are_published_in_the_site(pipeline):
+    config, _, _ = pipeline
+    site = Path(config.publish.site_dir)
+    for cadence in ("weekly", "monthly"):
+        for ext in ("html", "md", "pdf"):
+            assert (site / f"leadership-{cadence}.{ext}").stat().st_size > 0, (cadence, ext)
+    weekly = (site / "leadership-weekly.md").read_text(encoding="utf-8")
+    [(deployments,)] = query(
+        config,
+        "SELECT deployments FROM marts.metrics_dora_weekly WHERE scope = 'org' "
+        "AND period_start + INTERVAL 7 DAY <= current_date ORDER BY period_start DESC LIMIT 1",
+    )
+    assert f"| Deployments | {deployments:,} |" in weekly
+    assert "platform_metrics_dora_deployments{" in (site / "metrics.prom").read_text()
+    quality = (site / "data-quality.html").read_text(encoding="utf-8")
+    assert "payloads_are_well_formed" in quality and "Checks: 0 failed of n = " in quality

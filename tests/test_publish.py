@@ -116,3 +116,26 @@ def test_a_failed_copy_leaves_no_temporary_files_and_the_old_snapshot(warehouse,
     con = duckdb.connect(str(snapshot_dir / "warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM marts.fct_changes").fetchone()[0] == 30
     con.close()
+
+
+def test_snapshot_leaves_out_respondent_level_survey_data(tmp_path):
+    import duckdb as _duckdb
+
+    from dashboards.publish import publish_snapshot as _publish
+
+    live = tmp_path / "warehouse.duckdb"
+    with _duckdb.connect(str(live)) as con:
+        con.execute("CREATE SCHEMA raw; CREATE SCHEMA staging; CREATE SCHEMA marts")
+        con.execute("CREATE TABLE raw.survey_comments (text VARCHAR)")
+        con.execute("INSERT INTO raw.survey_comments VALUES ('my manager is slow')")
+        con.execute(
+            "CREATE VIEW staging.stg_surveys__comments AS SELECT * FROM raw.survey_comments"
+        )
+        con.execute("CREATE TABLE marts.fct_deployments (id INTEGER)")
+    snap = _publish(live, tmp_path / "snapshot")
+    with _duckdb.connect(str(snap.duckdb_path), read_only=True) as con:
+        names = {
+            n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert "fct_deployments" in names
+    assert not {n for n in names if "survey" in n}

@@ -84,8 +84,10 @@ def test_no_page_or_stylesheet_refers_to_anything_off_the_machine(warehouse, sit
     result = _build(warehouse, site_dir)
 
     remote = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE)
+    # Links a reader may click (pull requests on GitHub) load nothing; resources must be local.
+    pr_link = re.compile(r'<a class="pr-link" href="https://github\.com/[^"]+">')
     for page in PAGE_FILES:
-        html = _html(site_dir, page)
+        html = pr_link.sub("", _html(site_dir, page))
         assert not remote.search(html), f"{page}: {remote.search(html)}"
         assert "cdn." not in html.lower()
     css = (result.version_dir / "assets" / "site.css").read_text()
@@ -296,3 +298,43 @@ def test_a_missing_warehouse_is_a_one_line_error_and_the_site_stays(warehouse, s
 
     assert site_dir.resolve() == previous.version_dir.resolve()
     assert _versions(site_dir) == [previous.version_dir.name]
+
+
+def test_lead_time_page_lists_the_slowest_changes_linked_to_their_pull_requests(
+    warehouse, site_dir
+):
+    _build(warehouse, site_dir, pr_url="https://ghe.example/{repository}/pull/{number}")
+
+    html = _html(site_dir, "lead-time.html")
+    assert "Slowest changes (top 25 of n = 30 in the window)" in html
+    links = re.findall(r'<a class="pr-link" href="([^"]+)">([^<]+)</a>', html)
+    assert len(links) == 25
+    assert all(url.startswith("https://ghe.example/acme/") for url, _ in links)
+    url, label = links[0]
+    repo, number = label.split("#")
+    assert url == f"https://ghe.example/{repo}/pull/{number}"
+
+
+def test_benchmark_level_bands_are_drawn_behind_the_dora_series(warehouse, site_dir):
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "CREATE TABLE marts.dora_benchmarks AS SELECT * FROM (VALUES "
+        "('dora_2024', 'lead_time', 'elite', 1, 'lead_time_p50_hours', '<', 24.0), "
+        "('dora_2024', 'lead_time', 'high', 2, 'lead_time_p50_hours', '<', 168.0), "
+        "('dora_2024', 'lead_time', 'low', 4, 'lead_time_p50_hours', 'any', NULL)) "
+        "AS t(benchmark, metric, level, level_rank, measure, operator, threshold)"
+    )
+    con.close()
+
+    _build(warehouse, site_dir)
+
+    dora = _html(site_dir, "dora.html")
+    assert '"layer":"below"' in dora.replace(" ", "")
+    assert '"text":"elite"' in dora.replace(" ", "") and '"text":"high"' in dora.replace(" ", "")
+
+
+def test_metrics_prom_is_published_beside_the_pages(warehouse, site_dir):
+    _build(warehouse, site_dir)
+    prom = (site_dir / "metrics.prom").read_text()
+    assert "# TYPE platform_metrics_dora_deployments gauge" in prom
+    assert "platform_metrics_site_build_timestamp_seconds" in prom

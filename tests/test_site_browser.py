@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboards.leadership import write_leadership_reports
 from dashboards.site import build_site
 from tests.mart_fixtures import BUILD_TIME, make_warehouse
 
@@ -18,6 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "build" / "test-artifacts"
 PAGES_WITH_CHARTS = ("index.html", "dora.html", "lead-time.html", "deployments.html")
 PAGES_WITHOUT_DATA = ("devex.html", "platform-value.html", "slos.html")
+LEADERSHIP_PAGES = ("leadership-weekly.html", "leadership-monthly.html")
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,7 +57,12 @@ def _console(stderr: str) -> list[str]:
 def site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("browser")
     warehouse = make_warehouse(root / "warehouse.duckdb")
-    result = build_site(warehouse, root / "site", organisation="Acme", now=BUILD_TIME)
+    reports = write_leadership_reports(
+        warehouse, root / "leadership", organisation="Acme", now=BUILD_TIME
+    )
+    result = build_site(
+        warehouse, root / "site", organisation="Acme", now=BUILD_TIME, extra_files=reports.files
+    )
     return result.path
 
 
@@ -71,9 +78,26 @@ def doms(site: Path, tmp_path_factory) -> dict[str, tuple[str, str]]:
 
 
 def test_every_page_opens_from_file_url(doms):
-    assert len(doms) == 8
+    assert len(doms) == 10
     for page, (dom, _) in doms.items():
+        if page in LEADERSHIP_PAGES:
+            continue
         assert "<nav" in dom and "platform metrics" in dom, page
+
+
+def test_leadership_reports_open_offline_with_their_chart_image(doms):
+    for page in LEADERSHIP_PAGES:
+        dom, _ = doms[page]
+        assert "engineering report" in dom and "Headline numbers" in dom, page
+        assert dom.count('src="data:image/png;base64,') == 1, page
+
+
+def test_every_chart_container_is_drawn(doms):
+    for page, (dom, _) in doms.items():
+        containers = len(re.findall(r'class="plotly-graph-div\b', dom))
+        drawn = len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom))
+        assert drawn == containers, f"{page}: {drawn} of {containers} figures drawn"
+        assert dom.count('class="main-svg"') >= containers, page
 
 
 def test_pages_with_charts_draw_plotly_svgs_offline(doms):

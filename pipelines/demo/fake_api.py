@@ -493,6 +493,17 @@ class DemoTransport(httpx.MockTransport):
             offset, limit = _pd_paging(q)
             items = self.org.pagerduty_services
             return "pagerduty services", _pd_page(items, offset, limit, q)
+        if path.startswith("/incidents/") and path.endswith("/log_entries"):
+            iid = path.split("/")[2]
+            for inc in self.org.incidents:
+                if inc["id"] == iid:
+                    return "pagerduty log entries", {
+                        "log_entries": _pd_log_entries(inc),
+                        "offset": 0,
+                        "limit": 100,
+                        "more": False,
+                    }
+            raise HTTPError(404, {"error": {"message": "Not Found", "code": 2100}})
         if path.startswith("/incidents/"):
             iid = path.split("/")[2]
             for inc in self.org.incidents:
@@ -784,3 +795,13 @@ def _parse_query(query: str) -> tuple[str, bool]:
             'sum(increase(http_requests_total{service="S"}[1h])) and the same with code!~"5..")'
         ),
     )
+
+
+def _pd_log_entries(incident: dict[str, Any]) -> list[dict[str, Any]]:
+    """Overview log entries of a demo incident: trigger, acknowledge, resolve."""
+    entries = [{"type": "trigger_log_entry", "created_at": incident["created_at"]}]
+    for ack in incident.get("acknowledgements") or []:
+        entries.append({"type": "acknowledge_log_entry", "created_at": ack["at"]})
+    if incident.get("resolved_at"):
+        entries.append({"type": "resolve_log_entry", "created_at": incident["resolved_at"]})
+    return [{"id": f"{incident['id']}-{i}", **e} for i, e in enumerate(entries)]

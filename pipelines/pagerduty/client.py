@@ -66,3 +66,23 @@ class PagerDutyClient(ApiClient):
             if not data.get("more"):
                 return
             offset += len(data["incidents"]) or PAGE_LIMIT
+
+    def log_entries(self, incident_id: str) -> list[dict[str, Any]]:
+        """The overview log entries of one incident (trigger, acknowledge, resolve, assign...)."""
+        entries: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            response = self.get(
+                f"/incidents/{incident_id}/log_entries",
+                {"is_overview": "true", "offset": offset, "limit": PAGE_LIMIT, "time_zone": "UTC"},
+            )
+            data = response.data
+            if not isinstance(data, Mapping) or not isinstance(data.get("log_entries"), list):
+                raise SourceError(
+                    f"PagerDuty sent an unexpected body for {response.url}; "
+                    "expected an object with a 'log_entries' list"
+                )
+            entries.extend(data["log_entries"])
+            if not data.get("more") or not data["log_entries"]:
+                return entries
+            offset += len(data["log_entries"])

@@ -1,9 +1,11 @@
 """Load survey CSV exports from an inbox folder: validate, pseudonymise, land, file away.
 
 A file is ``<wave>.csv`` (e.g. ``2026-Q3.csv``), optionally with ``<wave>.invited.yaml`` beside it
-(``invited: {team: count}``) for response rates. Columns: ``Timestamp``, ``Email Address`` (or
-``Respondent``), ``Team``, optional ``Tenure``/``Role``, and one column per instrument item whose
-header starts with the item id (``FL1`` or ``FL1. CI is fast enough...``).
+(``invited: {team: count}``) for response rates. The columns depend on the form tool
+(:data:`FORMATS`: Google Forms, Microsoft Forms, Typeform) plus the config's ``columns`` mapping: a
+respondent column, ``Team``, optional timestamp/``Tenure``/``Role``, and one column per instrument
+item whose header starts with the item id (``FL1`` or ``FL1. CI is fast enough...``) or is mapped.
+A file whose exact content was loaded before is a no-op (its hash is kept in ``raw.sync_state``).
 
 Each file is one transaction: it lands whole or not at all. A good file moves to ``processed/``; a bad
 one to ``rejected/`` with ``<file>.error.txt`` naming the row and column. E-mail addresses and names
@@ -25,12 +27,54 @@ import duckdb
 import yaml
 
 from pipelines.errors import PlatformMetricsError
-from pipelines.warehouse import RawRecord, transaction, upsert_raw
+from pipelines.warehouse import (
+    RawRecord,
+    ensure_raw_schema,
+    get_sync_state,
+    set_cursor,
+    transaction,
+    upsert_raw,
+)
 
 RAW_TABLES = ("survey_responses", "survey_comments", "survey_waves")
+# Loaded files are remembered in raw.sync_state: source "surveys", scope = content hash.
+SURVEY_SOURCE = "surveys"
+FILE_ENTITY = "survey_file"
 INSTRUMENT_PATH = Path(__file__).with_name("instrument.yaml")
 RESPONDENT_COLUMNS = ("Email Address", "Respondent", "Respondent ID", "Email")
 DROPPED_COLUMNS = frozenset({"Name", "Full Name", "Email Address", "Email"})
+ROLES = frozenset({"respondent", "team", "timestamp", "tenure", "role", "drop"})
+
+
+@dataclass(frozen=True)
+class FormFormat:
+    """How one form tool names its columns (item columns are matched by id prefix or mapping)."""
+
+    respondent: tuple[str, ...]
+    timestamp: tuple[str, ...]
+    dropped: frozenset[str]
+
+
+FORMATS = {
+    # Google Forms: Timestamp, Email Address (when collected), then one column per question.
+    "google_forms": FormFormat(RESPONDENT_COLUMNS, ("Timestamp",), DROPPED_COLUMNS),
+    # Microsoft Forms: ID, Start time, Completion time, Email, Name, Last modified time, questions.
+    "microsoft_forms": FormFormat(
+        ("Email", "ID"),
+        ("Completion time",),
+        frozenset({"ID", "Start time", "Last modified time", "Email", "Name"}),
+    ),
+    # Typeform: #, questions, hidden fields (email), Start Date (UTC), Submit Date (UTC), Network ID.
+    "typeform": FormFormat(
+        ("email", "Email", "#"),
+        ("Submit Date (UTC)",),
+        frozenset(
+            {"#", "email", "Email", "name", "Start Date (UTC)", "Stage Date (UTC)", "Network ID"}
+            | {"Response Type", "Tags", "Ending"}
+        ),
+    ),
+    "custom": FormFormat(RESPONDENT_COLUMNS, ("Timestamp",), DROPPED_COLUMNS),
+}
 
 
 class SurveyFileError(PlatformMetricsError):
@@ -67,6 +111,15 @@ def respondent_hash(salt: str, respondent: str) -> str:
     return hashlib.sha256(f"{salt}\x00{respondent.strip().lower()}".encode()).hexdigest()[:32]
 
 
+def file_digest(path: Path) -> str:
+    """The content hash a file is remembered by (a re-dropped file is recognised by it)."""
+    digest = hashlib.sha256(path.read_bytes())
+    sidecar = path.with_name(f"{path.stem}.invited.yaml")
+    if sidecar.exists():
+        digest.update(b"\x00" + sidecar.read_bytes())
+    return digest.hexdigest()
+
+
 def load_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
@@ -74,18 +127,37 @@ def load_inbox(
     salt: str,
     teams: set[str],
     instrument: Instrument | None = None,
+    form_format: str = "google_forms",
+    columns: dict[str, str] | None = None,
 ) -> tuple[list[LoadedFile], list[tuple[Path, str]]]:
-    """Load every CSV in ``inbox``; returns (loaded files, [(rejected file, reason)])."""
+    """Load every CSV in ``inbox``; returns (loaded files, [(rejected file, reason)]).
+
+    A file whose content was loaded before (same bytes, same sidecar) is a no-op: nothing is written,
+    and it moves to ``processed/`` beside the first copy.
+    """
     instrument = instrument or Instrument.load()
+    ensure_raw_schema(con)
     loaded, rejected = [], []
     for path in sorted(inbox.glob("*.csv")):
+        digest = file_digest(path)
+        if get_sync_state(con, SURVEY_SOURCE, digest, FILE_ENTITY) is not None:
+            _file_away(path, "processed")
+            continue
         try:
-            loaded.append(
-                load_survey_file(con, path, salt=salt, teams=teams, instrument=instrument)
+            result = load_survey_file(
+                con,
+                path,
+                salt=salt,
+                teams=teams,
+                instrument=instrument,
+                form_format=form_format,
+                columns=columns,
+                digest=digest,
             )
         except SurveyFileError as exc:
             rejected.append((_file_away(path, "rejected", error=str(exc)), str(exc)))
             continue
+        loaded.append(result)
         _file_away(path, "processed")
     return loaded, rejected
 
@@ -97,13 +169,21 @@ def load_survey_file(
     salt: str,
     teams: set[str],
     instrument: Instrument,
+    form_format: str = "google_forms",
+    columns: dict[str, str] | None = None,
+    digest: str | None = None,
 ) -> LoadedFile:
     wave = path.stem
     rows, header = _read_csv(path)
-    columns = _map_columns(path, header, instrument)
+    columns = _map_columns(path, header, instrument, FORMATS[form_format], columns or {})
     invited = _read_invited(path, teams)
     responses, comments, seen = [], [], {}
     for line, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise SurveyFileError(
+                f"{path}: row {line}: {len(header)} columns expected, found a different number "
+                "(a stray delimiter or quote?)"
+            )
         respondent = (row.get(columns["respondent"]) or "").strip()
         if not respondent:
             raise SurveyFileError(
@@ -115,10 +195,11 @@ def load_survey_file(
                 f"{path}: row {line}: the same respondent already answered on row {seen[key]} of wave {wave}"
             )
         seen[key] = line
-        team = (row.get("Team") or "").strip()
+        team = (row.get(columns["team"]) or "").strip()
         if team not in teams:
             raise SurveyFileError(
-                f"{path}: row {line}, column 'Team': unknown team {team!r} (known: {sorted(teams)})"
+                f"{path}: row {line}, column {columns['team']!r}: unknown team {team!r} "
+                f"(known: {sorted(teams)})"
             )
         answers = {}
         for item in instrument.items:
@@ -132,9 +213,9 @@ def load_survey_file(
         payload = {
             "wave": wave,
             "team": team,
-            "tenure": (row.get("Tenure") or "").strip() or None,
-            "role": (row.get("Role") or "").strip() or None,
-            "submitted_at": (row.get("Timestamp") or "").strip() or None,
+            "tenure": (row.get(columns.get("tenure", "")) or "").strip() or None,
+            "role": (row.get(columns.get("role", "")) or "").strip() or None,
+            "submitted_at": (row.get(columns.get("timestamp", "")) or "").strip() or None,
             "respondent": key,
             "answers": answers,
         }
@@ -160,6 +241,8 @@ def load_survey_file(
         upsert_raw(con, "survey_responses", "surveys", responses)
         upsert_raw(con, "survey_comments", "surveys", comments)
         upsert_raw(con, "survey_waves", "surveys", waves)
+        if digest is not None:
+            set_cursor(con, SURVEY_SOURCE, digest, FILE_ENTITY, cursor=path.name, items_added=0)
     return LoadedFile(path, wave, len(responses), len(comments))
 
 
@@ -186,27 +269,67 @@ def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     return list(reader), header
 
 
-def _map_columns(path: Path, header: list[str], instrument: Instrument) -> dict[str, str]:
+def _map_columns(
+    path: Path,
+    header: list[str],
+    instrument: Instrument,
+    form: FormFormat,
+    overrides: dict[str, str],
+) -> dict[str, str]:
+    """Role or item id -> header. ``overrides`` (config ``columns``) maps header -> role/item."""
+    item_ids = set(instrument.item_ids)
+    for column, role in overrides.items():
+        if role not in ROLES and role not in item_ids:
+            raise SurveyFileError(
+                f"sources.surveys.columns.{column}: {role!r} is neither a role "
+                f"{sorted(ROLES)} nor an item id"
+            )
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise SurveyFileError(f"{path}: header row: columns {duplicated} appear twice")
     columns: dict[str, str] = {}
-    respondent = next((c for c in RESPONDENT_COLUMNS if c in header), None)
-    if respondent is None:
-        raise SurveyFileError(
-            f"{path}: no respondent column; expected one of {list(RESPONDENT_COLUMNS)}"
-        )
-    columns["respondent"] = respondent
-    if "Team" not in header:
-        raise SurveyFileError(f"{path}: missing column 'Team'")
+    dropped = set(form.dropped)
+    for column, role in overrides.items():
+        if column not in header:
+            continue
+        if role == "drop":
+            dropped.add(column)
+        else:
+            columns.setdefault(role, column)
+    if "respondent" not in columns:
+        respondent = next((c for c in form.respondent if c in header), None)
+        if respondent is None:
+            raise SurveyFileError(
+                f"{path}: header row: no respondent column; expected one of "
+                f"{list(form.respondent)} or one mapped to respondent in sources.surveys.columns"
+            )
+        columns["respondent"] = respondent
+    for role, default in (("team", ("Team",)), ("timestamp", form.timestamp)):
+        if role not in columns:
+            found = next((c for c in default if c in header), None)
+            if found is not None:
+                columns[role] = found
+    if "team" not in columns:
+        raise SurveyFileError(f"{path}: header row: missing column 'Team'")
+    for role, name in (("tenure", "Tenure"), ("role", "Role")):
+        if role not in columns and name in header:
+            columns[role] = name
     for item_id in instrument.item_ids:
+        if item_id in columns:
+            continue
         matches = [
             h for h in header if h == item_id or h.startswith((f"{item_id}.", f"{item_id} "))
         ]
         if not matches:
-            raise SurveyFileError(f"{path}: missing column for item {item_id}")
+            raise SurveyFileError(f"{path}: header row: missing column for item {item_id}")
         columns[item_id] = matches[0]
-    known = {*columns.values(), "Timestamp", "Team", "Tenure", "Role", *DROPPED_COLUMNS}
+    known = {*columns.values(), *dropped}
     unknown = [h for h in header if h not in known]
     if unknown:
-        raise SurveyFileError(f"{path}: unknown columns {unknown}; map or remove them")
+        raise SurveyFileError(
+            f"{path}: header row: unknown columns {unknown}; map them in "
+            "sources.surveys.columns or remove them"
+        )
     return columns
 
 

@@ -1,7 +1,8 @@
 {#-
-    Incidents: PagerDuty incidents mapped to services (raw.org_pagerduty_services), plus GitHub
-    issues labelled var('incident_label') of services with no PagerDuty service (so one incident is
-    never counted from both). Each is attributed to a deployment of its service:
+    Incidents of every source, from int_incidents_unified (PagerDuty, Opsgenie, Statuspage, files,
+    GitHub issues labelled var('incident_label')), keeping those its no-double-counting rule counts
+    (a GitHub issue only for a service no incident tool covers, as before). Each is attributed to a
+    deployment of its service:
     - explicit: the incident names a commit SHA (GitHub's `root cause: <sha>`, or a SHA of 7+ hex
       characters in a PagerDuty title/description) or a GitHub Deployment id
       (`deployments/<id>`); a SHA resolves, through commit ancestry, to the successful production
@@ -14,24 +15,26 @@
 
 with
 
-pagerduty_incidents as (
-    select * from {{ ref('stg_pagerduty__incidents') }}
-),
-
-issues as (
-    select * from {{ ref('stg_github__issues') }}
-),
-
-org_pagerduty_services as (
-    select * from {{ ref('stg_org__pagerduty_services') }}
+-- Every source, one shape; only the incidents the no-double-counting rule keeps.
+mapped_incidents as (
+    select
+        incident_id,
+        source,
+        pagerduty_service_id,
+        service,
+        team,
+        title,
+        status,
+        severity,
+        started_at,
+        resolved_at,
+        incident_text
+    from {{ ref('int_incidents_unified') }}
+    where is_counted
 ),
 
 org_repositories as (
     select * from {{ ref('stg_org__repositories') }}
-),
-
-org_services as (
-    select * from {{ ref('stg_org__services') }}
 ),
 
 deployments as (
@@ -44,68 +47,6 @@ commit_deployments as (
 
 commits as (
     select * from {{ ref('stg_github__commits') }}
-),
-
-paged_services as (
-    select distinct service from org_pagerduty_services
-),
-
-mapped_pagerduty as (
-    select
-        pagerduty_incidents.incident_id,
-        'pagerduty' as source,
-        pagerduty_incidents.pagerduty_service_id,
-        org_pagerduty_services.service,
-        org_services.team,
-        pagerduty_incidents.title,
-        pagerduty_incidents.status,
-        coalesce(pagerduty_incidents.priority, pagerduty_incidents.urgency) as severity,
-        pagerduty_incidents.created_at as started_at,
-        coalesce(
-            pagerduty_incidents.resolved_at,
-            case
-                when pagerduty_incidents.status = 'resolved'
-                    then pagerduty_incidents.last_status_change_at
-            end
-        ) as resolved_at,
-        coalesce(pagerduty_incidents.title, '') || ' '
-        || coalesce(pagerduty_incidents.description, '') as incident_text
-    from pagerduty_incidents
-    left join org_pagerduty_services
-        on pagerduty_incidents.pagerduty_service_id = org_pagerduty_services.pagerduty_service_id
-    left join org_services
-        on org_pagerduty_services.service = org_services.service
-),
-
-issue_incidents as (
-    select
-        issues.issue_key as incident_id,
-        'github_issue' as source,
-        cast(null as varchar) as pagerduty_service_id,
-        org_repositories.service,
-        coalesce(org_repositories.team, org_services.team) as team,
-        issues.title,
-        case when issues.state = 'closed' then 'resolved' else 'triggered' end as status,
-        cast(null as varchar) as severity,
-        issues.created_at as started_at,
-        issues.closed_at as resolved_at,
-        coalesce(issues.title, '') || ' ' || coalesce(issues.body, '') as incident_text
-    from issues
-    inner join org_repositories
-        on issues.repository = org_repositories.repository
-    left join org_services
-        on org_repositories.service = org_services.service
-    left join paged_services
-        on org_repositories.service = paged_services.service
-    where
-        list_contains(issues.labels, {{ sql_literal(var('incident_label')) }})
-        and paged_services.service is null
-),
-
-mapped_incidents as (
-    select * from mapped_pagerduty
-    union all
-    select * from issue_incidents
 ),
 
 successful_deployments as (

@@ -20,7 +20,32 @@ renamed as (
         cast(payload ->> '$.resolved_at' as timestamp with time zone) as resolved_at,
         cast(
             payload ->> '$.last_status_change_at' as timestamp with time zone
-        ) as last_status_change_at
+        ) as last_status_change_at,
+        -- First acknowledgement / last resolution in the log entries the sync attaches, else the
+        -- incident's own acknowledgements (present while it is acknowledged).
+        coalesce(
+            (
+                select min(cast(entry ->> '$.created_at' as timestamp with time zone))
+                from
+                    unnest(
+                        cast(coalesce(payload -> '$.log_entries', '[]') as json[])
+                    ) as e (entry)
+                where entry ->> '$.type' = 'acknowledge_log_entry'
+            ),
+            (
+                select min(cast(ack ->> '$.at' as timestamp with time zone))
+                from
+                    unnest(
+                        cast(coalesce(payload -> '$.acknowledgements', '[]') as json[])
+                    ) as a (ack)
+            )
+        ) as acknowledged_at,
+        (
+            select max(cast(entry ->> '$.created_at' as timestamp with time zone))
+            from unnest(cast(coalesce(payload -> '$.log_entries', '[]') as json[])) as e (entry)
+            where entry ->> '$.type' = 'resolve_log_entry'
+        ) as resolve_logged_at,
+        json_extract_string(payload, '$.assignments[*].assignee.summary') as assignees
     from source
 )
 

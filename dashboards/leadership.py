@@ -1,0 +1,544 @@
+"""The leadership report, weekly and monthly: one page of headline numbers for people who never open
+a terminal, as HTML, PDF (headless Chromium's print-to-PDF) and a Markdown summary for chat.
+
+Every number is the warehouse's: the organisation's row of ``marts.metrics_dora_weekly`` /
+``metrics_dora_monthly`` for the latest complete period against the one before it, targets from
+``marts.metrics_success_scorecard`` when that mart exists ("target: not set" otherwise), the three
+largest movements with the service that drove each one (the org delta decomposed over the
+``scope = 'service'`` rows), and the SLO summary from ``marts.metrics_slo_period``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.blocks import count, fmt_date, fmt_hours, fmt_int, fmt_pct, missing, utc_naive
+from dashboards.marts import WarehouseReader
+from dashboards.pages import DEFINITIONS, DORA_COLUMNS, _complete
+from dashboards.slo_report import read_report_data
+from pipelines.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+MARTS = "marts"
+GRAINS = {"week": "weekly", "month": "monthly"}
+TARGET_NOT_SET = "target: not set"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # the column in metrics_dora_*
+    label: str
+    unit: str  # "count" | "hours" | "pct"
+    sample: str  # the column holding its sample size
+    sample_label: str
+    better: str  # "up" | "down"
+    definition: str
+
+
+METRICS = (
+    Metric("deployments", "Deployments", "count", "deploy_days", "deploy days", "up",
+           DEFINITIONS["deployments"]),
+    Metric("lead_time_p50_hours", "Lead time p50", "hours", "n_changes", "changes", "down",
+           DEFINITIONS["lead_time"]),
+    Metric("change_failure_rate", "Change failure rate", "pct", "deployments", "deployments",
+           "down", DEFINITIONS["change_failure_rate"]),
+    Metric("recovery_time_p50_hours", "Recovery time p50", "hours", "n_incidents", "incidents",
+           "down", DEFINITIONS["recovery_time"]),
+    Metric("rework_rate", "Rework rate", "pct", "deployments", "deployments", "down",
+           DEFINITIONS["rework_rate"]),
+)  # fmt: skip
+
+
+def fmt_value(metric: Metric, value: Any) -> str:
+    if metric.unit == "pct":
+        return fmt_pct(value)
+    if metric.unit == "hours":
+        return fmt_hours(value)
+    return fmt_int(value)
+
+
+@dataclass
+class Headline:
+    metric: Metric
+    value: float | None
+    previous: float | None
+    sample: int
+    previous_sample: int
+    target: str = TARGET_NOT_SET
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def direction(self) -> str:
+        """ "better", "worse" or "flat" given which way is good for this metric."""
+        d = self.delta
+        if d is None or abs(d) < 1e-12:
+            return "flat"
+        return "better" if (d > 0) == (self.metric.better == "up") else "worse"
+
+    @property
+    def change_text(self) -> str:
+        d = self.delta
+        if self.value is None:
+            return "no value this period"
+        if d is None:
+            return "no previous value"
+        sign = "+" if d > 0 else ("−" if d < 0 else "±")
+        if self.metric.unit == "pct":
+            return f"{sign}{abs(d) * 100:.1f} pp"
+        if self.metric.unit == "hours":
+            return f"{sign}{fmt_hours(abs(d))}"
+        return f"{sign}{abs(d):,.0f}"
+
+
+@dataclass
+class Movement:
+    headline: Headline
+    cause: str
+
+
+@dataclass
+class LeadershipReport:
+    organisation: str
+    grain: str  # "week" | "month"
+    period_start: pd.Timestamp | None
+    previous_start: pd.Timestamp | None
+    generated_at: dt.datetime
+    headlines: list[Headline] = field(default_factory=list)
+    level: str = "—"
+    previous_level: str = "—"
+    deployments: int = 0
+    changes: int = 0
+    movements: list[Movement] = field(default_factory=list)
+    slos: list[dict[str, Any]] = field(default_factory=list)
+    scorecard: bool = False
+    trend: pd.DataFrame | None = None
+
+    @property
+    def cadence(self) -> str:
+        return GRAINS[self.grain]
+
+    @property
+    def empty(self) -> bool:
+        return self.period_start is None
+
+    @property
+    def period_label(self) -> str:
+        if self.period_start is None:
+            return "no complete period yet"
+        if self.grain == "month":
+            return self.period_start.strftime("%B %Y")
+        return f"week of {fmt_date(self.period_start)}"
+
+    @property
+    def previous_label(self) -> str:
+        if self.previous_start is None:
+            return "—"
+        if self.grain == "month":
+            return self.previous_start.strftime("%B %Y")
+        return f"week of {fmt_date(self.previous_start)}"
+
+
+# ------------------------------------------------------------------------------------------- data
+def _num(value: Any) -> float | None:
+    return None if missing(value) else float(value)
+
+
+def _targets(reader: WarehouseReader) -> tuple[bool, dict[str, str]]:
+    """Targets from the success scorecard (issue 6), keyed by DORA column; tolerant of its shape."""
+    if not reader.has(MARTS, "metrics_success_scorecard"):
+        return False, {}
+    columns = reader.columns(MARTS, "metrics_success_scorecard")
+    if "metric" not in columns or "target" not in columns:
+        return True, {}
+    df = reader.frame(MARTS, "metrics_success_scorecard", ["metric", "target"])
+    out: dict[str, str] = {}
+    for _, r in df.iterrows():
+        if missing(r["target"]) or missing(r["metric"]):
+            continue
+        name = str(r["metric"])
+        for m in METRICS:
+            if name in (m.key, m.key.removesuffix("_hours"), m.key.removesuffix("_p50_hours")):
+                out[m.key] = f"target: {fmt_value(m, r['target'])}"
+    return True, out
+
+
+def read_leadership(
+    reader: WarehouseReader, grain: str, *, organisation: str, now: dt.datetime
+) -> LeadershipReport:
+    table = "metrics_dora_weekly" if grain == "week" else "metrics_dora_monthly"
+    report = LeadershipReport(organisation, grain, None, None, now)
+    has_scorecard, targets = _targets(reader)
+    report.scorecard = has_scorecard
+    report.slos = _slo_summary(reader)
+    df = reader.frame(MARTS, table, DORA_COLUMNS)
+    if df.empty:
+        return report
+    df = df.assign(period_start=utc_naive(df["period_start"]))
+    df = _complete(df[df["period_start"].notna()], grain, now.date())
+    org = df[df["scope"] == "org"].sort_values("period_start")
+    if org.empty:
+        return report
+    cur = org.iloc[-1]
+    prev = org.iloc[-2] if len(org) > 1 else None
+    report.period_start = cur["period_start"]
+    report.previous_start = None if prev is None else prev["period_start"]
+    report.level = "—" if missing(cur["performance_level"]) else str(cur["performance_level"])
+    if prev is not None and not missing(prev["performance_level"]):
+        report.previous_level = str(prev["performance_level"])
+    report.deployments = count(cur["deployments"])
+    report.changes = count(cur["n_changes"])
+    report.trend = org.tail(12)
+    for m in METRICS:
+        report.headlines.append(
+            Headline(
+                m,
+                _num(cur[m.key]),
+                None if prev is None else _num(prev[m.key]),
+                count(cur[m.sample]),
+                0 if prev is None else count(prev[m.sample]),
+                targets.get(m.key, TARGET_NOT_SET),
+            )
+        )
+    services = df[df["scope"] == "service"]
+    report.movements = _movements(report, cur, prev, services)
+    return report
+
+
+def _score(h: Headline) -> float:
+    """How large a movement is, comparable across units: relative change (rates: vs 5% floor)."""
+    if h.delta is None:
+        return -1.0
+    floor = 0.05 if h.metric.unit == "pct" else 1.0
+    return abs(h.delta) / max(abs(h.previous or 0.0), floor)
+
+
+def _movements(
+    report: LeadershipReport, cur: pd.Series, prev: pd.Series | None, services: pd.DataFrame
+) -> list[Movement]:
+    if prev is None:
+        return []
+    ranked = sorted(
+        (h for h in report.headlines if h.delta is not None and abs(h.delta) > 1e-12),
+        key=_score,
+        reverse=True,
+    )[:3]
+    now_rows = services[services["period_start"] == cur["period_start"]].set_index("scope_name")
+    then_rows = services[services["period_start"] == prev["period_start"]].set_index("scope_name")
+    return [Movement(h, _cause(h, cur, prev, now_rows, then_rows)) for h in ranked]
+
+
+def _cause(
+    h: Headline, cur: pd.Series, prev: pd.Series, now_rows: pd.DataFrame, then_rows: pd.DataFrame
+) -> str:
+    """The service that drove the org delta, from the service rows of the same two periods."""
+    names = sorted(set(now_rows.index) | set(then_rows.index))
+    if not names:
+        return "no per-service rows to attribute the change to"
+
+    def val(rows: pd.DataFrame, name: str, column: str) -> float:
+        if name not in rows.index:
+            return 0.0
+        v = rows.loc[name, column]
+        if isinstance(v, pd.Series):
+            v = v.iloc[0]
+        return 0.0 if missing(v) else float(v)
+
+    key = h.metric.key
+    sign = 1.0 if (h.delta or 0) > 0 else -1.0
+    if key in ("deployments", "change_failure_rate", "rework_rate"):
+        # Additive decomposition: org rate = sum over services of (service events / org deployments).
+        dep_now, dep_then = count(cur["deployments"]), count(prev["deployments"])
+        contributions = {}
+        for s in names:
+            if key == "deployments":
+                events_now, events_then = val(now_rows, s, key), val(then_rows, s, key)
+                contributions[s] = events_now - events_then
+                detail = None
+            else:
+                if key == "change_failure_rate":
+                    e_now = val(now_rows, s, "n_failed_deployments")
+                    e_then = val(then_rows, s, "n_failed_deployments")
+                else:
+                    e_now = val(now_rows, s, key) * val(now_rows, s, "deployments")
+                    e_then = val(then_rows, s, key) * val(then_rows, s, "deployments")
+                contributions[s] = (e_now / dep_now if dep_now else 0.0) - (
+                    e_then / dep_then if dep_then else 0.0
+                )
+        top = max(names, key=lambda s: sign * contributions[s])
+        share = contributions[top]
+        if sign * share <= 0:
+            return "no single service moved in the same direction"
+        if key == "deployments":
+            detail = (
+                f"{top}: {val(then_rows, top, key):,.0f} → {val(now_rows, top, key):,.0f} "
+                f"deployments ({share:+,.0f} of the org's {h.delta:+,.0f})"
+            )
+        else:
+            what = "failed" if key == "change_failure_rate" else "rework"
+            counts_now = (
+                val(now_rows, top, "n_failed_deployments")
+                if key == "change_failure_rate"
+                else val(now_rows, top, key) * val(now_rows, top, "deployments")
+            )
+            detail = (
+                f"{top}: {share * 100:+.1f} pp of the org's {(h.delta or 0) * 100:+.1f} pp "
+                f"({counts_now:,.0f} {what} of n = {val(now_rows, top, 'deployments'):,.0f} "
+                "deployments)"
+            )
+        return f"driven by {detail}"
+    # Percentiles do not add up: name the service whose own p50 moved most, weighted by sample.
+    sample = h.metric.sample
+    best, best_score = None, 0.0
+    for s in names:
+        a, b = val(then_rows, s, key), val(now_rows, s, key)
+        n = val(now_rows, s, sample)
+        if s not in now_rows.index or s not in then_rows.index or n <= 0:
+            continue
+        score = sign * (b - a) * n
+        if score > best_score:
+            best, best_score = s, score
+    if best is None:
+        return "no service with samples in both periods moved the same way"
+    return (
+        f"largest move: {best} {fmt_hours(val(then_rows, best, key))} → "
+        f"{fmt_hours(val(now_rows, best, key))} (n = {val(now_rows, best, sample):,.0f} "
+        f"{h.metric.sample_label})"
+    )
+
+
+def _slo_summary(reader: WarehouseReader) -> list[dict[str, Any]]:
+    data = read_report_data(reader)
+    out = []
+    for _, row in data.current.sort_values("slo").iterrows():
+        d = data.definitions[data.definitions["slo"] == row["slo"]]
+        out.append(
+            {
+                "slo": row["slo"],
+                "name": str(d["display_name"].iloc[0]) if len(d) else str(row["slo"]),
+                "attainment": _num(row["attainment"]),
+                "target": _num(row["target"]),
+                "budget_remaining": _num(row["budget_remaining"]),
+                "met": None if missing(row["met"]) else bool(row["met"]),
+                "status": "—" if missing(row["status"]) else str(row["status"]),
+                "period": f"{row['period_kind']} from {fmt_date(row['period_start'])}",
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------- outputs
+def report_markdown(report: LeadershipReport, *, link: str | None = None) -> str:
+    title = (
+        f"**{report.organisation} · {report.cadence} engineering report · {report.period_label}**"
+    )
+    lines = [title, ""]
+    if report.empty:
+        lines.append("No data yet: no complete period of organisation metrics.")
+    else:
+        lines.append(
+            f"Performance level: **{report.level}** (previous: {report.previous_level}); "
+            f"n = {report.deployments:,} deployments, {report.changes:,} changes."
+        )
+        lines += ["", "| metric | now | previous | change | sample | target |", "| --- | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+        for h in report.headlines:
+            lines.append(
+                f"| {h.metric.label} | {fmt_value(h.metric, h.value)} | "
+                f"{fmt_value(h.metric, h.previous)} | {h.change_text} ({h.direction}) | "
+                f"n = {h.sample:,} {h.metric.sample_label} | {h.target} |"
+            )
+        if report.movements:
+            lines += ["", "Largest movements:"]
+            for m in report.movements:
+                lines.append(
+                    f"- {m.headline.metric.label} {m.headline.change_text} "
+                    f"({m.headline.direction}): {m.cause}"
+                )
+    if report.slos:
+        met = sum(1 for s in report.slos if s["met"])
+        lines += ["", f"SLOs: {met} of {len(report.slos)} meeting target."]
+        for s in report.slos:
+            if s["met"] is False or s["status"] not in ("healthy", "ok", "—"):
+                lines.append(
+                    f"- {s['name']}: {fmt_pct(s['attainment'])} vs {fmt_pct(s['target'])}, "
+                    f"budget left {fmt_pct(s['budget_remaining'])} ({s['status']})"
+                )
+    else:
+        lines += ["", "SLOs: no data yet."]
+    if link:
+        lines += ["", f"Full report: {link}"]
+    return "\n".join(lines) + "\n"
+
+
+def trend_figure(report: LeadershipReport) -> go.Figure | None:
+    if report.trend is None or report.trend.empty:
+        return None
+    t = report.trend
+    fig = go.Figure()
+    fig.add_bar(x=t["period_start"], y=t["deployments"], name="deployments", marker_color="#3b6ea8")
+    fig.add_scatter(
+        x=t["period_start"],
+        y=t["lead_time_p50_hours"],
+        name="lead time p50 (h)",
+        yaxis="y2",
+        mode="lines+markers",
+        line_color="#c0392b",
+    )
+    fig.update_layout(
+        title={"text": f"Organisation, last {len(t)} {report.grain}s", "font": {"size": 13}},
+        width=900,
+        height=270,
+        margin={"l": 50, "r": 50, "t": 60, "b": 30},
+        template="plotly_white",
+        legend={"orientation": "h", "y": 1.15, "x": 0},
+        yaxis={"title": "deployments"},
+        yaxis2={"title": "hours", "overlaying": "y", "side": "right", "showgrid": False},
+    )
+    return fig
+
+
+def figure_png(fig: go.Figure, *, browser: Path = CHROMIUM) -> bytes | None:
+    """PNG of ``fig`` with kaleido 1.x driving Debian's Chromium: local plotly.js, no MathJax."""
+    try:
+        import kaleido
+        import plotly
+
+        plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        os.environ.setdefault("BROWSER_PATH", str(browser))
+        return kaleido.calc_fig_sync(
+            fig,
+            opts={"format": "png", "scale": 2},
+            kopts={"plotlyjs": str(plotly_js), "mathjax": False},
+        )
+    except Exception as exc:  # a missing image must not stop the report
+        log.warning("leadership report: chart image not rendered (%s)", type(exc).__name__)
+        return None
+
+
+def render_html(report: LeadershipReport, *, image: bytes | None = None) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("leadership.html.j2").render(
+        r=report,
+        fmt_value=fmt_value,
+        fmt_pct=fmt_pct,
+        image=None if image is None else base64.b64encode(image).decode("ascii"),
+        generated=report.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def print_pdf(html: Path, pdf: Path, *, browser: Path = CHROMIUM, timeout: float = 120) -> None:
+    """Headless Chromium's print-to-PDF of a local file, with every network request refused."""
+    with tempfile.TemporaryDirectory(prefix="pm-chromium-") as profile:
+        done = subprocess.run(
+            [
+                str(browser),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--proxy-server=http://127.0.0.1:9",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf}",
+                html.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    if done.returncode != 0 or not pdf.exists():
+        raise RuntimeError(
+            f"chromium print-to-pdf failed ({done.returncode}): {done.stderr[-500:]}"
+        )
+
+
+@dataclass(frozen=True)
+class WrittenReports:
+    folder: Path
+    files: list[Path]
+    reports: dict[str, LeadershipReport]
+
+
+def report_files(cadence: str) -> tuple[str, str, str]:
+    return (f"leadership-{cadence}.html", f"leadership-{cadence}.pdf", f"leadership-{cadence}.md")
+
+
+def write_leadership_reports(
+    warehouse_path: Path,
+    folder: Path,
+    *,
+    organisation: str,
+    now: dt.datetime | None = None,
+    link: str | None = None,
+    browser: Path = CHROMIUM,
+    pdf: bool = True,
+    images: bool = True,
+) -> WrittenReports:
+    """Write the weekly and monthly report (HTML, PDF, Markdown) into ``folder``, replaced whole.
+
+    ``link`` is the published site's address for the Markdown summary (``leadership-<cadence>.html``
+    is appended). Without a Chromium at ``browser`` the PDF and chart image are left out, not faked.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(warehouse_path, read_only=True)
+    try:
+        reader = WarehouseReader(con)
+        reports = {
+            GRAINS[g]: read_leadership(reader, g, organisation=organisation, now=now)
+            for g in GRAINS
+        }
+    finally:
+        con.close()
+    have_browser = Path(browser).exists()
+    tmp = Path(tempfile.mkdtemp(prefix=".leadership-", dir=folder.parent))
+    try:
+        for cadence, report in reports.items():
+            html_name, pdf_name, md_name = report_files(cadence)
+            fig = trend_figure(report) if images and have_browser else None
+            image = figure_png(fig, browser=browser) if fig is not None else None
+            (tmp / html_name).write_text(render_html(report, image=image), encoding="utf-8")
+            url = f"{link.rstrip('/')}/{html_name}" if link else None
+            (tmp / md_name).write_text(report_markdown(report, link=url), encoding="utf-8")
+            if pdf and have_browser:
+                print_pdf(tmp / html_name, tmp / pdf_name, browser=browser)
+        tmp.chmod(0o755)
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return WrittenReports(folder, sorted(folder.iterdir()), reports)
