@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import ensure_raw_tables
+from pipelines.ingest import RAW_TABLES, ensure_raw_tables
 from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import (
     RawRecord,
@@ -56,28 +56,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt"
 FIXTURES = Path(__file__).parent / "fixtures" / "raw_mini"
 
-# Every raw table of docs/raw-contract.md (sync_state is created by ensure_raw_schema).
-RAW_TABLES = (
-    "github_repositories",
-    "github_pull_requests",
-    "github_pull_request_reviews",
-    "github_pull_request_commits",
-    "github_commits",
-    "github_tags",
-    "github_releases",
-    "github_deployments",
-    "github_deployment_statuses",
-    "github_workflow_runs",
-    "github_workflow_jobs",
-    "github_issues",
-    "pagerduty_incidents",
-    "opsgenie_incidents",
-    "statuspage_incidents",
-    "incident_file_rows",
-    "survey_responses",
-    "survey_comments",
-    "prometheus_sli_samples",
-)
 ORG_TABLES = {
     "org_teams": "team VARCHAR, engineers INTEGER, on_call INTEGER",
     "org_services": "service VARCHAR, team VARCHAR, tier VARCHAR",
