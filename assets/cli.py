@@ -7,6 +7,7 @@ never print a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -186,7 +187,7 @@ def _run(config: Config, *, config_path: Path) -> int:
     from assets.runner import run_pipeline
 
     defs = build_definitions(config)
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.get() as instance, _demo_history(config):
         outcome = run_pipeline(
             defs,
             config,
@@ -217,6 +218,16 @@ def _run(config: Config, *, config_path: Path) -> int:
     print(f"Site:               {site}")
     print(f"Open it in a browser: file://{site}")
     return 0
+
+
+def _demo_history(config: Config) -> contextlib.AbstractContextManager[object]:
+    """For a demo organisation: one clock for the whole run, and a fresh warehouse when it holds
+    another generated history (pipelines/demo/history.py). Nothing for a real organisation."""
+    if not config.is_demo:
+        return contextlib.nullcontext()
+    from pipelines.demo.history import demo_run
+
+    return demo_run(config)
 
 
 def _first_failure(result) -> tuple[str, str]:

@@ -51,6 +51,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Wide:
+    """A table cell that spans ``colspan`` columns; put it last in its row (a hidden group's reason)."""
+
+    html: Markup | str
+    colspan: int
+
+    def __html__(self) -> str:
+        return str(Markup.escape(self.html))
+
+
+@dataclass(frozen=True)
 class Table:
     title: str
     columns: list[Column]

@@ -3,7 +3,8 @@ a terminal, as HTML, PDF (headless Chromium's print-to-PDF) and a Markdown summa
 
 Every number is the warehouse's: the organisation's row of ``marts.metrics_dora_weekly`` /
 ``metrics_dora_monthly`` for the latest complete period against the one before it, targets from
-``marts.metrics_success_scorecard`` when that mart exists ("target: not set" otherwise), the three
+``marts.metrics_success_scorecard`` when that mart exists ("target: not set" otherwise) and every
+scorecard row in its own section (now, previous, target, status), the three
 largest movements with the service that drove each one (the org delta decomposed over the
 ``scope = 'service'`` rows), and the SLO summary from ``marts.metrics_slo_period``.
 """
@@ -28,6 +29,14 @@ import plotly.graph_objects as go
 from dashboards.blocks import count, fmt_date, fmt_hours, fmt_int, fmt_pct, missing, utc_naive
 from dashboards.marts import WarehouseReader
 from dashboards.pages import DEFINITIONS, DORA_COLUMNS, _complete
+from dashboards.scorecard import (
+    OPS,
+    SCORECARD,
+    ScorecardRow,
+    fmt_measure,
+    read_scorecard,
+    status_counts,
+)
 from dashboards.slo_report import read_report_data
 from pipelines.warehouse import connect
 
@@ -38,6 +47,15 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 MARTS = "marts"
 GRAINS = {"week": "weekly", "month": "monthly"}
 TARGET_NOT_SET = "target: not set"
+# The scorecard's DORA measures (seeds/scorecard_measures.csv) -> the report's column, and the
+# unit each is recorded in when the mart has no unit column (percentages 0-100, not fractions).
+SCORECARD_DORA = {
+    "deployment_frequency": ("deployments", "per week"),
+    "lead_time": ("lead_time_p50_hours", "h"),
+    "change_failure_rate": ("change_failure_rate", "%"),
+    "recovery_time": ("recovery_time_p50_hours", "h"),
+    "rework_rate": ("rework_rate", "%"),
+}
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class LeadershipReport:
     movements: list[Movement] = field(default_factory=list)
     slos: list[dict[str, Any]] = field(default_factory=list)
     scorecard: bool = False
+    scorecard_rows: list[ScorecardRow] = field(default_factory=list)
     trend: pd.DataFrame | None = None
 
     @property
@@ -164,22 +183,26 @@ def _num(value: Any) -> float | None:
     return None if missing(value) else float(value)
 
 
-def _targets(reader: WarehouseReader) -> tuple[bool, dict[str, str]]:
-    """Targets from the success scorecard (issue 6), keyed by DORA column; tolerant of its shape."""
-    if not reader.has(MARTS, "metrics_success_scorecard"):
+def _targets(
+    reader: WarehouseReader, rows: list[ScorecardRow] | None = None
+) -> tuple[bool, dict[str, str]]:
+    """Org targets from the success scorecard (issue 6), keyed by DORA column, written in the
+    scorecard's unit: ``target: < 5.0%`` for a change_failure_rate target of 5 (percentages in the
+    scorecard are 0-100; the report's rates are fractions, so the text is built from the
+    scorecard's own value). Rows of another scope (``team:<name>``, ``service:<name>``) are not
+    organisation targets. ``(False, {})`` while the mart does not exist."""
+    if rows is None:
+        rows = read_scorecard(reader)
+    if rows is None:
         return False, {}
-    columns = reader.columns(MARTS, "metrics_success_scorecard")
-    if "metric" not in columns or "target" not in columns:
-        return True, {}
-    df = reader.frame(MARTS, "metrics_success_scorecard", ["metric", "target"])
     out: dict[str, str] = {}
-    for _, r in df.iterrows():
-        if missing(r["target"]) or missing(r["metric"]):
+    for r in rows:
+        if r.metric not in SCORECARD_DORA or r.scope != "org" or r.target is None:
             continue
-        name = str(r["metric"])
-        for m in METRICS:
-            if name in (m.key, m.key.removesuffix("_hours"), m.key.removesuffix("_p50_hours")):
-                out[m.key] = f"target: {fmt_value(m, r['target'])}"
+        key, default_unit = SCORECARD_DORA[r.metric]
+        op = OPS.get(r.op, r.op)
+        value = fmt_measure(r.target, r.unit or default_unit)
+        out[key] = f"target: {op} {value}" if op else f"target: {value}"
     return True, out
 
 
@@ -188,8 +211,10 @@ def read_leadership(
 ) -> LeadershipReport:
     table = "metrics_dora_weekly" if grain == "week" else "metrics_dora_monthly"
     report = LeadershipReport(organisation, grain, None, None, now)
-    has_scorecard, targets = _targets(reader)
+    rows = read_scorecard(reader)
+    has_scorecard, targets = _targets(reader, rows)
     report.scorecard = has_scorecard
+    report.scorecard_rows = rows or []
     report.slos = _slo_summary(reader)
     df = reader.frame(MARTS, table, DORA_COLUMNS)
     if df.empty:
@@ -374,6 +399,7 @@ def report_markdown(report: LeadershipReport, *, link: str | None = None) -> str
                     f"- {m.headline.metric.label} {m.headline.change_text} "
                     f"({m.headline.direction}): {m.cause}"
                 )
+    lines += ["", *scorecard_markdown(report)]
     if report.slos:
         met = sum(1 for s in report.slos if s["met"])
         lines += ["", f"SLOs: {met} of {len(report.slos)} meeting target."]
@@ -388,6 +414,29 @@ def report_markdown(report: LeadershipReport, *, link: str | None = None) -> str
     if link:
         lines += ["", f"Full report: {link}"]
     return "\n".join(lines) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def scorecard_markdown(report: LeadershipReport) -> list[str]:
+    """The "Success scorecard" section: every row with now, previous, target and status."""
+    if not report.scorecard:
+        return [f"Success scorecard: no data yet (marts.{SCORECARD} is not built)."]
+    rows = report.scorecard_rows
+    if not rows:
+        return [f"Success scorecard: no data yet (marts.{SCORECARD} has no rows)."]
+    lines = [
+        f"Success scorecard: {status_counts(rows)} (n = {len(rows)} measures).",
+        "",
+        "| measure | now | previous | target | status |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        cells = (r.scoped_label, r.now_text, r.previous_text, r.target_text, r.status_text)
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    return lines
 
 
 def trend_figure(report: LeadershipReport) -> go.Figure | None:
@@ -445,6 +494,7 @@ def render_html(report: LeadershipReport, *, image: bytes | None = None) -> str:
         r=report,
         fmt_value=fmt_value,
         fmt_pct=fmt_pct,
+        scorecard_counts=status_counts(report.scorecard_rows),
         image=None if image is None else base64.b64encode(image).decode("ascii"),
         generated=report.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -35,9 +35,12 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.experience import build_devex
 from dashboards.gate import CheckStatus, GateNotice, failed_checks
 from dashboards.marts import WarehouseReader
+from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
+from dashboards.value import build_platform_value
 
 MARTS = "marts"
 RAW = "raw"
@@ -202,7 +205,11 @@ def _headline(ctx: PageContext, grain: str) -> Block:
 
 # ------------------------------------------------------------------------------------------ pages
 def build_overview(ctx: PageContext) -> list[Block]:
-    blocks: list[Block] = [_headline(ctx, "week"), _headline(ctx, "month")]
+    blocks: list[Block] = [
+        _headline(ctx, "week"),
+        _headline(ctx, "month"),
+        scorecard_block(ctx.reader),
+    ]
     weekly = _dora(ctx, "week")
     org = weekly[weekly["scope"] == "org"] if not weekly.empty else weekly
     if org.empty:
@@ -845,7 +852,8 @@ PAGES: Sequence[Page] = (
         "index.html",
         "Overview",
         "Overview",
-        "Headline DORA numbers for the organisation, deployments per week and data freshness.",
+        "Headline DORA numbers for the organisation, the success scorecard, deployments per week "
+        "and data freshness.",
         build_overview,
     ),
     Page(
@@ -873,15 +881,17 @@ PAGES: Sequence[Page] = (
         "devex.html",
         "DevEx",
         "Developer experience",
-        "Survey results per wave: DevEx index, cognitive load, satisfaction (anonymised).",
-        _generic_mart("metrics_devex_wave", "Developer experience per survey wave"),
+        "Survey results per wave: DevEx index, cognitive load, satisfaction (anonymised), beside "
+        "the objective cognitive-load signals per team.",
+        build_devex,
     ),
     Page(
         "platform-value.html",
         "Platform value",
         "Platform value",
-        "Adoption, golden-path share, self-service, time to first deployment and value.",
-        _generic_mart("metrics_platform_value", "Platform value"),
+        "Adoption, golden-path share, self-service, time to first deployment and value (an "
+        "estimate, with the assumptions it rests on).",
+        build_platform_value,
     ),
     Page(
         "slos.html",

@@ -423,6 +423,206 @@ class DemoConfig(_Model):
     activity: float = Field(default=1.0, gt=0, le=50, description="Scales PRs per repository.")
 
 
+# --- platform value (docs/metrics.md#platform-value) -----------------------------------------------
+
+PlatformTask = Literal[
+    "change_lead_time",
+    "merge_to_deploy_time",
+    "ci_queue_time",
+    "deployment_duration",
+    "survey_friction",
+]
+
+
+class PlatformCapability(_Model):
+    """What "using the platform" means, detected by exactly one rule: a workflow or a topic."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Letters, digits, _ . -")
+    description: str = ""
+    workflow_regex: Regex | None = Field(
+        default=None,
+        description="Matches an Actions run's owner/name/<path> or a referenced workflow's path.",
+    )
+    topic: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,49}$", description="A repository topic."
+    )
+    golden_path: bool = Field(
+        default=False, description="Deployments through this workflow are golden-path ones."
+    )
+
+    _v_regex = field_validator("workflow_regex")(classmethod(lambda cls, v: _check_regex(v)))
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> PlatformCapability:
+        if (self.workflow_regex is None) == (self.topic is None):
+            raise ValueError("give exactly one of 'workflow_regex' or 'topic'")
+        if self.golden_path and self.workflow_regex is None:
+            raise ValueError("golden_path needs a 'workflow_regex' (a topic has no deployments)")
+        return self
+
+
+class PlatformEligibility(_Model):
+    exclude_tiers: list[Literal["critical", "standard", "internal"]] = Field(default_factory=list)
+    exclude_teams: list[str] = Field(default_factory=list)
+    exclude_services: list[str] = Field(default_factory=list)
+
+
+class PlatformSelfService(_Model):
+    workflow_regex: Regex = Field(
+        description="Actions workflows (by name) whose successful runs fulfil a request."
+    )
+    request_label: str = Field(
+        min_length=1, description="Issues with this label are requests fulfilled by people."
+    )
+
+    _v_regex = field_validator("workflow_regex")(classmethod(lambda cls, v: _check_regex(v)))
+
+
+class PlatformBaseline(_Model):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlatformBaseline:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class PlatformValue(_Model):
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")
+    loaded_hourly_rate: float = Field(gt=0)
+    attribution_factor: float = Field(ge=0, le=1)
+    working_weeks_per_year: float = Field(default=46, gt=0, le=52)
+    baseline: PlatformBaseline | None = None
+    tasks: list[PlatformTask] = Field(
+        default_factory=lambda: ["change_lead_time", "ci_queue_time", "deployment_duration"],
+        min_length=1,
+    )
+    monthly_cost: float | None = Field(default=None, gt=0)
+    investment: float | None = Field(default=None, gt=0)
+
+    @field_validator("tasks")
+    @classmethod
+    def _distinct_tasks(cls, value: list[str]) -> list[str]:
+        _no_duplicates("tasks", value)
+        return value
+
+
+class PlatformConfig(_Model):
+    capabilities: list[PlatformCapability] = Field(default_factory=list)
+    eligible: PlatformEligibility = PlatformEligibility()
+    adoption_window_days: int = Field(default=90, ge=1, le=366)
+    self_service: PlatformSelfService | None = None
+    value: PlatformValue | None = None
+
+
+def _check_platform_references(platform: PlatformConfig, teams: list[str], services: set[str]):
+    seen: set[str] = set()
+    for i, capability in enumerate(platform.capabilities):
+        if capability.name in seen:
+            raise ValueError(f"platform.capabilities[{i}].name: {capability.name!r} appears twice")
+        seen.add(capability.name)
+    for i, team in enumerate(platform.eligible.exclude_teams):
+        if team not in teams:
+            raise ValueError(
+                f"platform.eligible.exclude_teams[{i}]: {team!r} is not one of the teams "
+                f"{sorted(teams)}"
+            )
+    for i, service in enumerate(platform.eligible.exclude_services):
+        if service not in services:
+            raise ValueError(
+                f"platform.eligible.exclude_services[{i}]: {service!r} is not one of the "
+                f"services {sorted(services)}"
+            )
+
+
+# --- success scorecard (docs/metrics.md#success-scorecard) -------------------------------------------
+# The measures the scorecard can show, with the scopes each accepts: dbt's seed is the registry.
+SCORECARD_MEASURES_PATH = (
+    Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "scorecard_measures.csv"
+)
+
+
+def _scorecard_measures() -> dict[str, tuple[str, ...]]:
+    import csv
+
+    with SCORECARD_MEASURES_PATH.open(encoding="utf-8", newline="") as handle:
+        return {row["measure"]: tuple(row["scopes"].split(",")) for row in csv.DictReader(handle)}
+
+
+SCORECARD_MEASURES = _scorecard_measures()
+
+
+class ScorecardMetric(_Model):
+    """One success metric of the plan: a measure, its target and how the value must compare."""
+
+    metric: str = Field(description="A measure of dbt/seeds/scorecard_measures.csv.")
+    target: float = Field(description="In the measure's unit (percentages as 0-100).")
+    op: Literal[">", ">=", "<", "<="] = Field(
+        description="How the value must compare to the target to be met."
+    )
+    at_risk_within: float | None = Field(
+        default=None,
+        ge=0,
+        description="A missed value this close to the target is 'at risk'; default 10% of |target|.",
+    )
+    scope: str = Field(
+        default="org", description="org, or team:<name> / service:<name> for DORA measures."
+    )
+    label: str | None = Field(default=None, description="Shown instead of the measure's label.")
+
+    @field_validator("metric")
+    @classmethod
+    def _known_measure(cls, value: str) -> str:
+        if value not in SCORECARD_MEASURES:
+            raise ValueError(f"{value!r} is not one of the measures {sorted(SCORECARD_MEASURES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _scope_allowed(self) -> ScorecardMetric:
+        kind = self.scope.split(":", 1)[0]
+        if self.scope != "org" and (":" not in self.scope or not self.scope.split(":", 1)[1]):
+            raise ValueError(f"scope {self.scope!r} must be org, team:<name> or service:<name>")
+        if kind not in SCORECARD_MEASURES[self.metric]:
+            raise ValueError(
+                f"scope {self.scope!r}: {self.metric} is measured for "
+                f"{', '.join(SCORECARD_MEASURES[self.metric])} only"
+            )
+        return self
+
+
+def _default_scorecard() -> list[ScorecardMetric]:
+    """The platform plan's success metrics (docs/metrics.md#success-scorecard)."""
+    return [
+        ScorecardMetric(metric="developer_satisfaction", target=4.0, op=">"),
+        ScorecardMetric(metric="survey_response_rate", target=50, op=">"),
+        ScorecardMetric(metric="time_to_first_deployment", target=15, op="<"),
+        ScorecardMetric(metric="platform_adoption", target=80, op=">"),
+        ScorecardMetric(metric="slo_compliance", target=99, op=">"),
+        ScorecardMetric(metric="policy_compliance", target=95, op=">"),
+        ScorecardMetric(metric="infrastructure_change_failure_rate", target=5, op="<"),
+        ScorecardMetric(metric="metrics_collection_coverage", target=80, op=">"),
+    ]
+
+
+def _check_scorecard_references(
+    scorecard: list[ScorecardMetric], teams: list[str], services: set[str]
+) -> None:
+    seen: set[tuple[str, str]] = set()
+    for i, entry in enumerate(scorecard):
+        key = (entry.metric, entry.scope)
+        if key in seen:
+            raise ValueError(f"scorecard[{i}]: {entry.metric} for {entry.scope} appears twice")
+        seen.add(key)
+        kind, _, name = entry.scope.partition(":")
+        known = {"team": set(teams), "service": services}.get(kind)
+        if known is not None and name not in known:
+            raise ValueError(
+                f"scorecard[{i}].scope: {name!r} is not one of the {kind}s {sorted(known)}"
+            )
+
+
 class Config(_Model):
     organisation: OrganisationConfig
     teams: list[TeamConfig] = Field(min_length=1)
@@ -435,6 +635,11 @@ class Config(_Model):
     slos: list[Path] = Field(
         default_factory=list,
         description="OpenSLO spec files or folders of them (docs/slos.md); relative to this file.",
+    )
+    platform: PlatformConfig | None = None
+    scorecard: list[ScorecardMetric] = Field(
+        default_factory=_default_scorecard,
+        description="Success metrics with targets; default: the platform plan's eight.",
     )
     demo: DemoConfig | None = None
 
@@ -464,6 +669,9 @@ class Config(_Model):
                 raise ValueError(
                     f"metrics.services.{name}: {name!r} is not one of the services {sorted(services)}"
                 )
+        if self.platform is not None:
+            _check_platform_references(self.platform, teams, services)
+        _check_scorecard_references(self.scorecard, teams, services)
         return self
 
     # --- derived views -------------------------------------------------------------------------

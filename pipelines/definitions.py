@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.config import Config, DeploymentDefinition, ServiceMetricOverrides
+from pipelines.platform_vars import platform_vars
+from pipelines.surveys.scoring import DEFAULT_ANONYMITY_THRESHOLD, scoring_vars
 
 # Knobs a service may override, as dbt var names (dbt/dbt_project.yml `vars:`).
 _DEPLOYMENT_KEYS = tuple(DeploymentDefinition.model_fields)
@@ -65,4 +67,19 @@ def dbt_vars(config: Config) -> dict[str, Any]:
     )
     overrides = {name: _service_vars(o) for name, o in sorted(m.services.items())}
     variables["service_overrides"] = {name: v for name, v in overrides.items() if v}
+    surveys = config.sources.surveys
+    threshold = surveys.anonymity_threshold if surveys else DEFAULT_ANONYMITY_THRESHOLD
+    variables.update(scoring_vars(anonymity_threshold=threshold))
+    variables["scorecard"] = [
+        {
+            "metric": m.metric,
+            "label": m.label or "",
+            "target": m.target,
+            "op": m.op,
+            "at_risk_within": m.at_risk_within if m.at_risk_within is not None else "",
+            "scope": m.scope,
+        }
+        for m in config.scorecard
+    ]
+    variables.update(platform_vars(config.platform))
     return variables

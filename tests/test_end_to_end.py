@@ -223,3 +223,50 @@ def test_leadership_report_metrics_and_check_outcomes_are_published_in_the_site(
     assert "platform_metrics_dora_deployments{" in (site / "metrics.prom").read_text()
     quality = (site / "data-quality.html").read_text(encoding="utf-8")
     assert "payloads_are_well_formed" in quality and "Checks: 0 failed of n = " in quality
+
+
+def test_published_tables_and_pages_hide_every_survey_group_under_the_threshold(pipeline):
+    """The anonymity rules hold in everything published: the analysts' snapshot (every table) and
+    the site (every page, report and file): no score of a group under the threshold or hidden by
+    complementary suppression, no free text of such a group, no respondent hash."""
+    from tests.privacy_scan import scan_database, scan_files, secrets_from_warehouse
+
+    config, _, _ = pipeline
+    threshold = config.sources.surveys.anonymity_threshold
+    secrets = secrets_from_warehouse(config.warehouse_path(), threshold)
+    hidden = query(
+        config, "SELECT count(*) FROM marts.metrics_devex_wave WHERE suppressed AND respondents > 0"
+    )[0][0]
+    assert hidden > 0, "the demo should hide at least one group, or this scan proves nothing"
+    assert secrets.respondents
+    snapshot = Path(config.publish.snapshot_dir) / "warehouse.duckdb"
+    site = Path(config.publish.site_dir).resolve()
+    assert (site / "devex.html").exists()
+    problems = scan_database(snapshot, secrets) + scan_files(site.rglob("*"), secrets)
+    assert problems == []
+
+
+def test_platform_adoption_rises_and_golden_path_share_is_a_fraction(pipeline):
+    config, _, _ = pipeline
+    adoption = query(
+        config,
+        "SELECT adoption_rate FROM marts.metrics_platform_adoption "
+        "WHERE capability = 'golden_path_deploy' ORDER BY month",
+    )
+    rates = [rate for (rate,) in adoption]
+    assert len(rates) >= 3 and all(0 <= rate <= 1 for rate in rates)
+    assert rates[0] <= 0.45 and rates[-1] >= 0.75 and rates == sorted(rates)
+    rows = query(
+        config,
+        "SELECT golden_path_share, deployments, golden_path_deployments, assumptions "
+        "FROM marts.metrics_platform_value ORDER BY month",
+    )
+    shares = [share for share, *_ in rows if share is not None]
+    assert shares and all(0 < share <= 1 for share in shares)
+    assert all(golden <= total for _, total, golden, _ in rows)
+    assumptions = json.loads(rows[-1][3])
+    assert (assumptions["loaded_hourly_rate"], assumptions["attribution_factor"]) == (95, 0.5)
+    onboarded = query(
+        config, "SELECT time_to_first_deployment_minutes FROM marts.fct_service_onboarding"
+    )
+    assert onboarded and all(minutes > 0 for (minutes,) in onboarded)

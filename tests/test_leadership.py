@@ -144,13 +144,16 @@ def test_targets_come_from_the_scorecard_once_it_exists(warehouse, tmp_path):
     copy = tmp_path / "w.duckdb"
     shutil.copyfile(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
+        # The scorecard's percentages are 0-100 (a 10% target is 10), org rows are org targets.
         con.execute(
-            "CREATE TABLE marts.metrics_success_scorecard AS "
-            "SELECT 'change_failure_rate' AS metric, 0.1 AS target"
+            "CREATE TABLE marts.metrics_success_scorecard AS SELECT * FROM (VALUES "
+            "('change_failure_rate', 'org', '%', '<', 10.0), "
+            "('lead_time', 'team:payments', 'h', '<', 8.0)) AS t(metric, scope, unit, op, target)"
         )
     out = write_leadership_reports(copy, tmp_path / "r", organisation="Acme", now=BUILD_TIME, pdf=False, images=False)  # fmt: skip
     md = (out.folder / "leadership-weekly.md").read_text()
-    assert "| target: 10.0% |" in md
+    assert "| target: < 10.0% |" in md
+    assert "target: < 8.0 h" not in md  # a team's target is not the organisation's
     assert TARGET_NOT_SET in md  # the other metrics have none
 
 

@@ -1,7 +1,7 @@
 -- Quality gate (docs/operations.md): no production deployment before the code it shipped existed.
 -- A row here is a deployment dated before its own commit (committer date) or before the first
--- commit of a change it shipped, beyond an hour of clock skew. It means broken timestamps or a wrong
--- commit/deployment link upstream; the failing test stops the dbt build, so the site is not
+-- commit of a change it shipped, beyond an hour of clock skew. It means broken timestamps or a
+-- wrong commit/deployment link upstream; the failing test stops the dbt build, so the site is not
 -- republished from such data and the previous site stays up.
 with deployment_commits as (
     select

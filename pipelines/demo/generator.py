@@ -17,10 +17,12 @@ sync of the demo through the production clients is ~40,000 requests.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ import yaml
 
 from pipelines.config import DEMO_CONFIG_PATH, Config, DemoConfig, ServiceConfig
 from pipelines.demo import incidents as incidents_mod
+from pipelines.demo import platform as platform_mod
 from pipelines.demo import sli as sli_mod
 from pipelines.demo import surveys as surveys_mod
 from pipelines.demo._common import DAY, UTC, add_months, build_rosters, profile_for, stable_int
@@ -36,20 +39,45 @@ from pipelines.demo.render import RepoData, render, repo_meta
 from pipelines.demo.repository import RepoPlan, RepoSim
 from pipelines.demo.surveys import SurveyWave
 
-__all__ = ["Organisation", "SurveyWave", "generate_organisation", "scaled_demo_config"]
+__all__ = [
+    "Organisation",
+    "SurveyWave",
+    "generate_organisation",
+    "pinned_clock",
+    "scaled_demo_config",
+]
 
 CACHE_SIZE = 16
+_pinned_now: dt.datetime | None = None  # see pinned_clock()
+
+
+@contextlib.contextmanager
+def pinned_clock(now: dt.datetime) -> Iterator[dt.datetime]:
+    """Every organisation built inside sees ``now`` as the time: one horizon for a whole run.
+
+    Without ``demo.end_date`` the history ends at the last full hour and is generated again,
+    different, for another horizon (pipelines/demo/history.py); a run whose assets each built
+    their organisation across an hour boundary would serve two histories at once.
+    """
+    global _pinned_now
+    previous, _pinned_now = _pinned_now, now.astimezone(UTC)
+    try:
+        yield _pinned_now
+    finally:
+        _pinned_now = previous
 
 
 class Organisation:
     """The demo organisation behind the fake API. Repository data is generated on demand."""
 
-    def __init__(self, config: Config, *, cache_size: int = CACHE_SIZE):
+    def __init__(
+        self, config: Config, *, cache_size: int = CACHE_SIZE, now: dt.datetime | None = None
+    ):
         demo = config.demo or DemoConfig()
         self.config = config
         self.seed = demo.seed
         self.activity = demo.activity
-        now = dt.datetime.now(UTC)
+        now = (now or _pinned_now or dt.datetime.now(UTC)).astimezone(UTC)
         self.end_date: dt.date = demo.end_date or now.date()
         self.horizon = dt.datetime.combine(self.end_date, dt.time(), tzinfo=UTC) + DAY
         if demo.end_date is None:  # "today": history stops at the last full hour, not in the future
@@ -67,6 +95,15 @@ class Organisation:
         )
         ranked = sorted(self.repositories, key=lambda r: stable_int(self.seed, "new-repo", r))
         self.new_repositories = set(ranked[: max(1, round(len(ranked) * 0.12))])
+        self.golden_path_since = platform_mod.golden_path_since(
+            self.seed,
+            self.start,
+            self.horizon,
+            [
+                (r, self._service_of[r].tier, r in self.new_repositories, self._created_at(r))
+                for r in self.repositories
+            ],
+        )
         self._cache: OrderedDict[str, RepoData] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.RLock()
@@ -86,17 +123,9 @@ class Organisation:
                 "android" in full_name or stable_int(self.seed, "cadence", full_name) % 3 == 0
             )
             cadence = "biweekly" if biweekly and "ios" not in full_name else "weekly"
-        window = self.horizon - self.start
-        if full_name in self.new_repositories:
-            frac = 0.35 + 0.45 * (stable_int(self.seed, "created", full_name) % 1000) / 1000
-            created = self.start + window * frac
-        else:
-            days = 90 + stable_int(self.seed, "created", full_name) % 1900
-            created = self.start - DAY * days
-        created = created.replace(microsecond=0)
-        if created.hour < 7 or created.hour >= 18:
-            minutes = stable_int(self.seed, "created-at", full_name) % 600
-            created = created.replace(hour=7, minute=0, second=0) + dt.timedelta(minutes=minutes)
+        created = self._created_at(full_name)
+        new = full_name in self.new_repositories
+        runs, issues = self._self_service(full_name)
         return RepoPlan(
             full_name=full_name,
             index=self._index[full_name],
@@ -112,7 +141,42 @@ class Organisation:
             activity=self.activity,
             seed_parts=(self.seed, full_name, self.horizon.isoformat(), self.months),
             has_pagerduty=bool(service.pagerduty_services),
-            new=full_name in self.new_repositories,
+            new=new,
+            golden_path_since=self.golden_path_since[full_name],
+            observability=platform_mod.has_observability_topic(self.seed, full_name, new),
+            self_service_runs=tuple(runs),
+            request_issues=tuple(issues),
+        )
+
+    def _created_at(self, full_name: str) -> dt.datetime:
+        window = self.horizon - self.start
+        if full_name in self.new_repositories:
+            frac = 0.35 + 0.45 * (stable_int(self.seed, "created", full_name) % 1000) / 1000
+            created = self.start + window * frac
+        else:
+            days = 90 + stable_int(self.seed, "created", full_name) % 1900
+            created = self.start - DAY * days
+        created = created.replace(microsecond=0)
+        if created.hour < 7 or created.hour >= 18:
+            minutes = stable_int(self.seed, "created-at", full_name) % 600
+            created = created.replace(hour=7, minute=0, second=0) + dt.timedelta(minutes=minutes)
+        return created
+
+    def _self_service(self, full_name: str) -> tuple[list[Any], list[Any]]:
+        """The developer portal's self-service requests (pipelines/demo/platform.py), else none."""
+        if not platform_mod.is_self_service_repository(full_name):
+            return [], []
+        return platform_mod.self_service_requests(
+            self.seed,
+            full_name,
+            self.start,
+            self.horizon,
+            self.rosters[self._service_of[full_name].team],
+            [(s.name, s.team) for s in self.config.services if s.tier != "internal"],
+            [
+                (self._service_of[r].name, self._created_at(r))
+                for r in sorted(self.new_repositories)
+            ],
         )
 
     def repo(self, full_name: str) -> RepoData | None:
@@ -191,9 +255,12 @@ class _LazySeries:
             return self.done[service]
 
 
-def generate_organisation(config: Config) -> Organisation:
-    """The demo organisation for a configuration (``config.demo`` holds seed, end date, months)."""
-    return Organisation(config)
+def generate_organisation(config: Config, *, now: dt.datetime | None = None) -> Organisation:
+    """The demo organisation for a configuration (``config.demo`` holds seed, end date, months).
+
+    ``now`` (default: the pinned clock, else the real time) matters only without an end date.
+    """
+    return Organisation(config, now=now)
 
 
 # --- benchmark configurations ------------------------------------------------------------------------

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.demo._common import BOT, Person, iso, rng_for, stable_int
-from pipelines.demo.repository import PR, Commit, Deploy, RepoPlan, SimResult, head_ref
+from pipelines.demo import platform
+from pipelines.demo._common import BOT, Person, iso, rng_for, sha1_hex, stable_int
+from pipelines.demo.repository import (
+    PR,
+    Commit,
+    Deploy,
+    Issue,
+    RepoPlan,
+    Run,
+    SimResult,
+    head_ref,
+)
 
 SECOND_STEP = dt.timedelta(seconds=3)
 WORKFLOWS = {
@@ -26,6 +37,7 @@ LABEL_COLOURS = {
     "hotfix": "b60205",
     "dependencies": "0366d6",
     "incident": "e11d21",
+    platform.REQUEST_LABEL: "5319e7",
     "enhancement": "a2eeef",
     "question": "d876e3",
 }
@@ -86,8 +98,9 @@ def render(sim: SimResult) -> RepoData:
     horizon = plan.horizon
 
     # Numbers: pull requests and issues share one sequence, in creation order.
+    sim_issues = sim.issues + _request_issues(plan)
     things: list[tuple[dt.datetime, int, Any]] = [(pr.opened, pr.seq, pr) for pr in sim.prs]
-    things += [(i.created, 10**7 + k, i) for k, i in enumerate(sim.issues)]
+    things += [(i.created, 10**7 + k, i) for k, i in enumerate(sim_issues)]
     things.sort(key=lambda x: (x[0], x[1]))
     for n, (_, _, thing) in enumerate(things, sim.number_offset + 1):
         thing.number = n
@@ -176,8 +189,11 @@ def render(sim: SimResult) -> RepoData:
     commit_index = {c["sha"]: c for c in history}
 
     # --- runs and jobs -------------------------------------------------------------------------------
-    wf_ids = {k: 60_000_000 + ix * 10 + i for i, k in enumerate(WORKFLOWS)}
-    runs_sorted = sorted(sim.runs, key=lambda r: (r.created, r.workflow, r.sha))
+    workflow_files = {**WORKFLOWS, **platform.SELF_SERVICE_WORKFLOWS}
+    wf_ids = {k: 60_000_000 + ix * 10 + i for i, k in enumerate(workflow_files)}
+    all_runs = sim.runs + _self_service_runs(plan, sim.history)
+    runs_sorted = sorted(all_runs, key=lambda r: (r.created, r.workflow, r.sha))
+    golden_since = plan.golden_path_since
     run_ids: dict[int, int] = {}
     run_numbers: dict[str, int] = {}
     runs, jobs = [], {}
@@ -187,8 +203,9 @@ def render(sim: SimResult) -> RepoData:
         rid = 10_000_000_000 + ix * 10_000_000 + k * 7 + 3
         run_ids[id(run)] = rid
         run_numbers[run.workflow] = run_numbers.get(run.workflow, 0) + 1
-        name, path = WORKFLOWS[run.workflow]
+        name, path = workflow_files[run.workflow]
         branch = head_ref(run.branch) if isinstance(run.branch, PR) else run.branch
+        on_platform = golden_since is not None and run.created >= golden_since
         item = {
             "id": rid,
             "name": name,
@@ -223,11 +240,25 @@ def render(sim: SimResult) -> RepoData:
             "triggering_actor": user(run.actor),
             "jobs_url": f"{api}/actions/runs/{rid}/jobs",
             "head_repository": {"full_name": repo},
+            "referenced_workflows": (
+                [
+                    {
+                        "path": platform.golden_path_workflow(owner),
+                        "sha": sha1_hex("golden-path", owner, platform.GOLDEN_PATH_REF),
+                        "ref": platform.GOLDEN_PATH_REF,
+                    }
+                ]
+                if on_platform and run.workflow == "deploy"
+                else []
+            ),
         }
         runs.append(item)
         run_jobs = []
         for j, (jname, created, started, completed, conclusion) in enumerate(run.jobs):
             job_id += 1
+            if on_platform and started > created:  # the platform's runners: a shorter queue
+                created = started - (started - created) * platform.PLATFORM_QUEUE_FACTOR
+                created = created.replace(microsecond=0)
             if jname == "deploy":
                 deploy_job[rid] = job_id
             runner = 1 + (job_id * 7919) % 60
@@ -385,7 +416,7 @@ def render(sim: SimResult) -> RepoData:
 
     # --- issues ----------------------------------------------------------------------------------------
     issues, incidents = [], []
-    for k, issue in enumerate(sorted(sim.issues, key=lambda i: -i.number)):
+    for k, issue in enumerate(sorted(sim_issues, key=lambda i: -i.number)):
         iid = 2_500_000_000 + ix * 1_000_000 + issue.number
         title, body, closed = issue.title, issue.body, issue.closed
         if issue.incident is not None:
@@ -457,7 +488,8 @@ def render(sim: SimResult) -> RepoData:
             "html_url": f"{url}/blob/main/{path}",
             "badge_url": f"{url}/workflows/{name.replace(' ', '%20')}/badge.svg",
         }
-        for k, (name, path) in WORKFLOWS.items()
+        for k, (name, path) in workflow_files.items()
+        if k in WORKFLOWS or any(r.workflow == k for r in all_runs)
     ]
     return RepoData(
         repo,
@@ -506,7 +538,10 @@ def repo_meta(plan: RepoPlan) -> dict[str, Any]:
         "archived": False,
         "disabled": False,
         "visibility": "private",
-        "topics": sorted({plan.team, plan.tier, "golden-path" if plan.new else "service"}),
+        "topics": sorted(
+            {plan.team, plan.tier, "golden-path" if plan.new else "service"}
+            | ({platform.OBSERVABILITY_TOPIC} if plan.observability else set())
+        ),
         "language": "Kotlin" if "android" in repo else "Swift" if "ios" in repo else "Python",
     }
 
@@ -580,3 +615,44 @@ def _pull_json(pr: PR, repo, owner, url, api, ix, reviews, horizon) -> dict[str,
         "auto_merge": None,
         "active_lock_reason": None,
     }
+
+
+def _self_service_runs(plan: RepoPlan, history: list[Commit]) -> list[Run]:
+    """The portal's automated fulfilments as workflow_dispatch runs on main, one job each."""
+    if not plan.self_service_runs:
+        return []
+    heads = sorted((c.committed, c.seq, c.sha) for c in history)
+    out = []
+    for request in plan.self_service_runs:
+        i = bisect.bisect_right(heads, (request.created, float("inf"), "")) - 1
+        sha = heads[max(i, 0)][2]
+        run = Run(
+            request.workflow,
+            "workflow_dispatch",
+            "main",
+            sha,
+            request.created,
+            request.title,
+            request.actor.login,
+        )
+        started = request.created + dt.timedelta(seconds=4)
+        completed = (started + dt.timedelta(seconds=request.seconds)).replace(microsecond=0)
+        run.jobs = [("provision", request.created, started, completed, "success")]
+        run.updated = completed + dt.timedelta(seconds=2)
+        out.append(run)
+    return out
+
+
+def _request_issues(plan: RepoPlan) -> list[Issue]:
+    """Requests to the platform team, labelled for the self-service ratio's denominator."""
+    return [
+        Issue(
+            r.created,
+            r.author,
+            r.title,
+            "Raised through the developer portal's request form.",
+            [platform.REQUEST_LABEL],
+            r.closed,
+        )
+        for r in plan.request_issues
+    ]

@@ -208,6 +208,11 @@ class RepoPlan:
     seed_parts: tuple[Any, ...]
     has_pagerduty: bool = True
     new: bool = False
+    # The platform story (pipelines/demo/platform.py); rendering only, the simulation ignores it.
+    golden_path_since: dt.datetime | None = None
+    observability: bool = False
+    self_service_runs: tuple[Any, ...] = ()
+    request_issues: tuple[Any, ...] = ()
 
 
 @dataclass

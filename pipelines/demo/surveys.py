@@ -81,10 +81,11 @@ def generate_waves(org: Organisation) -> list[SurveyWave]:
     counts = []
     for name, _ in dates:
         rng = rng_for(org.seed, "survey-count", name)
-        counts.append({t.name: max(1, round(t.engineers * rng.uniform(0.4, 0.8))) for t in teams})
+        counts.append({t.name: max(1, round(t.engineers * rng.uniform(0.7, 0.95))) for t in teams})
     if counts and teams and all(n >= 5 for wave in counts for n in wave.values()):
         smallest = min(teams, key=lambda t: t.engineers).name
-        counts[-1][smallest] = 4  # one small group, so anonymity suppression has work to do
+        # One small group, so anonymity suppression (and its complementary case) has work to do.
+        counts[-1][smallest] = 4
     waves = []
     for w, (name, closes) in enumerate(dates):
         rng = rng_for(org.seed, "survey", name)

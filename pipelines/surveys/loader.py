@@ -87,12 +87,27 @@ class Instrument:
     scale_max: int
     not_applicable: str
     items: list[dict[str, Any]]
+    # Scoring recipes (docs/metrics.md#developer-experience): favourable threshold, the load
+    # constructs, the constructs averaged into the DevEx index, and the satisfaction construct.
+    favourable_from: int = 4
+    cognitive_load: tuple[str, ...] = ()
+    devex_index: tuple[str, ...] = ()
+    satisfaction: str = "satisfaction"
 
     @classmethod
     def load(cls, path: Path = INSTRUMENT_PATH) -> Instrument:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         scale = data["scale"]
-        return cls(scale["min"], scale["max"], scale["not_applicable"], data["items"])
+        return cls(
+            scale["min"],
+            scale["max"],
+            scale["not_applicable"],
+            data["items"],
+            int(data.get("favourable_from", scale["max"] - 1)),
+            tuple(data.get("cognitive_load", ())),
+            tuple(data.get("devex_index", ())),
+            str(data.get("satisfaction", "satisfaction")),
+        )
 
     @property
     def item_ids(self) -> list[str]:

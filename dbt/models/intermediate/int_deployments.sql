@@ -124,7 +124,8 @@ github_deployment_attempts as (
         ) as deployed_at,
         case
             when status_summary.first_success_at is not null then 'success' else 'failure'
-        end as status
+        end as status,
+        status_summary.github_run_id as workflow_run_id
     from all_github_deployments
     inner join status_summary
         on all_github_deployments.deployment_key = status_summary.deployment_key
@@ -213,7 +214,8 @@ actions_run_attempts as (
             when {{ knob_in('conclusion', 'deployment_success_statuses', 'service') }}
                 then 'success'
             else 'failure'
-        end as status
+        end as status,
+        run_id as workflow_run_id
     from unique_runs
     where
         {{ knob('deployment_job_regex', 'service') }} = ''
@@ -240,7 +242,8 @@ actions_job_attempts as (
             ) }}
                 then 'success'
             else 'failure'
-        end as status
+        end as status,
+        unique_runs.run_id as workflow_run_id
     from workflow_jobs
     inner join unique_runs
         on workflow_jobs.workflow_run_key = unique_runs.workflow_run_key
@@ -306,7 +309,8 @@ release_attempts as (
         tag_commits.commit_sha,
         published_releases.created_at as started_at,
         published_releases.published_at as deployed_at,
-        'success' as status
+        'success' as status,
+        cast(null as bigint) as workflow_run_id
     from published_releases
     left join tag_commits
         on
@@ -324,7 +328,8 @@ tag_attempts as (
         tag_commits.commit_sha,
         coalesce(published_releases.published_at, tag_commits.committed_at) as started_at,
         coalesce(published_releases.published_at, tag_commits.committed_at) as deployed_at,
-        'success' as status
+        'success' as status,
+        cast(null as bigint) as workflow_run_id
     from tag_commits
     left join published_releases
         on
@@ -367,7 +372,8 @@ final as (
         attempts.commit_sha,
         attempts.started_at,
         attempts.deployed_at,
-        attempts.status
+        attempts.status,
+        attempts.workflow_run_id
     from attempts
     left join repositories
         on attempts.repository = repositories.repository

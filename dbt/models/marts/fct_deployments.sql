@@ -279,7 +279,8 @@ final as (
         failure_reason is not null as is_failure,
         failure_reason,
         rework_reason is not null as is_rework,
-        rework_reason
+        rework_reason,
+        workflow_run_id
     from reasons
 )
 

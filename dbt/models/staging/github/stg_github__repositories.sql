@@ -16,6 +16,7 @@ renamed as (
         cast(payload ->> '$.archived' as boolean) as is_archived,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.pushed_at' as timestamp with time zone) as pushed_at,
+        json_extract_string(payload, '$.topics[*]') as topics,
         fetched_at
     from source
 )

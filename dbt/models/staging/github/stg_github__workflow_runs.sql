@@ -24,7 +24,8 @@ renamed as (
         payload ->> '$.actor.login' as actor,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.run_started_at' as timestamp with time zone) as run_started_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        json_extract_string(payload, '$.referenced_workflows[*].path') as referenced_workflow_paths
     from source
 )
 
