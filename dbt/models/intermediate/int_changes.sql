@@ -38,30 +38,24 @@ issues as (
     select * from {{ ref('stg_github__issues') }}
 ),
 
-org_repositories as (
-    select * from {{ ref('stg_org__repositories') }}
-),
-
-org_services as (
-    select * from {{ ref('stg_org__services') }}
+repositories as (
+    select * from {{ ref('int_repository_owners') }}
 ),
 
 merged_pull_requests as (
     select
         pull_requests.*,
-        org_repositories.service,
-        coalesce(org_repositories.team, org_services.team) as team
+        repositories.service,
+        repositories.team
     from pull_requests
-    left join org_repositories
-        on pull_requests.repository = org_repositories.repository
-    left join org_services
-        on org_repositories.service = org_services.service
+    left join repositories
+        on pull_requests.repository = repositories.repository
     where
         pull_requests.merged_at is not null
         and not {{ knob_matches(
             'pull_requests.author',
             'bot_authors_regex',
-            'org_repositories.service'
+            'repositories.service'
         ) }}
 ),
 

@@ -46,22 +46,8 @@ commits as (
     select * from {{ ref('stg_github__commits') }}
 ),
 
-org_repositories as (
-    select * from {{ ref('stg_org__repositories') }}
-),
-
-org_services as (
-    select * from {{ ref('stg_org__services') }}
-),
-
 repositories as (
-    select
-        org_repositories.repository,
-        org_repositories.service,
-        coalesce(org_repositories.team, org_services.team) as team
-    from org_repositories
-    left join org_services
-        on org_repositories.service = org_services.service
+    select * from {{ ref('int_repository_owners') }}
 ),
 
 -- 1. GitHub Deployments -----------------------------------------------------------------------

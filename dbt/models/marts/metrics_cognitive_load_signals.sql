@@ -21,8 +21,8 @@ org_services as (
     select * from {{ ref('stg_org__services') }}
 ),
 
-org_repositories as (
-    select * from {{ ref('stg_org__repositories') }}
+repositories as (
+    select * from {{ ref('int_repository_owners') }}
 ),
 
 github_repositories as (
@@ -47,16 +47,6 @@ home_teams as (
 
 ci_jobs as (
     select * from {{ ref('int_ci_jobs') }}
-),
-
-repositories as (
-    select
-        org_repositories.repository,
-        org_repositories.service,
-        coalesce(org_repositories.team, org_services.team) as team
-    from org_repositories
-    left join org_services
-        on org_repositories.service = org_services.service
 ),
 
 -- Creation time where the repository was synced; null (always existed) otherwise.
