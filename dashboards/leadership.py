@@ -186,7 +186,7 @@ def _num(value: Any) -> float | None:
 def _targets(
     reader: WarehouseReader, rows: list[ScorecardRow] | None = None
 ) -> tuple[bool, dict[str, str]]:
-    """Org targets from the success scorecard (issue 6), keyed by DORA column, written in the
+    """Org targets from the success scorecard, keyed by DORA column, written in the
     scorecard's unit: ``target: < 5.0%`` for a change_failure_rate target of 5 (percentages in the
     scorecard are 0-100; the report's rates are fractions, so the text is built from the
     scorecard's own value). Rows of another scope (``team:<name>``, ``service:<name>``) are not
