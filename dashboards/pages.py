@@ -722,27 +722,6 @@ def build_deployments(ctx: PageContext) -> list[Block]:
     return blocks
 
 
-def _generic_mart(table: str, title: str) -> Callable[[PageContext], list[Block]]:
-    """A page for a mart whose shape is still settling: a "No data yet" panel, else its rows."""
-
-    def build(ctx: PageContext) -> list[Block]:
-        total = ctx.reader.row_count(MARTS, table)
-        if total == 0:
-            return [NoData(title, f"{NO_DATA}: marts.{table} has not been built yet.")]
-        columns = ctx.reader.columns(MARTS, table)
-        order = next((c for c in columns if c.endswith(("_start", "_at", "date"))), None)
-        df = ctx.reader.frame(MARTS, table, order_by=order, limit=200)
-        return [
-            Table(
-                f"{title} (latest {len(df)} of n = {total:,} rows)",
-                [Column(c, numeric=pd.api.types.is_numeric_dtype(df[c])) for c in df.columns],
-                [[fmt_cell(v) for v in row] for row in df.itertuples(index=False)],
-            )
-        ]
-
-    return build
-
-
 def _check_blocks(ctx: PageContext) -> list[Block]:
     blocks: list[Block] = []
     if ctx.gate is not None:
