@@ -270,3 +270,22 @@ def test_platform_adoption_rises_and_golden_path_share_is_a_fraction(pipeline):
         config, "SELECT time_to_first_deployment_minutes FROM marts.fct_service_onboarding"
     )
     assert onboarded and all(minutes > 0 for (minutes,) in onboarded)
+
+
+def test_every_registered_scorecard_measure_is_computed(pipeline):
+    """A measure listed in dbt/seeds/scorecard_measures.csv (which the config accepts) has a row in
+    int_scorecard_measures for the organisation, so a scorecard entry never silently reads nothing."""
+    from pipelines.config import SCORECARD_MEASURES
+
+    config, _, _ = pipeline
+    computed = {
+        m
+        for (m,) in query(
+            config, "SELECT measure FROM intermediate.int_scorecard_measures WHERE scope = 'org'"
+        )
+    }
+    assert computed == set(SCORECARD_MEASURES)
+    rows = query(
+        config, "SELECT count(*), count(DISTINCT position) FROM marts.metrics_success_scorecard"
+    )
+    assert rows == [(len(config.scorecard), len(config.scorecard))]

@@ -92,7 +92,7 @@ sized as (
         all_groups.group_value,
         all_groups.respondents,
         case
-            when all_groups.group_type = 'team' then coalesce(team_invited.invited, null)
+            when all_groups.group_type = 'team' then team_invited.invited
             when all_groups.group_type = 'org' then org_invited.invited
         end as invited,
         all_groups.respondents < {{ k }} as is_below_threshold
