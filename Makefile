@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# No usage telemetry from any tool: the warehouse holds survey answers.
+# No usage telemetry or update check from any tool: the warehouse holds survey answers. The same
+# values as pipelines/offline.py TELEMETRY_OFF (tests/test_offline.py keeps them equal).
 export DAGSTER_DISABLE_TELEMETRY := yes
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_VERSION_CHECK := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export MARIMO_SKIP_UPDATE_CHECK := 1

@@ -6,13 +6,10 @@ answers, so every switch is turned off before any of them is imported.
 
 import os
 
-for _name, _value in {
-    "DAGSTER_DISABLE_TELEMETRY": "yes",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+from pipelines.offline import apply_offline_env
+
+# Before dagster, dbt or great_expectations is imported (pipelines/offline.py says what and why).
+apply_offline_env()
 
 # dagster-dbt runs the `dbt` executable; make the one installed beside this Python the one found,
 # whether or not the virtual environment is activated.

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import re
+import signal
 import sys
 from pathlib import Path
 
@@ -20,8 +23,11 @@ from pipelines.config import (
     load_config,
 )
 from pipelines.errors import ConfigError, PlatformMetricsError
+from pipelines.sources import all_sources
 
 DAGSTER_HOME_DEFAULT = Path("build") / "dagster_home"
+# Names Dagster itself uses inside a home: an organisation called "storage" must not land in them.
+_DAGSTER_HOME_ENTRIES = {"history", "storage", "schedules", "logs", "compute_logs"}
 DAGSTER_YAML = """\
 # Written by platform-metrics. No usage telemetry: the warehouse holds survey answers.
 telemetry:
@@ -31,6 +37,17 @@ telemetry:
 concurrency:
   pools:
     default_limit: 1
+# Under `serve` the daemon fails runs stuck starting or cancelling and frees the pool slots that
+# ended runs still hold. The default run launcher cannot check a run's worker, so a run whose
+# process died while STARTED is found by the dead_run_recovery sensor or the next start of
+# platform-metrics (assets/run_recovery.py).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+  free_slots_after_run_end_seconds: 60
 """
 _EXIT_CODES = {
     "ConfigError": 2,
@@ -83,6 +100,36 @@ def _parser() -> argparse.ArgumentParser:
     resync.add_argument("--source", default="github", help="GitHub source name (default: github)")
     resync.set_defaults(handler=_cmd_resync)
 
+    plan = sub.add_parser(
+        "plan",
+        help="estimate the GitHub requests, GraphQL points and token-hours a first sync will cost",
+    )
+    plan.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    plan.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    plan.set_defaults(handler=_cmd_plan)
+
+    sources = sub.add_parser(
+        "sources",
+        help="list the registered sources, their raw tables, and what the configuration enables",
+    )
+    sources.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    sources.add_argument("--json", action="store_true", help="print JSON (one object per source)")
+    sources.set_defaults(handler=_cmd_sources)
+
+    exporter = sub.add_parser(
+        "exporter",
+        help="serve the metrics to Prometheus (/metrics, /healthz) from the analysts' snapshot",
+    )
+    exporter.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
+    exporter.add_argument(
+        "--snapshot",
+        type=Path,
+        help="the snapshot's DuckDB file (default: <publish.snapshot_dir>/warehouse.duckdb)",
+    )
+    exporter.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    exporter.add_argument("--port", type=int, default=9464, help="port (default: 9464)")
+    exporter.set_defaults(handler=_cmd_exporter)
+
     serve = sub.add_parser("serve", help="Dagster UI and daemon (schedules run) on 127.0.0.1")
     serve.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
     serve.add_argument("--port", type=int, default=3000)
@@ -98,18 +145,61 @@ def _config_path(given: Path | None) -> Path:
 def _cmd_validate(args: argparse.Namespace) -> int:
     path = _config_path(args.config)
     config = load_config(path)
-    sources = [f"github:{s.name}" for s in config.sources.github]
-    sources += [f"pagerduty:{s.name}" for s in config.sources.pagerduty]
-    sources += [f"opsgenie:{s.name}" for s in config.sources.opsgenie]
-    sources += [f"statuspage:{s.name}" for s in config.sources.statuspage]
-    sources += [f"incident_file:{s.name}" for s in config.sources.incident_files]
-    sources += ["surveys"] if config.sources.surveys else []
+    sources = [
+        f"{source.name}:{name}" if source.many else source.name
+        for source in all_sources()
+        if source.config_key is not None
+        for name in source.instance_names(config)
+    ]
     repos = sum(len(s.repositories) for s in config.services)
     print(
         f"ok: {path}: {config.organisation.name}: {len(config.teams)} teams, "
         f"{len(config.services)} services, {repos} repositories; sources: {', '.join(sources) or 'none'}"
         + ("; demo organisation (fake API)" if config.is_demo else "")
     )
+    return 0
+
+
+def source_rows(config: Config) -> list[dict[str, object]]:
+    """One row per registered source: what ``platform-metrics sources`` prints."""
+    rows = []
+    for source in all_sources():
+        instances = source.instance_names(config)
+        rows.append(
+            {
+                "name": source.name,
+                "description": source.description,
+                "config_key": f"sources.{source.config_key}" if source.config_key else None,
+                "partitioning": str(source.partitioning),
+                "asset": source.asset_name,
+                "raw_tables": list(source.table_names),
+                "enabled": source.enabled(config),
+                "instances": instances,
+            }
+        )
+    return rows
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    path = _config_path(args.config)
+    rows = source_rows(load_config(path))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{len(rows)} registered sources; configuration: {path}")
+    for row in rows:
+        instances = row["instances"]
+        if row["enabled"]:
+            state = f"enabled, {len(instances)} instance{'s' if len(instances) != 1 else ''}"
+            state += f" ({', '.join(instances)})" if instances else ""
+        else:
+            state = "not configured"
+        where = f"; configured in {row['config_key']}" if row["config_key"] else ""
+        print()
+        print(f"{row['name']}: {state}")
+        print(f"  {row['description']}")
+        print(f"  partitioning: {row['partitioning']}; asset: {row['asset']}{where}")
+        print(f"  raw tables: {', '.join('raw.' + t for t in row['raw_tables'])}")
     return 0
 
 
@@ -125,30 +215,91 @@ def _cmd_resync(args: argparse.Namespace) -> int:
     from pipelines.warehouse import open_warehouse, reset_sync_state
 
     config = load_config(_config_path(args.config))
-    sources = {s.name: s for s in config.sources.github}
-    if args.source not in sources:
-        raise ConfigError(
-            f"--source {args.source!r}: not a GitHub source in the config ({sorted(sources)})"
+    # Instances of the partitioned sources (GitHub): a partition's cursors are keyed by
+    # (instance name, scope), and the source says which scopes are its own.
+    instances = {
+        name: (source, instance)
+        for source in all_sources()
+        if source.partitioned
+        for name, instance in zip(
+            source.instance_names(config), source.instances(config), strict=True
         )
-    known = {r for s in config.services for r in s.repositories} | set(
-        sources[args.source].repositories
-    )
-    orgs = sources[args.source].organisations
-    if args.repository not in known and args.repository.split("/")[0] not in orgs:
+    }
+    if args.source not in instances:
         raise ConfigError(
-            f"--repository {args.repository!r}: not a repository of source {args.source!r} "
-            "(not in services[].repositories, nor in one of its organisations)"
+            f"--source {args.source!r}: not a partitioned source (such as a GitHub source) in the "
+            f"config ({sorted(instances)})"
         )
+    source, instance = instances[args.source]
+    if source.check_scope is not None:
+        source.check_scope(config, instance, args.repository)
     with open_warehouse(config.warehouse_path()) as con:
         reset_sync_state(con, args.source, args.repository)
     print(f"{args.repository}: sync cursors cleared; the next run re-reads its history")
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from pipelines.github.plan import format_plan, plan_organisation
+
+    config = load_config(_config_path(args.config))
+    if not config.sources.github:
+        raise ConfigError("plan: the config has no sources.github; nothing to estimate")
+    plans = plan_organisation(config)
+    if args.json:
+        print(json.dumps([p.as_dict() for p in plans], indent=2))
+    else:
+        print(format_plan(plans))
+    return 0
+
+
+def _cmd_exporter(args: argparse.Namespace) -> int:
+    import signal
+
+    from dashboards.exporter import make_exporter_server, snapshot_file
+
+    if args.snapshot:
+        path = args.snapshot
+    else:
+        path = snapshot_file(load_config(_config_path(args.config)).publish.snapshot_dir)
+    try:
+        server, collector = make_exporter_server(path.absolute(), args.host, args.port)
+    except OSError as exc:
+        raise ConfigError(
+            f"--host/--port: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})"
+        ) from None
+    host, port = server.server_address[:2]
+    print(f"Serving the metrics of {path} on http://{host}:{port}/metrics (health: /healthz)")
+    if not collector.loaded:
+        print(f"warning: {collector.problem}; serving only the exporter's own metrics until then")
+    sys.stdout.flush()
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("exporter stopped")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     config_path = _config_path(args.config)
-    load_config(config_path)  # fail here, in one line, rather than inside the UI
-    env = _prepare_environment(config_path)
+    config = load_config(config_path)  # fail here, in one line, rather than inside the UI
+    env = _prepare_environment(config, config_path)
+    import dagster as dg
+
+    # The daemon's run monitoring cannot see a run whose worker died (see DAGSTER_YAML): clean up
+    # what the last session left before the UI shows it as running.
+    with dg.DagsterInstance.get() as instance:
+        _recover_dead_runs(instance)
     command = [
         str(Path(sys.executable).with_name("dagster")),
         "dev",
@@ -160,40 +311,61 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
+    sys.stdout.flush()
     os.execve(command[0], command, env)
     return 0  # pragma: no cover - execve does not return
 
 
-def _prepare_environment(config_path: Path) -> dict[str, str]:
-    """Point Dagster at a home with telemetry off and one writer pool; export config and warehouse."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DEFAULT).resolve()
+def dagster_home(config: Config) -> Path:
+    """$DAGSTER_HOME when set, else build/dagster_home/<organisation slug>: organisations never
+    share run history or a concurrency pool (a stuck run of one cannot block another)."""
+    given = os.environ.get("DAGSTER_HOME")
+    if given:
+        return Path(given).resolve()
+    slug = re.sub(r"[^a-z0-9]+", "-", config.organisation.name.lower()).strip("-") or "organisation"
+    if slug in _DAGSTER_HOME_ENTRIES:
+        slug += "-org"
+    return (DAGSTER_HOME_DEFAULT / slug).resolve()
+
+
+def _prepare_environment(config: Config, config_path: Path) -> dict[str, str]:
+    """Point Dagster at the organisation's home with telemetry off, one writer pool and run
+    monitoring; export the config path."""
+    home = dagster_home(config)
     home.mkdir(parents=True, exist_ok=True)
     # Always ours: an older or hand-edited file must not lose the single-writer pool or turn
-    # telemetry back on.
-    (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    # telemetry back on. Replaced atomically: a run starting at the same moment reads either file.
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text(encoding="utf-8") != DAGSTER_YAML:
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_text(DAGSTER_YAML, encoding="utf-8")
+        partial.replace(target)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ[CONFIG_ENV_VAR] = str(Path(config_path).resolve())
     return dict(os.environ)
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _recover_dead_runs(instance) -> None:
+    from assets.run_recovery import recover_dead_runs
+
+    for recovered in recover_dead_runs(instance):
+        _say(recovered.line())
+
+
 def _run(config: Config, *, config_path: Path) -> int:
-    _prepare_environment(config_path)
+    _prepare_environment(config, config_path)
     warehouse = Path(config.warehouse_path()).resolve()
     os.environ[WAREHOUSE_ENV_VAR] = str(warehouse)
-
-    import dagster as dg
-
-    from assets.graph import build_definitions
-    from assets.runner import run_pipeline
-
-    defs = build_definitions(config)
-    with dg.DagsterInstance.get() as instance, _demo_history(config):
-        outcome = run_pipeline(
-            defs,
-            config,
-            instance,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+    # SIGTERM (systemd, kill) stops a run as Ctrl-C does: steps roll back, slots are released.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        outcome = _run_pipeline(config)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not outcome.success:
         failed = outcome.github_failed
         name, message = _first_failure(next(iter(failed.values())) if failed else outcome.refresh)
@@ -218,6 +390,25 @@ def _run(config: Config, *, config_path: Path) -> int:
     print(f"Site:               {site}")
     print(f"Open it in a browser: file://{site}")
     return 0
+
+
+def _run_pipeline(config: Config):
+    import dagster as dg
+
+    from assets.graph import build_definitions
+    from assets.runner import run_pipeline
+
+    defs = build_definitions(config)
+    with dg.DagsterInstance.get() as instance:
+        _recover_dead_runs(instance)
+        with _demo_history(config):
+            return run_pipeline(
+                defs,
+                config,
+                instance,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                say=_say,
+            )
 
 
 def _demo_history(config: Config) -> contextlib.AbstractContextManager[object]:

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from assets.project import WAREHOUSE_POOL, dbt_project
 from pipelines.config import WAREHOUSE_ENV_VAR, Config
 from pipelines.definitions import dbt_vars
+from pipelines.offline import refusing_proxy
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -52,6 +53,10 @@ def build_dbt_assets(config: Config, warehouse_path: Path) -> dg.AssetsDefinitio
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # The dbt profile reads the same variable as Dagster's DuckDBResource.
         os.environ[WAREHOUSE_ENV_VAR] = str(warehouse_path)
-        yield from dbt.cli(["build", "--vars", variables], context=context).stream()
+        # dagster-dbt runs `dbt --version` (which asks the package index for the latest release)
+        # and `dbt build` with a copy of os.environ taken here: both get the refusing proxy.
+        with refusing_proxy():
+            invocation = dbt.cli(["build", "--vars", variables], context=context)
+        yield from invocation.stream()
 
     return dbt_models

@@ -8,15 +8,16 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from assets.checks import build_raw_checks
+from assets.checks import build_raw_checks, build_regression_check
 from assets.dbt import build_dbt_assets
-from assets.ingest import GITHUB_ASSET, build_ingest_assets
+from assets.file_drops import file_drop_sensor
+from assets.ingest import build_ingest_assets, source_groups
 from assets.project import dbt_project
 from assets.publish import build_publish_assets
 from assets.reports import REPORT_TAG, quality_gate_sensor
-from assets.schedules import daily_refresh_schedule, github_sensors
+from assets.run_recovery import dead_run_recovery_sensor
+from assets.schedules import daily_refresh_schedules, partition_sensors
 from assets.slo import build_slo_assets
-from assets.surveys import SURVEY_ASSET, SURVEY_JOB, survey_inbox_sensor
 from pipelines.config import Config
 
 
@@ -30,40 +31,57 @@ def build_definitions(config: Config) -> dg.Definitions:
         *build_slo_assets(config, warehouse_path),
     ]
     ingested = {key.path[-1] for a in ingest for key in a.keys}
-    # GitHub is partitioned by repository and runs in its own job, one run per repository; the
+    by_name = {a.node_def.name: a for a in ingest}
+    groups = source_groups(config)
+
+    def selection(asset_name: str) -> dg.AssetSelection:
+        return dg.AssetSelection.assets(*by_name[asset_name].keys)
+
+    # A partitioned source (GitHub, by repository) runs in its own job, one run per partition; the
     # other jobs hold everything else (unpartitioned). `platform-metrics run` and the daily
-    # schedule run the GitHub partitions first, then `refresh`.
-    github_assets = [a for a in ingest if a.node_def.name == GITHUB_ASSET]
-    github = dg.AssetSelection.assets(*(k for a in github_assets for k in a.keys))
+    # schedule run the partitions first, then `refresh`.
+    partitioned = [
+        (
+            source,
+            dg.define_asset_job(
+                source.job,
+                selection=selection(name),
+                description=f"Sync one {source.name} {source.partitioning} (a partition); "
+                "a backfill syncs them all.",
+            ),
+        )
+        for name, members in groups.items()
+        for source in members
+        if source.partitioned
+    ]
+    partition_assets = dg.AssetSelection.assets(
+        *(k for source, _ in partitioned for k in by_name[source.asset_name].keys)
+    )
     refresh = dg.define_asset_job(
         "refresh",
-        selection=dg.AssetSelection.all() - github,
-        description="Ingest (all but the GitHub partitions), dbt build, publish.",
+        selection=dg.AssetSelection.all() - partition_assets,
+        description="Ingest (all but the partitioned sources), dbt build, publish.",
     )
     ingest_job = dg.define_asset_job(
         "ingest",
-        selection=dg.AssetSelection.groups("ingest") - github,
+        selection=dg.AssetSelection.groups("ingest") - partition_assets,
         description="Only pull from the unpartitioned sources into raw.* (no dbt, no publishing).",
     )
-    github_sync = (
-        dg.define_asset_job(
-            "github_sync",
-            selection=github,
-            description="Sync one GitHub repository (a partition); a backfill syncs them all.",
+    # A source fed by dropped files has a job of its own, started by its sensor.
+    file_drops = [
+        (
+            source,
+            dg.define_asset_job(
+                source.file_drop.job,
+                selection=selection(name),
+                description=f"Load the {source.file_drop.what} in "
+                f"{source.file_drop.folder(config)} (started by the {source.file_drop.sensor} sensor).",
+            ),
         )
-        if github_assets
-        else None
-    )
-    survey_assets = [a for a in ingest if a.node_def.name == SURVEY_ASSET]
-    survey_ingest = (
-        dg.define_asset_job(
-            SURVEY_JOB,
-            selection=dg.AssetSelection.assets(*(k for a in survey_assets for k in a.keys)),
-            description="Load the survey exports in the inbox (started by the survey_inbox sensor).",
-        )
-        if survey_assets
-        else None
-    )
+        for name, members in groups.items()
+        for source in members
+        if source.file_drop is not None and source.enabled(config)
+    ]
     publish = dg.define_asset_job(
         "publish_reports",
         selection=dg.AssetSelection.groups("publish"),
@@ -71,7 +89,7 @@ def build_definitions(config: Config) -> dg.Definitions:
     )
     tz = config.organisation.timezone
     schedules = [
-        daily_refresh_schedule(config, refresh=refresh, github_sync=github_sync),
+        *daily_refresh_schedules(config, refresh=refresh, partitioned=partitioned),
         dg.ScheduleDefinition(
             name="weekly_report",
             job=publish,
@@ -91,18 +109,19 @@ def build_definitions(config: Config) -> dg.Definitions:
     ]
     return dg.Definitions(
         assets=assets,
-        asset_checks=build_raw_checks(ingested),
+        asset_checks=[*build_raw_checks(ingested), build_regression_check(config)],
         jobs=[
             refresh,
             ingest_job,
             publish,
-            *([github_sync] if github_sync else []),
-            *([survey_ingest] if survey_ingest else []),
+            *(job for _, job in partitioned),
+            *(job for _, job in file_drops),
         ],
         sensors=[
-            *github_sensors(config, refresh=refresh, github_sync=github_sync),
-            *([survey_inbox_sensor(config, survey_ingest)] if survey_ingest else []),
+            *partition_sensors(config, refresh=refresh, partitioned=partitioned),
+            *(file_drop_sensor(config, source, job) for source, job in file_drops),
             quality_gate_sensor(config, warehouse_path, [refresh, publish]),
+            dead_run_recovery_sensor(),
         ],
         schedules=schedules,
         resources={

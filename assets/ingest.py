@@ -1,54 +1,77 @@
-"""Ingest assets: one multi-asset per source system, each writing its ``raw.*`` tables.
+"""Ingest assets, built by looping over the source registry (``pipelines/sources.py``): one
+multi-asset per source system (or per group of sources sharing an ``asset`` name), each writing its
+``raw.*`` tables. No source is named here.
 
 Every asset that writes the warehouse runs in the ``warehouse`` concurrency pool (limit 1): DuckDB
 allows one writer process at a time.
 
-GitHub is partitioned by repository (dynamic partitions named ``github_repositories``): one run
-syncs one repository, so one failing repository fails alone and is retried alone, and a sync of all
-is one backfill. The ``github_repository_discovery`` sensor registers the repositories discovery
-finds; ``platform-metrics run`` registers and runs them itself (assets/runner.py).
+A partitioned source (GitHub: by repository) gets dynamic partitions named by the source
+(``github_repositories``): one run syncs one partition, so one failing repository fails alone and is
+retried alone, and a sync of all is one backfill. Its discovery sensor registers the partitions the
+source discovers; ``platform-metrics run`` registers and runs them itself (assets/runner.py).
 """
 
-from pathlib import Path
+import functools
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.project import WAREHOUSE_POOL
 from assets.resources import warehouse_connection
-from pipelines import incidents, ingest, surveys
+from pipelines import ingest
+from pipelines import sources as source_registry
 from pipelines.config import Config
-from pipelines.errors import ConfigError
-from pipelines.github import sync as github_sync
 from pipelines.organisation import ORG_TABLES, write_organisation
-from pipelines.pagerduty import sync as pagerduty_sync
+from pipelines.source import Source, SyncRequest
 from pipelines.warehouse import raw_row_counts
 
-DEMO_SURVEY_SALT = "platform-metrics-demo-salt"
-GITHUB_ASSET = "github"
-GITHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="github_repositories")
+
+class SourceSyncConfig(dg.Config):
+    """Run config of a partitioned source's asset (``github``)."""
+
+    resync: bool = False  # forget this partition's cursors first and re-read its history
 
 
-class GitHubSyncConfig(dg.Config):
-    """Run config of the ``github`` asset."""
-
-    resync: bool = False  # forget this repository's cursors first and re-read its history
+GitHubSyncConfig = SourceSyncConfig  # the name it had when GitHub was the only partitioned source
 
 
-def _specs(tables: tuple[str, ...], description: str) -> list[dg.AssetSpec]:
-    return [
-        dg.AssetSpec(["raw", table], description=description, group_name="ingest")
-        for table in tables
-    ]
+@functools.cache
+def _partitions(name: str) -> dg.DynamicPartitionsDefinition:
+    return dg.DynamicPartitionsDefinition(name=name)
+
+
+def source_partitions(source: Source) -> dg.DynamicPartitionsDefinition:
+    """The dynamic partitions of a partitioned source (one definition per name)."""
+    return _partitions(source.partitions_name)
+
+
+def source_groups(config: Config) -> dict[str, list[Source]]:
+    """Asset name -> the registered sources it syncs, for assets with an enabled source. A group
+    keeps all its members' tables (their asset keys do not depend on which member is configured)."""
+    groups: dict[str, list[Source]] = {}
+    for source in source_registry.all_sources():
+        groups.setdefault(source.asset_name, []).append(source)
+    for name, members in groups.items():
+        if len(members) > 1 and any(s.partitioned for s in members):
+            raise ValueError(f"asset {name!r}: a partitioned source cannot share its asset")
+    return {n: m for n, m in groups.items() if any(s.enabled(config) for s in m)}
+
+
+def partitioned_sources(config: Config) -> list[Source]:
+    return [s for members in source_groups(config).values() for s in members if s.partitioned]
 
 
 def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
-    assets: list[dg.AssetsDefinition] = []
-    source_config = config
-
     @dg.multi_asset(
         name="organisation",
-        specs=_specs(ORG_TABLES, "Teams, services and repositories from the configuration file."),
+        specs=[
+            dg.AssetSpec(
+                ["raw", table],
+                description="Teams, services and repositories from the configuration file.",
+                group_name="ingest",
+            )
+            for table in ORG_TABLES
+        ],
         pool=WAREHOUSE_POOL,
     )
     def organisation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
@@ -58,168 +81,78 @@ def build_ingest_assets(config: Config) -> list[dg.AssetsDefinition]:
         for table, rows in counts.items():
             yield dg.MaterializeResult(asset_key=["raw", table], metadata={"rows": rows})
 
-    assets.append(organisation)
+    return [organisation] + [
+        _source_asset(config, name, members) for name, members in source_groups(config).items()
+    ]
 
-    if config.sources.github:
+
+def _source_asset(config: Config, name: str, members: list[Source]) -> dg.AssetsDefinition:
+    tables = [t for s in members for t in s.raw_tables]
+    specs = [
+        dg.AssetSpec(["raw", t.name], description=t.description or None, group_name="ingest")
+        for t in tables
+    ]
+    partitioned = members[0].partitioned
+
+    def materialize(context: dg.AssetExecutionContext, duckdb: DuckDBResource, resync: bool):
+        request = SyncRequest(
+            ingest.SourceClients(config),
+            partition_keys=[context.partition_key] if partitioned else None,
+            resync=resync,
+            progress=context.log.info,
+        )
+        with warehouse_connection(duckdb) as con:
+            ingest.ensure_raw_tables(con)
+            outcomes = [s.sync(con, request) for s in members if s.enabled(config)]
+            counts = raw_row_counts(con)
+        for outcome in outcomes:
+            for message in outcome.messages:
+                context.log.info(message)
+            for error in outcome.errors:
+                context.log.error(error)
+        for table in tables:
+            metadata = {"rows": counts.get(table.name, 0)}
+            for outcome in outcomes:
+                metadata.update(outcome.metadata)
+                metadata.update(outcome.table_metadata.get(table.name, {}))
+            yield dg.MaterializeResult(asset_key=["raw", table.name], metadata=metadata)
+
+    if partitioned:
 
         @dg.multi_asset(
-            name=GITHUB_ASSET,
-            specs=_specs(github_sync.RAW_TABLES, "GitHub REST payloads, verbatim."),
-            partitions_def=GITHUB_PARTITIONS,
+            name=name,
+            specs=specs,
+            partitions_def=source_partitions(members[0]),
             pool=WAREHOUSE_POOL,
         )
-        def github(
-            context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: GitHubSyncConfig
+        def partitioned_asset(
+            context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: SourceSyncConfig
         ):
-            clients = ingest.SourceClients(source_config)
-            with warehouse_connection(duckdb) as con:
-                ingest.ensure_raw_tables(con)
-                reports = ingest.sync_github(
-                    con,
-                    clients,
-                    partition_keys=[context.partition_key],
-                    resync=config.resync,
-                    progress=context.log.info,
-                )
-                counts = raw_row_counts(con)
-            # Per entity of this repository: items, requests, 304s, retries, waits.
-            by_entity = {
-                e: r for rep in reports for scope in rep.by_scope.values() for e, r in scope.items()
-            }
-            metadata = {
-                "items_landed": sum(r.items for r in reports),
-                "requests": sum(r.requests.get("requests", 0) for r in reports),
-                "not_modified": sum(r.requests.get("not_modified", 0) for r in reports),
-                "retries": sum(r.requests.get("retries", 0) for r in reports),
-                "rate_limit_waits": sum(r.requests.get("rate_limit_waits", 0) for r in reports),
-                "waited_seconds": round(
-                    sum(r.requests.get("waited_seconds", 0.0) for r in reports), 1
-                ),
-                "by_entity": dg.MetadataValue.json(by_entity),
-                "resync": config.resync,
-            }
-            context.log.info(
-                f"{context.partition_key}: {metadata['items_landed']} items, "
-                f"{metadata['requests']} requests ({metadata['not_modified']} not modified)"
-            )
-            for table in github_sync.RAW_TABLES:
-                yield dg.MaterializeResult(
-                    asset_key=["raw", table], metadata={"rows": counts.get(table, 0), **metadata}
-                )
+            yield from materialize(context, duckdb, config.resync)
 
-        assets.append(github)
+        return partitioned_asset
 
-    if config.sources.pagerduty:
+    @dg.multi_asset(name=name, specs=specs, pool=WAREHOUSE_POOL)
+    def unpartitioned_asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        yield from materialize(context, duckdb, False)
 
-        @dg.multi_asset(
-            name="pagerduty",
-            specs=_specs(pagerduty_sync.RAW_TABLES, "PagerDuty incidents, verbatim."),
-            pool=WAREHOUSE_POOL,
-        )
-        def pagerduty(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-            clients = ingest.SourceClients(config)
-            with warehouse_connection(duckdb) as con:
-                reports = ingest.sync_pagerduty(con, clients)
-                rows = raw_row_counts(con).get("pagerduty_incidents", 0)
-            yield dg.MaterializeResult(
-                asset_key=["raw", "pagerduty_incidents"],
-                metadata={
-                    "rows": rows,
-                    "items_landed": sum(r.items for r in reports),
-                    "requests": {r.source: r.requests for r in reports},
-                },
-            )
-
-        assets.append(pagerduty)
-
-    sources = config.sources
-    if sources.opsgenie or sources.statuspage or sources.incident_files:
-
-        @dg.multi_asset(
-            name="incident_sources",
-            specs=_specs(incidents.RAW_TABLES, "Opsgenie, Statuspage and file-imported incidents."),
-            pool=WAREHOUSE_POOL,
-        )
-        def incident_sources(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-            clients = ingest.SourceClients(config)
-            with warehouse_connection(duckdb) as con:
-                ingest.ensure_raw_tables(con)
-                reports = ingest.sync_incident_sources(con, clients)
-                counts = raw_row_counts(con)
-            for table in incidents.RAW_TABLES:
-                yield dg.MaterializeResult(
-                    asset_key=["raw", table],
-                    metadata={
-                        "rows": counts.get(table, 0),
-                        "items_landed": sum(r.by_entity.get(table, 0) for r in reports),
-                        "requests": {r.source: r.requests for r in reports if r.requests},
-                    },
-                )
-
-        assets.append(incident_sources)
-
-    if config.sources.surveys is not None:
-        survey_config = config.sources.surveys
-
-        @dg.multi_asset(
-            name="surveys",
-            specs=_specs(surveys.RAW_TABLES, "Survey answers, pseudonymised at ingest."),
-            pool=WAREHOUSE_POOL,
-        )
-        def survey_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-            inbox = Path(survey_config.inbox)
-            inbox.mkdir(parents=True, exist_ok=True)
-            if survey_config.salt is not None:
-                salt = survey_config.salt.get_secret_value()
-            elif config.is_demo:
-                salt = DEMO_SURVEY_SALT
-            else:
-                raise ConfigError(
-                    "sources.surveys.salt is not set: respondent ids are hashed with it "
-                    "(write salt: ${SURVEY_SALT} and export SURVEY_SALT)"
-                )
-            if config.is_demo:
-                _drop_demo_waves(config, inbox)
-            with warehouse_connection(duckdb) as con:
-                loaded, rejected = surveys.load_inbox(
-                    con,
-                    inbox,
-                    salt=salt,
-                    teams={t.name for t in config.teams},
-                    form_format=survey_config.format,
-                    columns=dict(survey_config.columns),
-                )
-                counts = raw_row_counts(con)
-            for path, reason in rejected:
-                context.log.error(f"survey file rejected: {reason} (moved to {path})")
-            for table in surveys.RAW_TABLES:
-                yield dg.MaterializeResult(
-                    asset_key=["raw", table],
-                    metadata={
-                        "rows": counts.get(table, 0),
-                        "files_loaded": [f.path.name for f in loaded],
-                        "files_rejected": [str(p) for p, _ in rejected],
-                    },
-                )
-
-        assets.append(survey_files)
-
-    return assets
+    return unpartitioned_asset
 
 
-def github_repository_discovery_sensor(config: Config, job: dg.JobDefinition):
-    """Registers newly discovered repositories as partitions and backfills each new one once."""
+def discovery_sensor(config: Config, source: Source, job: dg.JobDefinition) -> dg.SensorDefinition:
+    """Registers the partitions ``source`` newly discovers and backfills each new one once."""
+    partitions = source_partitions(source)
 
     @dg.sensor(
-        name="github_repository_discovery",
+        name=source.discovery_sensor,
         job=job,
         minimum_interval_seconds=6 * 3600,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Discover GitHub repositories (organisations, users, filters) as partitions.",
+        description=f"Discover {source.name} partitions (one per {source.partitioning}).",
     )
     def discovery(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        keys = ingest.github_partition_keys(ingest.SourceClients(config))
-        known = set(context.instance.get_dynamic_partitions(GITHUB_PARTITIONS.name))
+        keys = source.partition_keys(ingest.SourceClients(config))
+        known = set(context.instance.get_dynamic_partitions(partitions.name))
         new = [k for k in keys if k not in known]
         gone = sorted(known - set(keys))
         if gone:
@@ -227,18 +160,7 @@ def github_repository_discovery_sensor(config: Config, job: dg.JobDefinition):
             context.log.info(f"no longer discovered (kept): {gone}")
         return dg.SensorResult(
             run_requests=[dg.RunRequest(partition_key=k, run_key=f"initial:{k}") for k in new],
-            dynamic_partitions_requests=[GITHUB_PARTITIONS.build_add_request(new)] if new else [],
+            dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],
         )
 
     return discovery
-
-
-def _drop_demo_waves(config: Config, inbox: Path) -> None:
-    """Put the demo organisation's survey exports in the inbox, once per wave."""
-    clients = ingest.SourceClients(config)
-    for wave in clients.demo_organisation.survey_waves:
-        if (inbox / "processed" / f"{wave.name}.csv").exists():
-            continue
-        (inbox / f"{wave.name}.csv").write_text(wave.csv_text, encoding="utf-8")
-        invited = "".join(f"  {team}: {n}\n" for team, n in sorted(wave.invited.items()))
-        (inbox / f"{wave.name}.invited.yaml").write_text(f"invited:\n{invited}", encoding="utf-8")

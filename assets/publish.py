@@ -16,6 +16,7 @@ from assets.reports import (
     pr_url_template,
 )
 from assets.slo import SLO_REPORT_KEY, slo_report_dir
+from dashboards.alert_rules import AlertThresholds
 from dashboards.publish import publish_snapshot
 from dashboards.site import build_site
 from pipelines.config import Config
@@ -47,6 +48,8 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
             checks=latest_checks(context.instance, asset_graph(context)),
             pr_url=pr_url_template(config),
             benchmark=config.metrics.benchmark,
+            site_url=config.publish.site_url,
+            alerting=AlertThresholds(**config.publish.alerting.model_dump()),
         )
         context.log.info(f"site published at {build.path / 'index.html'}")
         return dg.MaterializeResult(

@@ -51,10 +51,18 @@ def build_report_assets(config: Config, warehouse_path: Path) -> list[dg.AssetsD
             leadership_dir(config),
             organisation=config.organisation.name,
             link=config.publish.site_url,
+            browser=config.publish.chromium_path,
         )
         for cadence, report in written.reports.items():
             context.log.info(f"{cadence} leadership report: {report.period_label}")
-        return dg.MaterializeResult(metadata={"files": [p.name for p in written.files]})
+        if written.skipped:
+            context.log.warning(written.skipped)
+        return dg.MaterializeResult(
+            metadata={
+                "files": [p.name for p in written.files],
+                "skipped": written.skipped or "nothing",
+            }
+        )
 
     @dg.asset(
         key=["publish", "leadership_notification"],

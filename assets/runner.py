@@ -1,21 +1,33 @@
 """Running the whole pipeline in process (``platform-metrics run``/``demo``, tests): register the
-discovered GitHub repositories as partitions, run ``github_sync`` for each, then ``refresh``."""
+partitions each partitioned source discovers (GitHub: its repositories), run the source's job
+(``github_sync``) for each, then ``refresh``.
+
+Every run is tagged with this process (assets/run_recovery.py finds it if the process dies), waits
+for the ``warehouse`` pool interruptibly and says who holds it, and gives back its pool slots when
+it ends however it ends. Ctrl-C or SIGTERM stops the whole pipeline (KeyboardInterrupt), not just
+the current run.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 
-from assets.ingest import GITHUB_PARTITIONS
+from assets.ingest import partitioned_sources, source_partitions
+from assets.run_recovery import PoolWait, interruptible_pool_waits, owner_tags
 from pipelines import ingest
 from pipelines.config import Config
+from pipelines.source import Source
 
 
 @dataclass
 class PipelineOutcome:
+    # Partition key -> failed run, and the keys synced, of every partitioned source (the names are
+    # from when GitHub was the only one).
     github_failed: dict[str, dg.ExecuteInProcessResult] = field(default_factory=dict)
     github_synced: list[str] = field(default_factory=list)
     refresh: dg.ExecuteInProcessResult | None = None
@@ -25,15 +37,14 @@ class PipelineOutcome:
         return not self.github_failed and self.refresh is not None and self.refresh.success
 
 
-def register_github_partitions(config: Config, instance: dg.DagsterInstance) -> list[str]:
-    """Discover every repository and add the new ones as partitions; returns all current keys."""
-    if not config.sources.github:
-        return []
-    keys = ingest.github_partition_keys(ingest.SourceClients(config))
-    known = set(instance.get_dynamic_partitions(GITHUB_PARTITIONS.name))
+def register_partitions(config: Config, source: Source, instance: dg.DagsterInstance) -> list[str]:
+    """Discover ``source``'s partitions and add the new ones; returns all current keys."""
+    keys = source.partition_keys(ingest.SourceClients(config))
+    name = source_partitions(source).name
+    known = set(instance.get_dynamic_partitions(name))
     new = [k for k in keys if k not in known]
     if new:
-        instance.add_dynamic_partitions(GITHUB_PARTITIONS.name, new)
+        instance.add_dynamic_partitions(name, new)
     return keys
 
 
@@ -44,23 +55,21 @@ def run_github_partitions(
     *,
     run_config: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    say: Callable[[str], None] = print,
 ) -> PipelineOutcome:
-    """One ``github_sync`` run per repository; a failing repository does not stop the others."""
+    """One run per partition of every partitioned source; a failing one does not stop the others."""
     outcome = PipelineOutcome()
-    keys = register_github_partitions(config, instance)
-    if not keys:
-        return outcome
-    job = defs.resolve_job_def("github_sync")
-    for i, key in enumerate(keys, 1):
-        if progress:
-            progress(f"GitHub [{i}/{len(keys)}] {key}")
-        result = job.execute_in_process(
-            instance=instance, partition_key=key, raise_on_error=False, run_config=run_config
-        )
-        if result.success:
-            outcome.github_synced.append(key)
-        else:
-            outcome.github_failed[key] = result
+    for source in partitioned_sources(config):
+        keys = register_partitions(config, source, instance)
+        job = defs.resolve_job_def(source.job)
+        for i, key in enumerate(keys, 1):
+            if progress:
+                progress(f"{source.name} [{i}/{len(keys)}] {key}")
+            result = execute(job, instance, say=say, partition_key=key, run_config=run_config)
+            if result.success:
+                outcome.github_synced.append(key)
+            else:
+                outcome.github_failed[key] = result
     return outcome
 
 
@@ -72,15 +81,58 @@ def run_pipeline(
     job: str = "refresh",
     run_config: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    say: Callable[[str], None] = print,
 ) -> PipelineOutcome:
-    """GitHub partitions, then ``job`` (``refresh`` or ``ingest``) unless a repository failed:
-    a failed repository leaves the previous marts, site and snapshot as they were."""
+    """Partitions (GitHub's repositories), then ``job`` (``refresh`` or ``ingest``) unless a
+    partition failed: a failed one leaves the previous marts, site and snapshot as they were."""
     outcome = run_github_partitions(
-        defs, config, instance, run_config=run_config, progress=progress
+        defs, config, instance, run_config=run_config, progress=progress, say=say
     )
     if outcome.github_failed:
         return outcome
-    outcome.refresh = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config
-    )
+    outcome.refresh = execute(defs.resolve_job_def(job), instance, say=say, run_config=run_config)
     return outcome
+
+
+def execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    *,
+    say: Callable[[str], None] = print,
+    partition_key: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One in-process run, tagged with this process; raises KeyboardInterrupt if it was stopped by
+    Ctrl-C or SIGTERM (Dagster records it as failed and returns; the pipeline must not go on)."""
+    run_id = str(uuid.uuid4())
+    wait = PoolWait(instance, say)
+    try:
+        with interruptible_pool_waits(wait):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                raise_on_error=False,
+                run_config=run_config,
+                run_id=run_id,
+                tags=owner_tags(),
+            )
+    finally:
+        # Dagster frees a slot when its step ends, but not one whose step was interrupted, nor a
+        # claim still queued when the run stopped.
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    if wait.interrupted or _was_interrupted(result):
+        raise KeyboardInterrupt
+    return result
+
+
+def _was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """A step stopped by SIGINT/SIGTERM fails with DagsterExecutionInterruptedError."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error is not None:
+            if error.cls_name in {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}:
+                return True
+            error = error.cause
+    return False

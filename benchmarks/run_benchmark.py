@@ -41,11 +41,34 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# What one token may spend in an hour, REST requests and GraphQL points alike.
+TOKEN_BUDGET_PER_HOUR = 5000
+
+
+def list_pages_minimum(con, since) -> int:
+    """Pages a list-only crawl of the GitHub rows landed since ``since`` needs at 100 per page:
+    per raw table and repository, ceil(rows / 100)."""
+    from pipelines.github.sync import RAW_TABLES
+
+    pages = 0
+    for table in RAW_TABLES:
+        (n,) = con.execute(
+            f"SELECT coalesce(sum(ceil(n / 100.0)), 0) FROM (SELECT count(*) AS n "
+            f"FROM raw.{table} WHERE fetched_at >= ? GROUP BY scope)",
+            [since],
+        ).fetchone()
+        pages += int(n)
+    return pages
+
+
 def ingest(config, con) -> dict:
+    import datetime as dt
+
     from pipelines import ingest as ingest_mod
     from pipelines.organisation import write_organisation
 
     clients = ingest_mod.SourceClients(config)
+    since = con.execute("SELECT now()").fetchone()[0] - dt.timedelta(seconds=1)
     started = time.perf_counter()
     ingest_mod.ensure_raw_tables(con)
     write_organisation(con, config)
@@ -54,13 +77,30 @@ def ingest(config, con) -> dict:
     seconds = time.perf_counter() - started
     items = sum(r.items for r in github + pagerduty)
     requests = sum(r.requests.get("requests", 0) for r in github + pagerduty)
+    # As GitHub bills it: REST requests that were not 304s, plus GraphQL points where reported.
+    cost = sum(
+        r.requests.get("requests", 0)
+        - r.requests.get("not_modified", 0)
+        + r.requests.get("graphql_points", 0)
+        for r in github
+    )
+    minimum = list_pages_minimum(con, since)
     return {
         "seconds": round(seconds, 2),
         "items": items,
         "items_per_second": round(items / seconds, 1) if seconds else None,
         "requests": requests,
         "not_modified": sum(r.requests.get("not_modified", 0) for r in github + pagerduty),
+        # GitHub GraphQL queries and the points GitHub billed for them (api: graphql).
+        "graphql_queries": sum(r.requests.get("graphql_queries", 0) for r in github),
+        "graphql_points": sum(r.requests.get("graphql_points", 0) for r in github),
         "by_entity": {e: n for r in github + pagerduty for e, n in r.by_entity.items()},
+        "rate_limit_cost": cost,
+        "list_pages_minimum": minimum,
+        "cost_per_list_page": round(cost / minimum, 2) if minimum else None,
+        "token_hours": round(cost / TOKEN_BUDGET_PER_HOUR, 2),
+        # Where the GitHub budget goes: REST requests and GraphQL points per entity.
+        "github_cost_by_entity": _cost_by_entity(github),
     }
 
 
@@ -121,6 +161,17 @@ def publish(config, warehouse: Path, out: Path) -> dict:
     }
 
 
+def _cost_by_entity(reports) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for entities in report.by_scope.values():
+            for entity, cost in entities.items():
+                row = out.setdefault(entity, {"requests": 0, "graphql_points": 0})
+                row["requests"] += cost.get("requests", 0)
+                row["graphql_points"] += cost.get("graphql_points", 0)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repositories", type=int, default=200)
@@ -129,6 +180,12 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep outputs here (default: a temp folder)")
     parser.add_argument(
         "--ingest-only", action="store_true", help="only the two ingests (no dbt, no publishing)"
+    )
+    parser.add_argument(
+        "--github-api",
+        choices=("graphql", "rest"),
+        default="graphql",
+        help="how pull requests and deployments are read (the source's 'api' setting)",
     )
     args = parser.parse_args()
 
@@ -142,11 +199,16 @@ def main() -> None:
     config = scaled_demo_config(
         repositories=args.repositories, months=args.months, activity=args.activity
     )
+    github = [s.model_copy(update={"api": args.github_api}) for s in config.sources.github]
+    config = config.model_copy(
+        update={"sources": config.sources.model_copy(update={"github": github})}
+    )
     report: dict = {
         "benchmark": "platform-metrics end to end",
         "repositories": args.repositories,
         "months": args.months,
         "activity": args.activity,
+        "github_api": args.github_api,
         "python": platform.python_version(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }

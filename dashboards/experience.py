@@ -33,6 +33,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from pipelines.surveys.text import spreadsheet_safe
 
 if TYPE_CHECKING:
     from dashboards.pages import PageContext
@@ -554,7 +555,10 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
                 [
                     [
                         "—" if missing(r["item_id"]) else str(r["item_id"]),
-                        Markup('<span class="comment">{}</span>').format(str(r["comment_text"])),
+                        # Prefixed here too (idempotent), for a mart built before the rule.
+                        Markup('<span class="comment">{}</span>').format(
+                            spreadsheet_safe(str(r["comment_text"]))
+                        ),
                     ]
                     for _, r in part.iterrows()
                 ],

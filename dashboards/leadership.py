@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.blocks import count, fmt_date, fmt_hours, fmt_int, fmt_pct, missing, utc_naive
+from dashboards.browser import browser_missing, find_browser, offline_launcher, run_chromium
 from dashboards.marts import WarehouseReader
 from dashboards.pages import DEFINITIONS, DORA_COLUMNS, _complete
 from dashboards.scorecard import (
@@ -42,7 +42,6 @@ from pipelines.warehouse import connect
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 MARTS = "marts"
 GRAINS = {"week": "weekly", "month": "monthly"}
@@ -466,19 +465,20 @@ def trend_figure(report: LeadershipReport) -> go.Figure | None:
     return fig
 
 
-def figure_png(fig: go.Figure, *, browser: Path = CHROMIUM) -> bytes | None:
-    """PNG of ``fig`` with kaleido 1.x driving Debian's Chromium: local plotly.js, no MathJax."""
+def figure_png(fig: go.Figure, *, browser: Path) -> bytes | None:
+    """PNG of ``fig`` with kaleido 1.x driving ``browser`` through the offline launcher
+    (dashboards/browser.py): plotly.py's own plotly.js, no MathJax, nothing fetched."""
     try:
         import kaleido
         import plotly
 
         plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-        os.environ.setdefault("BROWSER_PATH", str(browser))
-        return kaleido.calc_fig_sync(
-            fig,
-            opts={"format": "png", "scale": 2},
-            kopts={"plotlyjs": str(plotly_js), "mathjax": False},
-        )
+        with offline_launcher(browser) as launcher:
+            return kaleido.calc_fig_sync(
+                fig,
+                opts={"format": "png", "scale": 2},
+                kopts={"plotlyjs": str(plotly_js), "mathjax": False, "path": str(launcher)},
+            )
     except Exception as exc:  # a missing image must not stop the report
         log.warning("leadership report: chart image not rendered (%s)", type(exc).__name__)
         return None
@@ -500,31 +500,12 @@ def render_html(report: LeadershipReport, *, image: bytes | None = None) -> str:
     )
 
 
-def print_pdf(html: Path, pdf: Path, *, browser: Path = CHROMIUM, timeout: float = 120) -> None:
-    """Headless Chromium's print-to-PDF of a local file, with every network request refused."""
-    with tempfile.TemporaryDirectory(prefix="pm-chromium-") as profile:
-        done = subprocess.run(
-            [
-                str(browser),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--proxy-server=http://127.0.0.1:9",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={pdf}",
-                html.resolve().as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+def print_pdf(html: Path, pdf: Path, *, browser: Path, timeout: float = 120) -> None:
+    """Headless print-to-PDF of a local file, launched offline (dashboards/browser.py)."""
+    done = run_chromium(
+        browser, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri(),
+        timeout=timeout,
+    )  # fmt: skip
     if done.returncode != 0 or not pdf.exists():
         raise RuntimeError(
             f"chromium print-to-pdf failed ({done.returncode}): {done.stderr[-500:]}"
@@ -536,6 +517,7 @@ class WrittenReports:
     folder: Path
     files: list[Path]
     reports: dict[str, LeadershipReport]
+    skipped: str | None = None  # why the PDF and chart images are missing, with how to get them
 
 
 def report_files(cadence: str) -> tuple[str, str, str]:
@@ -549,14 +531,16 @@ def write_leadership_reports(
     organisation: str,
     now: dt.datetime | None = None,
     link: str | None = None,
-    browser: Path = CHROMIUM,
+    browser: str | Path | None = None,
     pdf: bool = True,
     images: bool = True,
 ) -> WrittenReports:
     """Write the weekly and monthly report (HTML, PDF, Markdown) into ``folder``, replaced whole.
 
     ``link`` is the published site's address for the Markdown summary (``leadership-<cadence>.html``
-    is appended). Without a Chromium at ``browser`` the PDF and chart image are left out, not faked.
+    is appended). ``browser`` is ``publish.chromium_path``; None finds Chrome, Chromium or Edge
+    (dashboards/browser.py). Without one the PDF and chart images are left out, not faked, and
+    ``skipped`` is the one line for the caller to show: what is missing and how to get it.
     """
     now = now or dt.datetime.now(dt.UTC)
     folder = Path(folder)
@@ -570,18 +554,19 @@ def write_leadership_reports(
         }
     finally:
         con.close()
-    have_browser = Path(browser).exists()
+    found = find_browser(browser) if pdf or images else None
+    skipped = browser_missing(browser) if (pdf or images) and found is None else None
     tmp = Path(tempfile.mkdtemp(prefix=".leadership-", dir=folder.parent))
     try:
         for cadence, report in reports.items():
             html_name, pdf_name, md_name = report_files(cadence)
-            fig = trend_figure(report) if images and have_browser else None
-            image = figure_png(fig, browser=browser) if fig is not None else None
+            fig = trend_figure(report) if images and found else None
+            image = figure_png(fig, browser=found) if fig is not None and found else None
             (tmp / html_name).write_text(render_html(report, image=image), encoding="utf-8")
             url = f"{link.rstrip('/')}/{html_name}" if link else None
             (tmp / md_name).write_text(report_markdown(report, link=url), encoding="utf-8")
-            if pdf and have_browser:
-                print_pdf(tmp / html_name, tmp / pdf_name, browser=browser)
+            if pdf and found:
+                print_pdf(tmp / html_name, tmp / pdf_name, browser=found)
         tmp.chmod(0o755)
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         if folder.exists():
@@ -591,4 +576,4 @@ def write_leadership_reports(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return WrittenReports(folder, sorted(folder.iterdir()), reports)
+    return WrittenReports(folder, sorted(folder.iterdir()), reports, skipped)

@@ -28,8 +28,10 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
+from dashboards.alert_rules import RULES_DIR, RULES_FILE, AlertThresholds, alert_rules_yaml
 from dashboards.exposition import EXPOSITION_FILE, exposition
 from dashboards.gate import CheckStatus, GateNotice
+from dashboards.grafana import GRAFANA_DIR, write_grafana_bundle
 from dashboards.marts import WarehouseReader
 from dashboards.pages import PAGES, Page, PageContext
 from pipelines.errors import PlatformMetricsError
@@ -72,6 +74,8 @@ def build_site(
     checks: Sequence[CheckStatus] = (),
     pr_url: str | None = None,
     benchmark: str = "dora_2024",
+    site_url: str | None = None,
+    alerting: AlertThresholds | None = None,
 ) -> SiteBuild:
     """Render every page from the warehouse (opened read-only) and make it the live site.
 
@@ -99,6 +103,8 @@ def build_site(
             checks=checks,
             pr_url=pr_url,
             benchmark=benchmark,
+            site_url=site_url,
+            alerting=alerting,
         )
         for extra in map(Path, extra_files):
             if extra.is_file():
@@ -126,8 +132,11 @@ def render_pages(
     gate: GateNotice | None = None,
     pr_url: str | None = None,
     benchmark: str = "dora_2024",
+    site_url: str | None = None,
+    alerting: AlertThresholds | None = None,
 ) -> list[str]:
-    """Render every page (or the pages named in ``only``, into an existing version) and metrics.prom."""
+    """Render every page (or the pages named in ``only``, into an existing version), metrics.prom
+    and the Grafana bundle."""
     if only is None:
         assets = folder / ASSETS
         assets.mkdir()
@@ -168,6 +177,10 @@ def render_pages(
             written.append(page.filename)
         if only is None:
             (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
+            write_grafana_bundle(folder / GRAFANA_DIR, benchmark=benchmark, site_url=site_url or "")
+            rules = folder / RULES_DIR / RULES_FILE
+            rules.parent.mkdir()
+            rules.write_text(alert_rules_yaml(alerting or AlertThresholds()), encoding="utf-8")
     finally:
         con.close()
     return written

@@ -1,6 +1,6 @@
 """Explore the analysts' snapshot: the data dictionary, example questions in SQL, charts.
 
-    marimo edit notebooks/explore_warehouse.py -- [--config org.yaml] [--warehouse snapshot.duckdb]
+    marimo edit --skip-update-check notebooks/explore_warehouse.py -- [--config org.yaml] [--warehouse snapshot.duckdb]
         [--manifest build/dbt-target/manifest.json]
     python notebooks/explore_warehouse.py      # headless
 

@@ -1,6 +1,6 @@
 """Pick an SLO; see attainment, error budget and burn over time; try another target or window.
 
-    marimo edit notebooks/slo_explorer.py -- [--config org.yaml] [--warehouse snapshot.duckdb]
+    marimo edit --skip-update-check notebooks/slo_explorer.py -- [--config org.yaml] [--warehouse snapshot.duckdb]
     python notebooks/slo_explorer.py      # headless
 
 Recomputed from marts.fct_sli_intervals with the formulas of pipelines/slo/budget.py (the ones the

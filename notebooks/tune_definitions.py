@@ -1,6 +1,6 @@
 """Try a metric definition on a scratch copy of the warehouse, see what changes, then keep it.
 
-    marimo edit notebooks/tune_definitions.py -- --config org.yaml [--warehouse snapshot.duckdb]
+    marimo edit --skip-update-check notebooks/tune_definitions.py -- --config org.yaml [--warehouse snapshot.duckdb]
         [--dbt-project other-checkout/dbt]
     python notebooks/tune_definitions.py --config org.yaml      # headless: current definitions
 

@@ -11,34 +11,44 @@ import datetime as dt
 import os
 import re
 import zoneinfo
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import duckdb
-import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from pipelines import sources as source_registry
+from pipelines.config_model import DEFAULT_BUILD_DIR
+from pipelines.config_model import ConfigModel as _Model
+from pipelines.config_model import http_url_problem as http_url_problem
 from pipelines.errors import ConfigError
+
+# The source packages own their config models; these names stay importable from here.
+from pipelines.github.config import GitHubAppConfig as GitHubAppConfig
+from pipelines.github.config import GitHubSourceConfig as GitHubSourceConfig
+from pipelines.incidents.config import IncidentFileSourceConfig as IncidentFileSourceConfig
+from pipelines.incidents.config import OpsgenieSourceConfig as OpsgenieSourceConfig
+from pipelines.incidents.config import StatuspageSourceConfig as StatuspageSourceConfig
+from pipelines.pagerduty.config import PagerDutySourceConfig as PagerDutySourceConfig
+from pipelines.source import Source
+from pipelines.surveys.config import SurveySourceConfig as SurveySourceConfig
+from pipelines.yaml_safe import MAX_BYTES as MAX_YAML_BYTES
+from pipelines.yaml_safe import load_yaml
 
 DEMO_CONFIG_PATH = Path(__file__).parent / "demo" / "organisation.yaml"
 CONFIG_ENV_VAR = "PLATFORM_METRICS_CONFIG"
 WAREHOUSE_ENV_VAR = "PLATFORM_METRICS_WAREHOUSE"
-DEFAULT_BUILD_DIR = Path("build")
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class _Model(BaseModel):
-    # Unknown keys are errors: a typo must not silently fall back to a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -103,187 +113,31 @@ class ServiceConfig(_Model):
         return value
 
 
-class GitHubSourceConfig(_Model):
-    name: str = "github"
-    base_url: str = "https://api.github.com"
-    token: SecretStr | None = None
-    organisations: list[str] = Field(default_factory=list)
-    repositories: list[str] = Field(default_factory=list)
-    backfill_days: int = Field(default=365, ge=1)
-    per_page: int = Field(default=100, ge=1, le=100)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    # Discovery filters; they apply to repositories found in 'organisations', not to 'repositories'.
-    include_archived: bool = False
-    include_forks: bool = False
-    repository_regex: str | None = Field(
-        default=None, description="Keep discovered repositories whose owner/name matches (search)."
-    )
-    topics: list[str] = Field(
-        default_factory=list, description="Keep discovered repositories with any of these topics."
-    )
-    # Default-branch commits from a bare partial clone instead of the API ("*" for every one).
-    commits_from_git: list[str] = Field(default_factory=list)
-    git_clone_url: str | None = Field(
-        default=None,
-        description="Clone URL template with {repository}; default derived from base_url.",
-    )
-    git_dir: Path = Field(
-        default=DEFAULT_BUILD_DIR / "git", description="Where the bare clones are kept."
-    )
-
-    @field_validator("repository_regex")
-    @classmethod
-    def _valid_repository_regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression ({exc})") from None
-        return value
-
-    @field_validator("git_clone_url")
-    @classmethod
-    def _clone_url_names_the_repository(cls, value: str | None) -> str | None:
-        if value is not None and "{repository}" not in value:
-            raise ValueError("must contain {repository}, e.g. https://github.com/{repository}.git")
-        return value
-
+class _SourcesBase(_Model):
     @model_validator(mode="after")
-    def _something_to_sync(self) -> GitHubSourceConfig:
-        if not self.organisations and not self.repositories:
-            raise ValueError("give 'organisations' or 'repositories' (or both)")
-        return self
-
-    def clones_commits(self, repository: str) -> bool:
-        """True when ``repository``'s default-branch commits come from git rather than the API."""
-        return "*" in self.commits_from_git or repository in self.commits_from_git
-
-    def clone_url(self, repository: str) -> str:
-        """Where to clone ``repository`` from: the template, or github.com / the Enterprise host."""
-        if self.git_clone_url:
-            return self.git_clone_url.format(repository=repository)
-        base = self.base_url.rstrip("/")
-        if base == "https://api.github.com":
-            host = "https://github.com"
-        else:
-            host = base.removesuffix("/api/v3")
-        return f"{host}/{repository}.git"
-
-
-class PagerDutySourceConfig(_Model):
-    name: str = "pagerduty"
-    base_url: str = "https://api.pagerduty.com"
-    token: SecretStr | None = None
-    service_ids: list[str] = Field(default_factory=list)
-    backfill_days: int = Field(default=365, ge=1)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    log_entries: bool = Field(
-        default=True,
-        description="Read each acknowledged/resolved incident's log entries for ack/resolve times.",
-    )
-
-
-# Incident sources beyond PagerDuty (docs/sources/incidents.md). ``service_map`` maps what the
-# source calls a service (Opsgenie service id or tag, Statuspage component name, file column value)
-# to a service of this config; unmapped incidents keep service null (not counted per service).
-ServiceMap = dict[str, str]
-
-
-class OpsgenieSourceConfig(_Model):
-    name: str = "opsgenie"
-    base_url: str = "https://api.opsgenie.com"
-    api_key: SecretStr | None = Field(
-        default=None, description="Sent as GenieKey; ${OPSGENIE_KEY}."
-    )
-    query: str = Field(default="", description="Opsgenie search query, e.g. 'priority: P1'.")
-    backfill_days: int = Field(default=365, ge=1)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    service_map: ServiceMap = Field(default_factory=dict)
-
-
-class StatuspageSourceConfig(_Model):
-    name: str = "statuspage"
-    base_url: str = Field(
-        description="The page, e.g. https://www.githubstatus.com (public) or "
-        "https://api.statuspage.io/v1/pages/<page id> (private, with api_key)."
-    )
-    api_key: SecretStr | None = Field(
-        default=None, description="For a private page: sent as 'Authorization: OAuth <key>'."
-    )
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    service_map: ServiceMap = Field(default_factory=dict)
-
-
-class IncidentFileSourceConfig(_Model):
-    """Incidents exported from ServiceNow, Jira or a spreadsheet (CSV or JSON Lines)."""
-
-    name: str = Field(min_length=1)
-    path: Path = Field(
-        description="A .csv/.jsonl file or a folder of them; relative to the config."
-    )
-    columns: dict[str, str] = Field(
-        description="Unified field -> column of the file: id, started_at (required), title, service,"
-        " severity, detected_at, acknowledged_at, resolved_at, url, deployment_id, commit_sha,"
-        " revert_pr."
-    )
-    service_map: ServiceMap = Field(default_factory=dict)
-
-    @field_validator("columns")
-    @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        known = {
-            "id", "title", "service", "severity", "started_at", "detected_at", "acknowledged_at",
-            "resolved_at", "url", "deployment_id", "commit_sha", "revert_pr",
-        }  # fmt: skip
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(f"unknown fields {unknown}; use some of {sorted(known)}")
-        missing = sorted({"id", "started_at"} - set(value))
-        if missing:
-            raise ValueError(f"missing required fields {missing}")
-        return value
-
-
-SurveyFormat = Literal["google_forms", "microsoft_forms", "typeform", "custom"]
-
-
-class SurveySourceConfig(_Model):
-    inbox: Path = Path("build/surveys/inbox")
-    salt: SecretStr | None = Field(
-        default=None, description="Salt for respondent hashes; use ${SURVEY_SALT}."
-    )
-    anonymity_threshold: int = Field(default=5, ge=3)
-    format: SurveyFormat = Field(
-        default="google_forms", description="The form tool the CSV comes from (its column names)."
-    )
-    columns: dict[str, str] = Field(
-        default_factory=dict,
-        description="Extra header -> role: respondent, team, timestamp, tenure, role, drop, or an "
-        "item id; overrides the format's defaults.",
-    )
-
-
-class SourcesConfig(_Model):
-    github: list[GitHubSourceConfig] = Field(default_factory=list)
-    pagerduty: list[PagerDutySourceConfig] = Field(default_factory=list)
-    opsgenie: list[OpsgenieSourceConfig] = Field(default_factory=list)
-    statuspage: list[StatuspageSourceConfig] = Field(default_factory=list)
-    incident_files: list[IncidentFileSourceConfig] = Field(default_factory=list)
-    surveys: SurveySourceConfig | None = None
-
-    @model_validator(mode="after")
-    def _distinct_names(self) -> SourcesConfig:
+    def _distinct_names(self) -> _SourcesBase:
         # Rows and cursors are keyed by source name: two instances must not share one.
-        _no_duplicates("sources.github names", [s.name for s in self.github])
-        _no_duplicates("sources.pagerduty names", [s.name for s in self.pagerduty])
-        _no_duplicates("sources.opsgenie names", [s.name for s in self.opsgenie])
-        _no_duplicates("sources.statuspage names", [s.name for s in self.statuspage])
-        _no_duplicates("sources.incident_files names", [s.name for s in self.incident_files])
+        for key, value in self:
+            if isinstance(value, list):
+                _no_duplicates(f"sources.{key} names", [s.name for s in value])
         return self
+
+
+def sources_model(sources: tuple[Source, ...]) -> type[BaseModel]:
+    """The ``sources:`` section, one key per registered source with a config model: a list of
+    instances, or (``many=False``) one optional mapping."""
+    fields: dict[str, Any] = {}
+    for source in sources:
+        if source.config_key is None:
+            continue
+        if source.many:
+            fields[source.config_key] = (list[source.config_model], Field(default_factory=list))
+        else:
+            fields[source.config_key] = (source.config_model | None, None)
+    return create_model("SourcesConfig", __base__=_SourcesBase, **fields)
+
+
+SourcesConfig = sources_model(source_registry.BUILTIN_SOURCES)
 
 
 DeploymentSource = Literal["github_deployments", "actions", "releases", "tags"]
@@ -389,9 +243,48 @@ class WebhookConfig(_Model):
 
     url: SecretStr = Field(description="The incoming-webhook URL; a secret: use ${ENV_VAR}.")
     kind: Literal["slack", "teams"] = "slack"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: SecretStr) -> SecretStr:
+        # The URL is the secret: say what is wrong with it without repeating it.
+        problem = http_url_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(f"{problem} (the value is not shown: it is a secret)")
+        return value
+
     max_retries: int = Field(default=3, ge=0, le=10)
     required: bool = Field(
         default=False, description="True: a webhook that gives up fails the report run."
+    )
+
+
+class AlertingConfig(_Model):
+    """Thresholds of the generated Prometheus alerting rules (docs/prometheus.md#alerting-rules)."""
+
+    baseline_days: int = Field(
+        default=28, ge=7, le=180, description="Trailing window a metric is compared with."
+    )
+    deployment_drop_factor: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Alert when weekly deployments fall below this x baseline.",
+    )
+    lead_time_rise_factor: float = Field(
+        default=1.5, gt=1, description="Alert when lead time p50 rises past this x baseline."
+    )
+    recovery_time_rise_factor: float = Field(
+        default=1.5, gt=1, description="Alert when recovery time p50 rises past this x baseline."
+    )
+    change_failure_ratio_max: float = Field(
+        default=0.15, gt=0, lt=1, description="Alert when the monthly change failure rate is above."
+    )
+    stale_after_hours: float = Field(
+        default=48, gt=0, description="Alert when a source or the snapshot is older than this."
+    )
+    slo_burn_rate_max: float = Field(
+        default=6, gt=0, description="Alert when an SLO burns its budget faster than this."
     )
 
 
@@ -403,6 +296,11 @@ class PublishConfig(_Model):
         default=None, description="Where readers open the site; the report summary links to it."
     )
     webhook: WebhookConfig | None = None
+    alerting: AlertingConfig = AlertingConfig()
+    chromium_path: Path | None = Field(
+        default=None,
+        description="Chrome, Chromium or Edge for the PDF and chart images; unset: found on PATH.",
+    )
 
 
 class WarehouseConfig(_Model):
@@ -656,13 +554,16 @@ class Config(_Model):
         repos = [r for s in self.services for r in s.repositories]
         _no_duplicates("repositories (each maps to one service)", repos)
         services = {s.name for s in self.services}
-        for kind in ("opsgenie", "statuspage", "incident_files"):
-            for i, source in enumerate(getattr(self.sources, kind)):
-                for key, name in source.service_map.items():
+        for source in source_registry.all_sources():
+            if source.service_map_field is None:
+                continue
+            for i, instance in enumerate(source.instances(self)):
+                where = f"sources.{source.config_key}" + (f"[{i}]" if source.many else "")
+                for key, name in getattr(instance, source.service_map_field).items():
                     if name not in services:
                         raise ValueError(
-                            f"sources.{kind}[{i}].service_map.{key}: {name!r} is not one of the "
-                            f"services {sorted(services)}"
+                            f"{where}.{source.service_map_field}.{key}: {name!r} is not one of "
+                            f"the services {sorted(services)}"
                         )
         for name in self.metrics.services:
             if name not in services:
@@ -690,6 +591,23 @@ class Config(_Model):
 
 # --- loading -------------------------------------------------------------------------------------
 
+_CONFIG_MODELS: dict[tuple[str, ...], type[Config]] = {}
+
+
+def config_model() -> type[Config]:
+    """``Config`` with a ``sources:`` section for every registered source: ``Config`` itself for
+    the built-in ones, a subclass once another source is registered (``pipelines.sources.register``)."""
+    sources = source_registry.all_sources()
+    if sources == source_registry.BUILTIN_SOURCES:
+        return Config
+    key = tuple(s.name for s in sources)
+    if key not in _CONFIG_MODELS:
+        model = sources_model(sources)
+        _CONFIG_MODELS[key] = create_model(
+            "Config", __base__=Config, sources=(model, Field(default_factory=model))
+        )
+    return _CONFIG_MODELS[key]
+
 
 def load_config(path: str | Path | None = None) -> Config:
     """Load and validate a configuration file; with no path, ``$PLATFORM_METRICS_CONFIG`` or the demo."""
@@ -698,6 +616,11 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path)
     label = str(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise ConfigError(
+                f"{label}: {path.stat().st_size:,} bytes, more than the {MAX_YAML_BYTES:,} a "
+                "configuration file may have (is this the right file?)"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}: configuration file not found") from None
@@ -718,13 +641,7 @@ def _under(base_dir: Path, path: Path) -> Path:
 
 def parse_config(text: str, *, label: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate configuration text. Relative paths resolve against ``base_dir`` (the file's folder)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{label}: {where}malformed YAML ({problem})") from None
+    data = load_yaml(text, label=label)
     if data is None:
         raise ConfigError(
             f"{label}: the file is empty; expected a mapping with 'organisation', 'teams', 'services'"
@@ -735,7 +652,7 @@ def parse_config(text: str, *, label: str = "<config>", base_dir: Path | None = 
         )
     data = _resolve_env(data, label=label, path=())
     try:
-        config = Config.model_validate(data)
+        config = config_model().model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{label}: {_describe(exc)}") from None
     return _resolve_paths(config, base_dir) if base_dir is not None else config
@@ -803,20 +720,36 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
     )
     if config.warehouse.path is not None:
         updates["warehouse"] = WarehouseConfig(path=rel(config.warehouse.path))
-    github = [
-        g.model_copy(update={"git_dir": rel(g.git_dir)}) if "git_dir" in g.model_fields_set else g
-        for g in config.sources.github
-    ]
-    if github != list(config.sources.github):
-        updates["sources"] = config.sources.model_copy(update={"github": github})
-    files = [f.model_copy(update={"path": rel(f.path)}) for f in config.sources.incident_files]
-    if files != list(config.sources.incident_files):
-        sources = updates.get("sources", config.sources)
-        updates["sources"] = sources.model_copy(update={"incident_files": files})
-    surveys = config.sources.surveys
-    if surveys is not None and "inbox" in surveys.model_fields_set:
-        surveys = surveys.model_copy(update={"inbox": rel(surveys.inbox)})
-        sources = updates.get("sources", config.sources)
-        updates["sources"] = sources.model_copy(update={"surveys": surveys})
+    section: dict[str, Any] = {}
+    for source in source_registry.all_sources():
+        if not source.path_fields:
+            continue
+        # Only paths written in the file: defaults stay under ./build.
+        resolved = [
+            _with_resolved_paths(instance, source.path_fields, rel)
+            for instance in source.instances(config)
+        ]
+        if resolved:
+            section[source.config_key] = resolved if source.many else resolved[0]
+    if section:
+        updates["sources"] = config.sources.model_copy(update=section)
     updates["slos"] = [rel(p) for p in config.slos]
     return config.model_copy(update=updates)
+
+
+def _with_resolved_paths(model: BaseModel, fields: Iterable[str], rel: Callable[[Any], Any]) -> Any:
+    """``model`` with its path ``fields`` resolved by ``rel``; a dotted name ("app.private_key_file")
+    reaches into a nested model. Only paths written in the file: defaults stay as they are."""
+    nested: dict[str, list[str]] = {}
+    for name in fields:
+        head, _, rest = name.partition(".")
+        nested.setdefault(head, [])
+        if rest:
+            nested[head].append(rest)
+    update: dict[str, Any] = {}
+    for head, rests in nested.items():
+        value = getattr(model, head, None)
+        if head not in model.model_fields_set or value is None:
+            continue
+        update[head] = _with_resolved_paths(value, rests, rel) if rests else rel(value)
+    return model.model_copy(update=update) if update else model

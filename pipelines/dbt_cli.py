@@ -8,7 +8,6 @@ Every call gets its own ``--target-path`` and ``--log-path``, so it never touche
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -18,10 +17,9 @@ from typing import Any
 
 from pipelines.config import WAREHOUSE_ENV_VAR
 from pipelines.errors import PlatformMetricsError
+from pipelines.offline import tool_env
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
-# No usage telemetry from dbt (the warehouse holds survey answers).
-_QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 
 class DbtError(PlatformMetricsError):
@@ -67,7 +65,8 @@ def run_dbt(
     ]
     if variables is not None:
         args += ["--vars", json.dumps(dict(variables))]
-    env = {**os.environ, **_QUIET_ENV, WAREHOUSE_ENV_VAR: str(Path(warehouse).resolve())}
+    # No telemetry, no version check, and nothing off this machine (pipelines/offline.py).
+    env = {**tool_env(), WAREHOUSE_ENV_VAR: str(Path(warehouse).resolve())}
     proc = subprocess.run(
         args, capture_output=True, text=True, env=env, timeout=timeout, cwd=target_path
     )

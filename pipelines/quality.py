@@ -16,19 +16,22 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines import sources as source_registry
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-# table -> (JSON paths that must be present, JSON paths that are timestamps)
-RAW_EXPECTATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "github_pull_requests": (("$.id", "$.number", "$.state"), ("$.created_at", "$.updated_at")),
-    "github_pull_request_reviews": (("$.id", "$.state"), ()),
-    "github_commits": (("$.sha", "$.parents"), ("$.commit.committer.date",)),
-    "github_deployments": (("$.id", "$.sha", "$.environment"), ("$.created_at",)),
-    "github_deployment_statuses": (("$.id", "$.state"), ("$.created_at",)),
-    "github_workflow_runs": (("$.id", "$.name", "$.head_sha", "$.status"), ("$.created_at",)),
-    "github_workflow_jobs": (("$.id", "$.run_id", "$.name"), ()),
-    "pagerduty_incidents": (("$.id", "$.service.id", "$.status"), ("$.created_at",)),
-}
+# table -> (JSON paths that must be present, JSON paths that are timestamps): each source package
+# declares its tables' expectations (``RawTable.required`` / ``.timestamps``); this is the built-in
+# ones, and ``expectations()`` also has those of sources registered later.
+RAW_EXPECTATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = (
+    source_registry.raw_expectations()
+)
+
+
+def table_expectations() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    return source_registry.raw_expectations()
+
+
 # Clocks differ; a payload dated a little ahead of ours is not an error.
 FUTURE_TOLERANCE = dt.timedelta(hours=1)
 
@@ -54,7 +57,7 @@ def _column(path: str) -> str:
 
 def payload_frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     """One row per raw row: the natural key, each required field, each timestamp parsed."""
-    required, stamps = RAW_EXPECTATIONS[table]
+    required, stamps = table_expectations()[table]
     selects = ["natural_key"]
     selects += [f"json_extract(payload, '{p}') AS {_column(p)}" for p in required]
     selects += [
@@ -71,6 +74,8 @@ def _context():
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    # Off in the context's own config too, not only through GX_ANALYTICS_ENABLED (offline.py).
+    context.enable_analytics(False)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
@@ -84,7 +89,7 @@ def check_raw_table(
     frame = payload_frame(con, table)
     if frame.empty:
         return CheckOutcome(table, True, 0, metadata={"rows": 0})
-    required, stamps = RAW_EXPECTATIONS[table]
+    required, stamps = table_expectations()[table]
     expectations = [
         gx.expectations.ExpectColumnValuesToNotBeNull(column=_column(p)) for p in required
     ]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-for _name, _value in {
-    "DAGSTER_DISABLE_TELEMETRY": "yes",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+from pipelines.offline import apply_offline_env
+
+# No telemetry or update check from any tool the tests drive (pipelines/offline.py).
+apply_offline_env()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = REPO_ROOT.parent / "shared" / "fixtures" / "real"

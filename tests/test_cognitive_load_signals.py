@@ -112,4 +112,6 @@ def test_home_teams_and_bots(warehouse: Path) -> None:
         "select count(*) from intermediate.int_developer_activity where developer like '%[bot]'",
     )
     assert bots == [(0,)]
-    assert query(warehouse, "select count(*) from intermediate.int_ci_jobs") == [(0,)]
+    # billing's `Deploy` job is a CI job of the code-host layer but nobody's feedback loop.
+    assert query(warehouse, "select count(*) from intermediate.int_ci_jobs") == [(1,)]
+    assert query(warehouse, "select count(*) from intermediate.int_ci_feedback_jobs") == [(0,)]

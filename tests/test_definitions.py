@@ -98,4 +98,11 @@ def test_raw_payload_checks_are_blocking(defs):
         "raw/github_pull_requests",
         "raw/pagerduty_incidents",
     }
-    assert all(s.blocking for s in specs)
+    assert all(s.blocking for s in specs if s.asset_key.path[0] == "raw")
+
+
+def test_delivery_regressions_warn_on_the_site_without_blocking_it(defs):
+    specs = [spec for checks_def in defs.asset_checks for spec in checks_def.check_specs]
+    regression = [s for s in specs if s.name == "no_delivery_regression"]
+    assert [s.asset_key.to_user_string() for s in regression] == ["publish/site"]
+    assert not regression[0].blocking

@@ -20,6 +20,13 @@ import pytest
 from assets.graph import build_definitions
 from assets.runner import PipelineOutcome, run_pipeline
 from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+from tests.prometheus_server import (
+    NOT_INSTALLED,
+    PROMETHEUS,
+    instant_query,
+    running_prometheus,
+    wait_for_series,
+)
 
 pytestmark = pytest.mark.e2e
 END_DATE = dt.date(2026, 6, 30)
@@ -226,23 +233,40 @@ def test_leadership_report_metrics_and_check_outcomes_are_published_in_the_site(
 
 
 def test_published_tables_and_pages_hide_every_survey_group_under_the_threshold(pipeline):
-    """The anonymity rules hold in everything published: the analysts' snapshot (every table) and
-    the site (every page, report and file): no score of a group under the threshold or hidden by
-    complementary suppression, no free text of such a group, no respondent hash."""
-    from tests.privacy_scan import scan_database, scan_files, secrets_from_warehouse
+    """The anonymity rules hold in everything published: the analysts' snapshot (every table and
+    Parquet file) and the site (every page, report and file): no score of a group under the
+    threshold or hidden by complementary suppression, no free text of such a group, no respondent
+    hash, no e-mail address or phone number, no identifier of a respondent of the survey files."""
+    from tests.privacy_scan import (
+        identities_from_exports,
+        scan_database,
+        scan_files,
+        scan_parquet,
+        secrets_from_warehouse,
+    )
 
     config, _, _ = pipeline
-    threshold = config.sources.surveys.anonymity_threshold
+    surveys = config.sources.surveys
+    threshold = surveys.anonymity_threshold
     secrets = secrets_from_warehouse(config.warehouse_path(), threshold)
+    secrets.identities = identities_from_exports(
+        Path(surveys.inbox).glob("*/*.csv"), columns=surveys.columns
+    )
     hidden = query(
         config, "SELECT count(*) FROM marts.metrics_devex_wave WHERE suppressed AND respondents > 0"
     )[0][0]
     assert hidden > 0, "the demo should hide at least one group, or this scan proves nothing"
-    assert secrets.respondents
-    snapshot = Path(config.publish.snapshot_dir) / "warehouse.duckdb"
+    assert secrets.respondents and secrets.identities
+    snapshot = Path(config.publish.snapshot_dir)
     site = Path(config.publish.site_dir).resolve()
     assert (site / "devex.html").exists()
-    problems = scan_database(snapshot, secrets) + scan_files(site.rglob("*"), secrets)
+    parquet = sorted(snapshot.joinpath("parquet").glob("*.parquet"))
+    assert any(p.name == "metrics_devex_comments.parquet" for p in parquet)
+    problems = (
+        scan_database(snapshot / "warehouse.duckdb", secrets)
+        + scan_parquet(parquet, secrets)
+        + scan_files(site.rglob("*"), secrets)
+    )
     assert problems == []
 
 
@@ -289,3 +313,68 @@ def test_every_registered_scorecard_measure_is_computed(pipeline):
         config, "SELECT count(*), count(DISTINCT position) FROM marts.metrics_success_scorecard"
     )
     assert rows == [(len(config.scorecard), len(config.scorecard))]
+
+
+@pytest.mark.skipif(PROMETHEUS is None, reason=NOT_INSTALLED)
+def test_a_real_prometheus_scrapes_the_exporter_and_every_grafana_panel_has_data(
+    pipeline, tmp_path
+):
+    """The exporter serves the demo snapshot; Prometheus scrapes it; every panel's PromQL, with
+    its variables set to "all", returns at least one series."""
+    import threading
+
+    from dashboards.exporter import make_exporter_server, snapshot_file
+    from dashboards.grafana import build_dashboards, panel_queries
+
+    config, _, _ = pipeline
+    server, collector = make_exporter_server(
+        snapshot_file(config.publish.snapshot_dir), "127.0.0.1", 0
+    )
+    assert collector.loaded, collector.problem
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    scrape = (
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: platform-metrics\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{server.server_port}']\n"
+    )
+    variables = {"$window": "week", "$team": ".*", "$service": ".*", "$slo": ".*"}
+    variables["$group_kind"] = ".*"
+    try:
+        with running_prometheus(tmp_path / "prometheus", config=scrape) as url:
+            assert wait_for_series(url, 'up{job="platform-metrics"} == 1'), "no scrape"
+            assert wait_for_series(url, "platform_metrics_exporter_snapshot_age_seconds")
+            # A short demo's value model has no month after its baseline: the mart says so (null
+            # with a note), and then, and only then, those panels must be empty too.
+            unmeasured = _value_model_nulls(config)
+            empty, disagree = [], []
+            for uid, model in build_dashboards(benchmark=config.metrics.benchmark).items():
+                for title, expr in panel_queries(model):
+                    for name, value in variables.items():
+                        expr = expr.replace(name, value)
+                    has_data = bool(instant_query(url, expr))
+                    if expr in unmeasured:
+                        if has_data:
+                            disagree.append(f"{uid}: {title}: the mart has no value, the panel has")
+                    elif not has_data:
+                        empty.append(f"{uid}: {title}: {expr}")
+            assert not empty, "panels without data:\n" + "\n".join(empty)
+            assert not disagree, "\n".join(disagree)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _value_model_nulls(config: Config) -> set[str]:
+    """The platform-value series whose latest complete month is null in the mart."""
+    columns = {
+        "platform_metrics_platform_value_to_cost_ratio": "value_to_cost_ratio",
+        "platform_metrics_platform_time_saved_seconds": "hours_saved",
+    }
+    latest_complete = dt.date.today().replace(day=1)
+    row = query(
+        config,
+        f"SELECT {', '.join(columns.values())} FROM marts.metrics_platform_value "
+        f"WHERE month < DATE '{latest_complete}' ORDER BY month DESC LIMIT 1",
+    )[0]
+    return {name for name, value in zip(columns, row, strict=True) if value is None}

@@ -15,6 +15,7 @@ from dashboards.site import build_site
 from tests.experience_fixtures import (
     COMPLEMENTARY_REASON,
     EXPERIENCE_MARTS,
+    FORMULA_COMMENT,
     LATEST_WAVE,
     OLD_WAVE_COMMENT,
     RAW_ONLY_COMMENT,
@@ -132,13 +133,20 @@ def test_cognitive_load_signals_cover_the_latest_four_complete_weeks(devex):
 def test_comments_of_the_latest_wave_come_only_from_the_comments_mart(devex):
     text = _text(devex)
     assert "Comments from payments (n = 2)" in text
-    assert "Comments from search (n = 1)" in text
+    assert "Comments from search (n = 2)" in text
     assert "Provisioning a database needs a ticket" in text
     assert "Flaky <integration> tests & slow CI" in text  # escaped, not markup
     assert "<integration>" not in devex
     assert OLD_WAVE_COMMENT not in text
     assert RAW_ONLY_COMMENT not in devex and STAGING_ONLY_COMMENT not in devex
     assert "Comments from infra" not in text and "Comments from data" not in text
+
+
+def test_a_comment_a_spreadsheet_would_run_is_shown_with_a_leading_apostrophe(devex):
+    comments = [_text(c) for c in re.findall(r'<span class="comment">(.*?)</span>', devex, re.S)]
+    assert "'" + FORMULA_COMMENT in comments
+    assert FORMULA_COMMENT not in comments
+    assert "Waiting for the release train" in comments  # ordinary text is untouched
 
 
 def test_the_anonymity_rule_is_explained(devex):

@@ -3,6 +3,7 @@ against a warehouse built by the tests, with real Chromium, pdftotext, promtool 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -15,9 +16,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from dashboards.blocks import fmt_hours, fmt_int, fmt_pct
-from dashboards.leadership import CHROMIUM, TARGET_NOT_SET, write_leadership_reports
+from dashboards.browser import find_browser
+from dashboards.leadership import TARGET_NOT_SET, write_leadership_reports
 from dashboards.notify import NotifyError, post_summary
 from dashboards.site import build_site
 from tests.mart_fixtures import BUILD_TIME, make_warehouse
@@ -85,7 +88,7 @@ def _org_week(warehouse: Path, start: str) -> dict:
 def test_weekly_and_monthly_reports_are_written_as_html_markdown_and_pdf(reports):
     names = sorted(p.name for p in reports.files)
     expected = [f"leadership-{c}.{e}" for c in ("monthly", "weekly") for e in ("html", "md", "pdf")]
-    if not CHROMIUM.exists():
+    if find_browser() is None:
         expected = [n for n in expected if not n.endswith(".pdf")]
     assert names == expected
     html = (reports.folder / "leadership-weekly.html").read_text()
@@ -112,7 +115,7 @@ def test_the_change_failure_rate_movement_names_the_service_that_drove_it(report
 
 
 @pytest.mark.skipif(
-    not shutil.which("pdftotext") or not CHROMIUM.exists(), reason="poppler/chromium"
+    not shutil.which("pdftotext") or find_browser() is None, reason="poppler/chromium"
 )
 def test_pdf_headline_numbers_equal_the_warehouse(reports, warehouse):
     text = subprocess.run(
@@ -175,12 +178,28 @@ def test_metrics_prom_in_the_site_passes_promtool_and_holds_the_warehouse_number
         ["promtool", "check", "metrics"], input=prom, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(prom)
+        for s in family.samples
+    }
+
+    def value(metric: str, /, **labels: str) -> float | None:
+        return samples.get((f"platform_metrics_{metric}", tuple(sorted(labels.items()))))
+
     now = _org_week(warehouse, LAST_WEEK)
-    org = 'period="week",period_start="2025-02-24",scope="org",name="acme",level="high"'
-    assert f"platform_metrics_dora_deployments{{{org}}} {float(now['deployments'])}" in prom
-    assert re.search(r'platform_metrics_dora_change_failure_ratio\{[^}]*scope="service",'
-                     r'name="checkout-api"', prom)  # fmt: skip
-    assert 'scope="team",name="payments"' in prom
+    org = {"window": "week", "scope": "org", "name": "acme"}
+    assert value("dora_deployments", **org) == float(now["deployments"])
+    week_start = dt.datetime(2025, 2, 24, tzinfo=dt.UTC).timestamp()
+    assert value("dora_period_start_timestamp_seconds", **org) == week_start
+    assert value("dora_level", **org, key="overall") == 3.0  # high
+    assert value("dora_level_state", **org, level="high") == 1.0
+    assert value("dora_level_state", **org, level="elite") == 0.0
+    assert (
+        value("dora_change_failure_ratio", window="week", scope="service", name="checkout-api")
+        is not None
+    )
+    assert value("dora_deployments", window="week", scope="team", name="payments") is not None
     assert "NaN" not in prom
 
 

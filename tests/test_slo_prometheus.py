@@ -9,8 +9,6 @@ hours 3 and 7 with 240 each, so attainment = 1 - (8 x 12 + 2 x 240) / 12,000 = 0
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -23,13 +21,9 @@ from pipelines.slo.prometheus import RAW_TABLE, sync_prometheus_slis
 from pipelines.slo.rules import prometheus_rules, prometheus_rules_yaml
 from pipelines.slo.spec import load_slos
 from pipelines.warehouse import get_sync_state, open_warehouse
+from tests.prometheus_server import NOT_INSTALLED, PROMETHEUS, PROMTOOL, running_prometheus
 
-PROMETHEUS = shutil.which("prometheus")
-PROMTOOL = shutil.which("promtool")
-pytestmark = pytest.mark.skipif(
-    PROMETHEUS is None or PROMTOOL is None,
-    reason="Debian package 'prometheus' is not installed (apt-get install prometheus; .ci/run does)",
-)
+pytestmark = pytest.mark.skipif(PROMETHEUS is None or PROMTOOL is None, reason=NOT_INSTALLED)
 
 HOURS = 10
 PER_HOUR = 1200
@@ -37,13 +31,6 @@ SCRAPE = 300  # seconds between samples
 BAD_HOURS = {3: 240, 7: 240}
 BAD_DEFAULT = 12
 EXPECTED = 1 - (8 * BAD_DEFAULT + 2 * 240) / (HOURS * PER_HOUR)
-START_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _openmetrics(t0: int) -> str:
@@ -79,40 +66,8 @@ def prometheus_server(tmp_path_factory):
         capture_output=True,
         timeout=60,
     )
-    (tmp / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n", encoding="utf-8")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            PROMETHEUS,
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=30d",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "prometheus.log").open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = (tmp / "prometheus.log").read_text()[-2000:]
-                pytest.fail(f"prometheus did not become ready: {log}")
-            time.sleep(0.2)
+    with running_prometheus(tmp, data=data) as url:
         yield url, t0, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _spec(folder: Path, url: str) -> Path:

@@ -10,9 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.surveys import survey_inbox_sensor
+from assets.file_drops import file_drop_sensor
 from pipelines.config import SurveySourceConfig, load_config
 from pipelines.ingest import ensure_raw_tables
+from pipelines.sources import get_source
 from pipelines.surveys.loader import Instrument, load_inbox
 from pipelines.warehouse import open_warehouse
 
@@ -166,16 +167,16 @@ BAD = {
         "header row: missing column for item FL2",
     ),
     "outside the scale": (
-        None,  # built in the test: FL1 of row 2 set to 7
-        "row 2, column 'FL1. CI is fast enough for me to stay in flow': '7' is outside the scale 1-5",
+        None,  # built in the test: FL1 of line 2 set to 7
+        "line 2, column 'FL1. CI is fast enough for me to stay in flow': '7' is outside the scale 1-5",
     ),
     "duplicate respondent": (
         google_forms().replace("dev1@example.com", "DEV0@example.com"),
-        "row 3: the same respondent already answered on row 2 of wave 2026-Q3",
+        "line 3: the same respondent already answered on line 2 of wave 2026-Q3",
     ),
     "unknown team": (
         google_forms().replace(",checkout,", ",marketing,"),
-        "row 2, column 'Team': unknown team 'marketing'",
+        "line 2, column 'Team': unknown team 'marketing'",
     ),
     "empty file": ("", "the file is empty"),
     "only a header": (google_forms(0), "no responses"),
@@ -191,7 +192,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_survey_file_lands_nothing_and_reports_file_row_column(
+def test_bad_survey_file_lands_nothing_and_reports_file_line_column(
     tmp_path: Path, case: str
 ) -> None:
     body, message = BAD[case]
@@ -244,7 +245,7 @@ def test_inbox_sensor_requests_one_run_per_file_content(tmp_path: Path) -> None:
     inbox.mkdir()
     sources = config.sources.model_copy(update={"surveys": SurveySourceConfig(inbox=inbox)})
     config = config.model_copy(update={"sources": sources})
-    sensor = survey_inbox_sensor(config, dg.define_asset_job("survey_ingest"))
+    sensor = file_drop_sensor(config, get_source("surveys"), dg.define_asset_job("survey_ingest"))
 
     context = dg.build_sensor_context()
     assert isinstance(sensor(context), dg.SkipReason)

@@ -13,7 +13,14 @@ GitHub (JSON shapes, pagination and headers as on api.github.com):
   ``.../actions/workflows/{id|file}/runs`` (created, branch, event, status, actor, head_sha; at most
   1,000 results reachable per query, as on GitHub), ``.../actions/runs/{id}``,
   ``.../actions/runs/{id}/jobs``, ``.../issues`` (issues only; state, since, labels, sort,
-  direction), ``/rate_limit``.
+  direction), ``/rate_limit``; ``POST /graphql`` (and Enterprise's ``/api/graphql``) answers the
+  client's fixed query set, matched by operation name (``PullRequests``, ``PullRequestReviews``,
+  ``PullRequestCommits``, ``Deployments``, ``DeploymentStatuses``; see pipelines/github/graphql.py),
+  with nodes made from the same REST items, ``pageInfo`` cursors, the ``rateLimit`` object, and
+  ``X-RateLimit-*`` headers of the ``graphql`` resource; each query is billed
+  ``pipelines.github.graphql.query_cost`` points (GitHub's formula) from its own 5,000-point bucket.
+  ``stats.by_credential`` counts REST requests and GraphQL points per credential (a fingerprint
+  of the ``Authorization`` header, never the token).
   Lists take ``per_page`` (default 30, max 100) and ``page`` and answer with a ``Link`` header
   (first/prev/next/last). Every answer carries ``X-RateLimit-*`` headers; ``ETag`` is
   ``W/"<sha1 of body>"`` and ``If-None-Match`` gets a 304 that costs no rate limit. By default the
@@ -40,6 +47,7 @@ Prometheus:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -53,10 +61,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from graphql import GraphQLSyntaxError
 
 from pipelines.demo._common import DAY, add_months, iso, parse_time
 from pipelines.demo.generator import Organisation
 from pipelines.demo.render import RepoData
+from pipelines.github.graphql import encode_node_id, node_id_numbers, query_cost
 
 GITHUB_DOCS = "https://docs.github.com/rest"
 MAX_RUN_RESULTS = 1000
@@ -79,6 +89,10 @@ class TransportStats:
     by_route: Counter = field(default_factory=Counter)
     by_status: Counter = field(default_factory=Counter)
     bytes_sent: int = 0
+    graphql_queries: int = 0
+    graphql_points: int = 0
+    # credential fingerprint -> {"requests": REST requests billed, "graphql_points": points}
+    by_credential: dict[str, Counter] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +100,9 @@ class TransportStats:
             "not_modified": self.not_modified,
             "rate_limited": self.rate_limited,
             "bytes_sent": self.bytes_sent,
+            "graphql_queries": self.graphql_queries,
+            "graphql_points": self.graphql_points,
+            "by_credential": {k: dict(v) for k, v in self.by_credential.items()},
             "by_source": dict(self.by_source),
             "by_route": dict(self.by_route),
             "by_status": {str(k): v for k, v in self.by_status.items()},
@@ -110,9 +127,12 @@ class DemoTransport(httpx.MockTransport):
         self._clock = clock
         self._remaining = rate_limit
         self._reset = int(clock()) + 3600
+        self._graphql_remaining = rate_limit
+        self._graphql_reset = int(clock()) + 3600
         self._lock = threading.Lock()
         self._routes: list[tuple[re.Pattern[str], str, Callable[..., Any]]] = [
-            (re.compile(p), name, fn) for p, name, fn in self._github_routes()
+            (re.compile(p), name, fn)
+            for p, name, fn in self._github_routes() + self._search_routes()
         ]
         super().__init__(self._handle)
 
@@ -127,6 +147,8 @@ class DemoTransport(httpx.MockTransport):
             return self._plain(request, "prometheus", path, self._prometheus)
         if path == "/incidents" or path.startswith("/incidents/") or path == "/services":
             return self._plain(request, "pagerduty", path, self._pagerduty)
+        if request.method == "POST" and path in ("/graphql", "/api/graphql"):
+            return self._graphql(request)
         return self._github(request, path.removeprefix("/api/v3"))
 
     def _count(self, source: str, route: str, status: int, size: int) -> None:
@@ -201,6 +223,7 @@ class DemoTransport(httpx.MockTransport):
                 if not self.enforce_rate_limit and self._remaining <= 1:
                     self._remaining, self._reset = self.rate_limit, int(now) + 3600
                 self._remaining -= 1
+                self._credential(request)["requests"] += 1
             headers.update(
                 {
                     "X-RateLimit-Limit": str(self.rate_limit),
@@ -211,6 +234,144 @@ class DemoTransport(httpx.MockTransport):
             )
         self._count("github", route, status, len(content))
         return httpx.Response(status, content=content, headers=headers)
+
+    def _credential(self, request: httpx.Request) -> Counter:
+        auth = request.headers.get("Authorization", "")
+        key = hashlib.sha256(auth.encode()).hexdigest()[:12] if auth else "anonymous"
+        return self.stats.by_credential.setdefault(key, Counter())
+
+    # --- GitHub GraphQL ------------------------------------------------------------------------
+    def _graphql(self, request: httpx.Request) -> httpx.Response:
+        try:
+            body = json.loads(request.content or b"{}")
+            query, variables = body["query"], body.get("variables") or {}
+            match = re.search(r"query\s+(\w+)", query)
+            operation = match.group(1) if match else ""
+            cost = query_cost(query, variables)
+        except (ValueError, KeyError, TypeError, GraphQLSyntaxError) as exc:
+            content = _dumps({"errors": [{"message": f"Problems parsing JSON or query: {exc}"}]})
+            self._count("github", "github graphql error", 400, len(content))
+            return httpx.Response(400, content=content)
+        with self._lock:
+            now = self._clock()
+            if now >= self._graphql_reset:
+                self._graphql_remaining, self._graphql_reset = self.rate_limit, int(now) + 3600
+            limited = self.enforce_rate_limit and self._graphql_remaining < cost
+            if not limited:
+                if not self.enforce_rate_limit and self._graphql_remaining < cost:
+                    self._graphql_remaining, self._graphql_reset = self.rate_limit, int(now) + 3600
+                self._graphql_remaining -= cost
+                self.stats.graphql_queries += 1
+                self.stats.graphql_points += cost
+                self._credential(request)["graphql_points"] += cost
+            remaining, reset = self._graphql_remaining, self._graphql_reset
+        rate = {
+            "cost": 0 if limited else cost,
+            "remaining": max(remaining, 0),
+            "resetAt": dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if limited:
+            self.stats.rate_limited += 1
+            answer: dict[str, Any] = {
+                "errors": [
+                    {
+                        "type": "RATE_LIMITED",
+                        "message": "API rate limit exceeded for user ID 1.",
+                    }
+                ]
+            }
+        else:
+            try:
+                answer = {"data": {"rateLimit": rate, **self._resolve(operation, variables)}}
+            except HTTPError as exc:
+                answer = {"data": exc.body.get("data"), "errors": exc.body["errors"]}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-RateLimit-Resource": "graphql",
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(remaining, 0)),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Used": str(self.rate_limit - max(remaining, 0)),
+        }
+        content = _dumps(answer)
+        self._count("github", f"github graphql {operation}", 200, len(content))
+        return httpx.Response(200, content=content, headers=headers)
+
+    def _resolve(self, operation: str, v: dict[str, Any]) -> dict[str, Any]:
+        if operation == "DeploymentStatuses":
+            full_name, did = self._deployment_of(str(v.get("id")))
+            data = self.org.repo(full_name)
+            rid = self.org.repo_meta(full_name)["id"]
+            nodes = [_gql_status(s, rid) for s in data.statuses.get(did, [])]
+            return {"node": {"statuses": _connection(nodes, 100, v.get("after"))}}
+        full_name = f"{v.get('owner')}/{v.get('name')}"
+        data = self.org.repo(full_name) if full_name in self.org.repositories else None
+        if data is None:
+            raise HTTPError(
+                200,
+                {
+                    "data": {"repository": None},
+                    "errors": [
+                        {
+                            "type": "NOT_FOUND",
+                            "path": ["repository"],
+                            "message": f"Could not resolve to a Repository with the name "
+                            f"'{full_name}'.",
+                        }
+                    ],
+                },
+            )
+        rid = self.org.repo_meta(full_name)["id"]
+        first, nested, after = int(v.get("first") or 0), int(v.get("nested") or 0), v.get("after")
+        if operation == "PullRequests":
+            key = ("pulls", "all", "updated", "desc")
+            if key not in data.views:
+                data.views[key] = sorted(
+                    data.pulls, key=lambda p: (p["updated_at"], p["number"]), reverse=True
+                )
+            page = _connection(data.views[key], first, after)
+            page["nodes"] = [_gql_pull(p, data, nested) for p in page["nodes"]]
+            return {"repository": {"pullRequests": page}}
+        if operation in ("PullRequestReviews", "PullRequestCommits"):
+            number = int(v.get("number") or 0)
+            self._find_pull(data, str(number))
+            if operation == "PullRequestReviews":
+                items = [_gql_review(r) for r in data.reviews.get(number, [])]
+                return {"repository": {"pullRequest": {"reviews": _connection(items, 100, after)}}}
+            items = [_gql_commit(c) for c in data.pr_commits.get(number, [])[:250]]
+            return {"repository": {"pullRequest": {"commits": _connection(items, 100, after)}}}
+        if operation == "Deployments":
+            page = _connection(data.deployments, first, after)
+            page["nodes"] = [_gql_deployment(d, data, rid, nested) for d in page["nodes"]]
+            return {"repository": {"deployments": page}}
+        raise HTTPError(
+            200,
+            {
+                "data": None,
+                "errors": [
+                    {"message": f"the demo API does not answer the operation {operation!r}"}
+                ],
+            },
+        )
+
+    def _deployment_of(self, node: str) -> tuple[str, int]:
+        ids = node_id_numbers(node)
+        for full_name in self.org.repositories:
+            if ids and self.org.repo_meta(full_name)["id"] == ids[0]:
+                return full_name, ids[1]
+        raise HTTPError(
+            200,
+            {
+                "data": {"node": None},
+                "errors": [
+                    {
+                        "type": "NOT_FOUND",
+                        "path": ["node"],
+                        "message": f"Could not resolve to a node with the global id of '{node}'",
+                    }
+                ],
+            },
+        )
 
     def _github_routes(self):
         r = r"/repos/([^/]+)/([^/]+)"
@@ -486,6 +647,29 @@ class DemoTransport(httpx.MockTransport):
         items = sorted(items, key=lambda i: (i[key], i["number"]), reverse=desc)
         return _page(request, items)
 
+    # --- GitHub search counts (for `platform-metrics plan`) -------------------------------------
+    # Only what the plan asks: /search/issues with repo:, is:pr / is:issue and updated:>=DATE (or
+    # created:>=DATE) qualifiers, answering total_count and the first page like GitHub.
+    def _search_routes(self):
+        return [(r"/search/issues", "search issues", self._search_issues)]
+
+    def _search_issues(self, request):
+        terms = request.url.params.get("q", "").split()
+        repo = next((t.removeprefix("repo:") for t in terms if t.startswith("repo:")), None)
+        if repo is None or "/" not in repo:
+            raise HTTPError(422, _validation_failed())
+        data = self._data(*repo.split("/", 1))
+        items = data.pulls if "is:pr" in terms else data.issues if "is:issue" in terms else []
+        for term in terms:
+            for qualifier, key in (("updated:>=", "updated_at"), ("created:>=", "created_at")):
+                if term.startswith(qualifier):
+                    lo = iso(_time_param(term.removeprefix(qualifier)))
+                    items = [i for i in items if i[key] >= lo]
+        body, headers = _page(request, items, wrap="items", max_items=MAX_RUN_RESULTS)
+        body["total_count"] = len(items)
+        body["incomplete_results"] = False
+        return body, headers
+
     # --- PagerDuty -----------------------------------------------------------------------------
     def _pagerduty(self, request: httpx.Request, path: str):
         q = request.url.params
@@ -609,6 +793,127 @@ def demo_transport(org: Organisation, **options: Any) -> DemoTransport:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+
+def _connection(items: list[Any], first: int, after: str | None) -> dict[str, Any]:
+    """A page of a GraphQL connection; cursors are opaque (base64 of the offset), as on GitHub."""
+    if not 1 <= first <= 100:
+        raise HTTPError(
+            200,
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "type": "MAX_NODE_LIMIT_EXCEEDED" if first > 100 else "INVALID_ARGUMENTS",
+                        "message": f"Requesting {first} records on the connection exceeds the "
+                        "`first` limit of 100 records.",
+                    }
+                ],
+            },
+        )
+    start = int(base64.b64decode(after).decode().split(":")[1]) if after else 0
+    chunk = items[start : start + first]
+    end = start + len(chunk)
+    return {
+        "pageInfo": {
+            "hasNextPage": end < len(items),
+            "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if chunk else None,
+        },
+        "nodes": chunk,
+    }
+
+
+def _gql_actor(user: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not user:
+        return None
+    login = user["login"]
+    kind = user.get("type") or "User"
+    return {"__typename": kind, "login": login.removesuffix("[bot]") if kind == "Bot" else login}
+
+
+def _gql_review(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "databaseId": r["id"],
+        "state": r["state"],
+        "submittedAt": r.get("submitted_at"),
+        "author": _gql_actor(r.get("user")),
+        "commit": {"oid": r["commit_id"]} if r.get("commit_id") else None,
+    }
+
+
+def _gql_commit(c: dict[str, Any]) -> dict[str, Any]:
+    inner = c["commit"]
+    user = c.get("author")
+    return {
+        "commit": {
+            "oid": c["sha"],
+            "message": inner["message"],
+            "author": {**inner["author"], "user": {"login": user["login"]} if user else None},
+            "committer": dict(inner["committer"]),
+        }
+    }
+
+
+def _gql_pull(p: dict[str, Any], data: RepoData, nested: int) -> dict[str, Any]:
+    merged = p.get("merged_at") is not None
+    reviews = [_gql_review(r) for r in data.reviews.get(p["number"], [])]
+    commits = [_gql_commit(c) for c in data.pr_commits.get(p["number"], [])[:250]]
+    sha = p.get("merge_commit_sha")
+    return {
+        "databaseId": p["id"],
+        "number": p["number"],
+        "title": p["title"],
+        "body": p["body"],
+        "state": "MERGED" if merged else p["state"].upper(),
+        "isDraft": p["draft"],
+        "createdAt": p["created_at"],
+        "updatedAt": p["updated_at"],
+        "closedAt": p["closed_at"],
+        "mergedAt": p["merged_at"],
+        "author": _gql_actor(p.get("user")),
+        "headRefName": p["head"]["ref"],
+        "headRefOid": p["head"]["sha"],
+        "baseRefName": p["base"]["ref"],
+        "mergeCommit": {"oid": sha} if merged and sha else None,
+        "potentialMergeCommit": {"oid": sha} if not merged and sha else None,
+        "labels": {"nodes": [{"name": label["name"]} for label in p["labels"]]},
+        "reviews": _connection(reviews, nested, None),
+        "commits": _connection(commits, nested, None),
+    }
+
+
+def _gql_status(s: dict[str, Any], repository_id: int) -> dict[str, Any]:
+    return {
+        "id": encode_node_id("DES", repository_id, s["id"]),
+        "state": s["state"].upper(),
+        "description": s.get("description"),
+        "environment": s.get("environment"),
+        "logUrl": s.get("log_url") or s.get("target_url"),
+        "environmentUrl": s.get("environment_url"),
+        "createdAt": s["created_at"],
+        "updatedAt": s["updated_at"],
+        "creator": _gql_actor(s.get("creator")),
+    }
+
+
+def _gql_deployment(
+    d: dict[str, Any], data: RepoData, repository_id: int, nested: int
+) -> dict[str, Any]:
+    statuses = [_gql_status(s, repository_id) for s in data.statuses.get(d["id"], [])]
+    return {
+        "id": encode_node_id("DE", repository_id, d["id"]),
+        "databaseId": d["id"],
+        "task": d["task"],
+        "environment": d["environment"],
+        "originalEnvironment": d["original_environment"],
+        "description": d["description"],
+        "createdAt": d["created_at"],
+        "updatedAt": d["updated_at"],
+        "commitOid": d["sha"],
+        "ref": {"name": d["ref"]},
+        "creator": _gql_actor(d.get("creator")),
+        "statuses": _connection(statuses, nested, None),
+    }
 
 
 def _dumps(body: Any) -> bytes:

@@ -45,7 +45,8 @@ from pipelines.warehouse import (
 
 # raw.sync_state row: the history the warehouse was filled from (cursor = the identity as JSON).
 HISTORY_SOURCE, HISTORY_SCOPE, HISTORY_ENTITY = "demo", "generator", "history"
-# The survey files the demo drops (assets/ingest.py) and the loader files away into processed/.
+# The survey files the demo drops (pipelines/surveys/source.py) and the loader files away into
+# processed/.
 _DEMO_WAVE_FILE = re.compile(r"^\d{4}-Q[1-4](\.\d{8}T\d{6}Z)?(\.csv|\.invited\.yaml)$")
 _GENERATOR_DIR = Path(__file__).resolve().parent
 

@@ -52,9 +52,13 @@ class GitMirror:
             basic = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
             env.update(
                 {
-                    "GIT_CONFIG_COUNT": "1",
+                    "GIT_CONFIG_COUNT": "2",
                     "GIT_CONFIG_KEY_0": "http.extraHeader",
                     "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+                    # git sends extraHeader to wherever a redirect leads: with a token, follow
+                    # none (credentials stay on the configured origin; docs/operations.md).
+                    "GIT_CONFIG_KEY_1": "http.followRedirects",
+                    "GIT_CONFIG_VALUE_1": "false",
                 }
             )
         return env

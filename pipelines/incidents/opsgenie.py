@@ -8,16 +8,14 @@ recent incidents (they change after creation) and nothing older.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import httpx
 
 from pipelines.errors import SourceError
-from pipelines.http import ApiClient, RetryPolicy
+from pipelines.http import ApiClient
 from pipelines.warehouse import RawRecord, get_sync_state, set_cursor, transaction, upsert_raw
 
 PAGE_LIMIT = 100
@@ -26,26 +24,16 @@ RESYNC_OVERLAP = dt.timedelta(days=14)
 
 class OpsgenieClient(ApiClient):
     service_name = "Opsgenie"
+    auth_format = "GenieKey {token}"
 
     def __init__(
         self,
         base_url: str = "https://api.opsgenie.com",
         *,
         api_key: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        **kwargs: Any,
     ) -> None:
-        headers = {"Authorization": f"GenieKey {api_key}"} if api_key else {}
-        super().__init__(
-            base_url,
-            headers=headers,
-            transport=transport,
-            timeout=timeout,
-            retry=retry,
-            sleep=sleep,
-        )
+        super().__init__(base_url, token=api_key, **kwargs)
 
     def incidents(self, query: str = "") -> Iterator[list[dict[str, Any]]]:
         """Pages of incidents matching ``query``, newest first."""
@@ -57,6 +45,7 @@ class OpsgenieClient(ApiClient):
             "sort": "createdAt",
             "order": "desc",
         }
+        number = 1
         while url:
             response = self.get(url, params)
             data = response.data
@@ -65,9 +54,17 @@ class OpsgenieClient(ApiClient):
                     f"Opsgenie sent an unexpected body for {response.url}; "
                     "expected an object with a 'data' list"
                 )
+            if number > 1 and not data["data"]:
+                raise SourceError(
+                    f"Opsgenie sent an empty page {number} at {response.url} although page "
+                    f"{number - 1} linked to it; the cursor did not move (re-run)"
+                )
             yield data["data"]
+            if not data["data"]:
+                return  # an empty first page: no incidents at all
             paging = data.get("paging") or {}
-            url, params = (paging.get("next") if data["data"] else None), None
+            # paging.next is an absolute URL from the body: ApiClient.get refuses another origin.
+            url, params, number = paging.get("next"), None, number + 1
 
 
 @dataclass

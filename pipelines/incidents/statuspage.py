@@ -9,16 +9,14 @@ answers every page with its latest incidents).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import httpx
 
 from pipelines.errors import SourceError
-from pipelines.http import ApiClient, RetryPolicy
+from pipelines.http import ApiClient
 from pipelines.warehouse import RawRecord, set_cursor, transaction, upsert_raw
 
 PER_PAGE = 100
@@ -27,27 +25,11 @@ MAX_PAGES = 1000
 
 class StatuspageClient(ApiClient):
     service_name = "Statuspage"
+    auth_format = "OAuth {token}"
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, base_url: str, *, api_key: str | None = None, **kwargs: Any) -> None:
         self.private = api_key is not None
-        headers = {"Authorization": f"OAuth {api_key}"} if api_key else {}
-        super().__init__(
-            base_url,
-            headers=headers,
-            transport=transport,
-            timeout=timeout,
-            retry=retry,
-            sleep=sleep,
-        )
+        super().__init__(base_url, token=api_key, **kwargs)
 
     def incidents(self) -> Iterator[list[dict[str, Any]]]:
         path = "/incidents" if self.private else "/api/v2/incidents.json"

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
-
-import httpx
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from pipelines.errors import SourceError
-from pipelines.http import ApiClient, RetryPolicy
+from pipelines.http import ApiClient
 
 PAGE_LIMIT = 100
 
 
 class PagerDutyClient(ApiClient):
     service_name = "PagerDuty"
+    default_headers: ClassVar[Mapping[str, str]] = {
+        "Accept": "application/vnd.pagerduty+json;version=2"
+    }
+    auth_format = "Token token={token}"
 
-    def __init__(
-        self,
-        base_url: str = "https://api.pagerduty.com",
-        *,
-        token: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        headers = {"Accept": "application/vnd.pagerduty+json;version=2"}
-        if token:
-            headers["Authorization"] = f"Token token={token}"
-        super().__init__(
-            base_url,
-            headers=headers,
-            transport=transport,
-            timeout=timeout,
-            retry=retry,
-            sleep=sleep,
-        )
+    def __init__(self, base_url: str = "https://api.pagerduty.com", **kwargs: Any) -> None:
+        super().__init__(base_url, **kwargs)
 
     def incidents(
         self, since: str, until: str, *, service_ids: Sequence[str] = ()
@@ -65,7 +47,14 @@ class PagerDutyClient(ApiClient):
             yield data["incidents"]
             if not data.get("more"):
                 return
-            offset += len(data["incidents"]) or PAGE_LIMIT
+            if not data["incidents"]:
+                # "more" with nothing on this page: ending here would move the window's cursor past
+                # incidents never read, and asking again for the same offset would never end.
+                raise SourceError(
+                    f"PagerDuty sent an empty page at offset {offset} for {response.url} that "
+                    "says there is more; the window's cursor did not move (re-run)"
+                )
+            offset += len(data["incidents"])
 
     def log_entries(self, incident_id: str) -> list[dict[str, Any]]:
         """The overview log entries of one incident (trigger, acknowledge, resolve, assign...)."""

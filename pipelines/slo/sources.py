@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import httpx
 
-from pipelines.config import Config
 from pipelines.slo import prometheus
 from pipelines.slo.definitions import write_definitions
 from pipelines.slo.spec import Slo, load_slos
 from pipelines.warehouse import ensure_raw_table
+
+if TYPE_CHECKING:
+    # Only for annotations: the configuration assembles its ``sources:`` from the source packages.
+    from pipelines.config import Config
 
 
 def config_slos(config: Config) -> list[Slo]:

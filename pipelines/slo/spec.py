@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines.config_model import http_url_problem
 from pipelines.errors import ConfigError
+from pipelines.yaml_safe import load_yaml, load_yaml_file
 
 API_VERSION = "openslo/v1"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -83,8 +84,12 @@ class DataSourceSpec(_Model):
         details = self.connectionDetails
         if self.type == "Prometheus":
             url = details.get("url")
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                raise ValueError("connectionDetails.url: give the Prometheus base URL (http://...)")
+            problem = http_url_problem(url) if isinstance(url, str) else "is missing"
+            if problem:
+                raise ValueError(
+                    f"connectionDetails.url: {problem}; give the Prometheus base URL "
+                    f"(http://...) (got {url!r})"
+                )
             backfill = details.get("backfillDays", 400)
             if not isinstance(backfill, int) or backfill < 1:
                 raise ValueError("connectionDetails.backfillDays: must be a whole number >= 1")
@@ -312,7 +317,7 @@ def load_slos(paths: Iterable[Path], *, services: Sequence[str] | None = None) -
     """Parse and validate the spec files, resolve references; ``services`` are the known ones."""
     objects: dict[tuple[str, str], tuple[str, BaseModel]] = {}
     for file in spec_files(paths):
-        for obj in parse_spec_text(file.read_text(encoding="utf-8"), label=str(file)):
+        for obj in _parse_spec_file(file):
             key = (obj.kind, obj.metadata.name)  # type: ignore[attr-defined]
             if key in objects:
                 raise SloSpecError(
@@ -322,15 +327,19 @@ def load_slos(paths: Iterable[Path], *, services: Sequence[str] | None = None) -
     return resolve(objects, services=services)
 
 
+def _parse_spec_file(file: Path) -> list[BaseModel]:
+    loaded = load_yaml_file(file, error=SloSpecError, all_documents=True)
+    return _spec_objects(loaded, label=str(file))
+
+
 def parse_spec_text(text: str, *, label: str) -> list[BaseModel]:
     """Every OpenSLO object in one file's text, validated on its own (references not yet)."""
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SloSpecError(f"{label}: {where}malformed YAML ({problem})") from None
+    loaded = load_yaml(text, label=label, error=SloSpecError, all_documents=True)
+    return _spec_objects(loaded, label=label)
+
+
+def _spec_objects(loaded: list[Any], *, label: str) -> list[BaseModel]:
+    documents = [d for d in loaded if d is not None]
     if not documents:
         raise SloSpecError(f"{label}: no OpenSLO objects in the file")
     out = []

@@ -8,25 +8,25 @@ item whose header starts with the item id (``FL1`` or ``FL1. CI is fast enough..
 A file whose exact content was loaded before is a no-op (its hash is kept in ``raw.sync_state``).
 
 Each file is one transaction: it lands whole or not at all. A good file moves to ``processed/``; a bad
-one to ``rejected/`` with ``<file>.error.txt`` naming the row and column. E-mail addresses and names
-never reach the warehouse: the respondent becomes a salted SHA-256 hash.
+one to ``rejected/`` with ``<file>.error.txt`` naming the line and column; a file whose quoting
+would swallow rows is refused (:mod:`pipelines.surveys.reader`). E-mail addresses and names
+never reach the warehouse: the respondent becomes a salted SHA-256 hash, and free text is
+redacted and capped before storage (:mod:`pipelines.surveys.text`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
-from pipelines.errors import PlatformMetricsError
+from pipelines.surveys.reader import Row, SurveyFileError, read_rows
+from pipelines.surveys.text import cap, redact
 from pipelines.warehouse import (
     RawRecord,
     ensure_raw_schema,
@@ -35,6 +35,7 @@ from pipelines.warehouse import (
     transaction,
     upsert_raw,
 )
+from pipelines.yaml_safe import load_yaml_file
 
 RAW_TABLES = ("survey_responses", "survey_comments", "survey_waves")
 # Loaded files are remembered in raw.sync_state: source "surveys", scope = content hash.
@@ -44,6 +45,9 @@ INSTRUMENT_PATH = Path(__file__).with_name("instrument.yaml")
 RESPONDENT_COLUMNS = ("Email Address", "Respondent", "Respondent ID", "Email")
 DROPPED_COLUMNS = frozenset({"Name", "Full Name", "Email Address", "Email"})
 ROLES = frozenset({"respondent", "team", "timestamp", "tenure", "role", "drop"})
+# Columns that name a person: their values never reach the warehouse, not even inside free text.
+NAME_COLUMNS = ("Name", "Full Name", "name", "Email Address", "Email", "email")
+DEFAULT_COMMENT_MAX_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,6 @@ FORMATS = {
 }
 
 
-class SurveyFileError(PlatformMetricsError):
-    """A survey file that cannot be loaded; the message names the file, row and column."""
-
-
 @dataclass(frozen=True)
 class Instrument:
     scale_min: int
@@ -93,10 +93,12 @@ class Instrument:
     cognitive_load: tuple[str, ...] = ()
     devex_index: tuple[str, ...] = ()
     satisfaction: str = "satisfaction"
+    # Free-text answers longer than this are cut before storage (docs/surveys.md#free-text).
+    comment_max_chars: int = DEFAULT_COMMENT_MAX_CHARS
 
     @classmethod
     def load(cls, path: Path = INSTRUMENT_PATH) -> Instrument:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_file(path)
         scale = data["scale"]
         return cls(
             scale["min"],
@@ -107,11 +109,20 @@ class Instrument:
             tuple(data.get("cognitive_load", ())),
             tuple(data.get("devex_index", ())),
             str(data.get("satisfaction", "satisfaction")),
+            _comment_max_chars(path, data.get("comment_max_chars", DEFAULT_COMMENT_MAX_CHARS)),
         )
 
     @property
     def item_ids(self) -> list[str]:
         return [item["id"] for item in self.items]
+
+
+def _comment_max_chars(path: Path, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 10:
+        raise SurveyFileError(
+            f"{path}: comment_max_chars: expected a whole number of characters >= 10, got {value!r}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,22 @@ class LoadedFile:
 
 def respondent_hash(salt: str, respondent: str) -> str:
     return hashlib.sha256(f"{salt}\x00{respondent.strip().lower()}".encode()).hexdigest()[:32]
+
+
+def identities(rows: list[Row], identity_columns: tuple[str, ...]) -> set[str]:
+    """The values of a file's identity columns (non-empty, stripped)."""
+    found = set()
+    for row in rows:
+        for column in identity_columns:
+            value = (row.values.get(column) or "").strip()
+            if value:
+                found.add(value)
+    return found
+
+
+def _identity_columns(columns: dict[str, str], form: FormFormat) -> tuple[str, ...]:
+    """The respondent column in use, the format's other respondent columns, and name columns."""
+    return (columns["respondent"], *form.respondent, *NAME_COLUMNS)
 
 
 def file_digest(path: Path) -> str:
@@ -189,31 +216,29 @@ def load_survey_file(
     digest: str | None = None,
 ) -> LoadedFile:
     wave = path.stem
-    rows, header = _read_csv(path)
+    header, rows = read_rows(path)
     columns = _map_columns(path, header, instrument, FORMATS[form_format], columns or {})
     invited = _read_invited(path, teams)
+    # Every respondent's identifier and name in the file is cut out of the free text, whoever wrote it.
+    identifiers = identities(rows, _identity_columns(columns, FORMATS[form_format]))
     responses, comments, seen = [], [], {}
-    for line, row in enumerate(rows, start=2):
-        if None in row or None in row.values():
-            raise SurveyFileError(
-                f"{path}: row {line}: {len(header)} columns expected, found a different number "
-                "(a stray delimiter or quote?)"
-            )
+    for line, row in ((r.line, r.values) for r in rows):
         respondent = (row.get(columns["respondent"]) or "").strip()
         if not respondent:
             raise SurveyFileError(
-                f"{path}: row {line}, column {columns['respondent']!r}: empty respondent"
+                f"{path}: line {line}, column {columns['respondent']!r}: empty respondent"
             )
         key = respondent_hash(salt, respondent)
         if key in seen:
             raise SurveyFileError(
-                f"{path}: row {line}: the same respondent already answered on row {seen[key]} of wave {wave}"
+                f"{path}: line {line}: the same respondent already answered on line {seen[key]} "
+                f"of wave {wave}"
             )
         seen[key] = line
         team = (row.get(columns["team"]) or "").strip()
         if team not in teams:
             raise SurveyFileError(
-                f"{path}: row {line}, column {columns['team']!r}: unknown team {team!r} "
+                f"{path}: line {line}, column {columns['team']!r}: unknown team {team!r} "
                 f"(known: {sorted(teams)})"
             )
         answers = {}
@@ -239,7 +264,12 @@ def load_survey_file(
             RawRecord(
                 f"{response_key}/{item_id}",
                 wave,
-                {"wave": wave, "team": team, "item": item_id, "text": text},
+                {
+                    "wave": wave,
+                    "team": team,
+                    "item": item_id,
+                    "text": cap(redact(text, identifiers), instrument.comment_max_chars),
+                },
                 None,
                 response_key,
             )
@@ -259,29 +289,6 @@ def load_survey_file(
         if digest is not None:
             set_cursor(con, SURVEY_SOURCE, digest, FILE_ENTITY, cursor=path.name, items_added=0)
     return LoadedFile(path, wave, len(responses), len(comments))
-
-
-def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise SurveyFileError(f"{path}: the file is empty")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SurveyFileError(
-            f"{path}: not UTF-8 (byte {exc.start}); export the survey as CSV UTF-8"
-        ) from None
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    if dialect.delimiter != ",":
-        raise SurveyFileError(
-            f"{path}: columns are separated by {dialect.delimiter!r}; export with commas"
-        )
-    reader = csv.DictReader(io.StringIO(text))
-    header = list(reader.fieldnames or [])
-    return list(reader), header
 
 
 def _map_columns(
@@ -352,7 +359,7 @@ def _check_answer(
     path: Path, line: int, column: str, item: dict[str, Any], value: str, instrument: Instrument
 ) -> Any:
     kind = item.get("kind", "likert")
-    where = f"{path}: row {line}, column {column!r}"
+    where = f"{path}: line {line}, column {column!r}"
     if kind == "free_text":
         return value
     if value == "" or value == instrument.not_applicable:
@@ -375,10 +382,7 @@ def _read_invited(path: Path, teams: set[str]) -> dict[str, int]:
     sidecar = path.with_name(f"{path.stem}.invited.yaml")
     if not sidecar.exists():
         return {}
-    try:
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SurveyFileError(f"{sidecar}: malformed YAML ({exc})") from None
+    data = load_yaml_file(sidecar, error=SurveyFileError) or {}
     invited = data.get("invited") if isinstance(data, dict) else None
     if not isinstance(invited, dict):
         raise SurveyFileError(f"{sidecar}: expected 'invited: {{team: count}}'")

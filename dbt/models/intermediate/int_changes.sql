@@ -11,19 +11,19 @@
 with
 
 pull_requests as (
-    select * from {{ ref('stg_github__pull_requests') }}
+    select * from {{ ref('int_pull_requests') }}
 ),
 
 pull_request_commits as (
-    select * from {{ ref('stg_github__pull_request_commits') }}
+    select * from {{ ref('int_pull_request_commits') }}
 ),
 
 pull_request_reviews as (
-    select * from {{ ref('stg_github__pull_request_reviews') }}
+    select * from {{ ref('int_pull_request_reviews') }}
 ),
 
 commits as (
-    select * from {{ ref('stg_github__commits') }}
+    select * from {{ ref('int_commits') }}
 ),
 
 commit_deployments as (
@@ -35,7 +35,7 @@ deployments as (
 ),
 
 issues as (
-    select * from {{ ref('stg_github__issues') }}
+    select * from {{ ref('int_issues') }}
 ),
 
 repositories as (

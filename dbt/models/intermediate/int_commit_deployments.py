@@ -22,7 +22,7 @@ SCHEMA = pa.schema(
 def model(dbt, session):
     dbt.config(materialized="table")
     commits = (
-        dbt.ref("stg_github__commits")
+        dbt.ref("int_commits")
         .filter("sha is not null")
         .project("repository, sha, parent_shas")
         .fetchall()

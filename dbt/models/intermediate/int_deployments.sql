@@ -1,15 +1,18 @@
 {#-
     Production deployment attempts from every configured source (var('deployment_sources'), per
-    service overridable), one row per attempt that finished (success or failure):
-    1. github_deployments: GitHub Deployments whose environment matches the environment regex,
-       finished by their first success status (deployed_at = that status' created_at, never the
-       deployment's updated_at, which moves when a later deployment makes it inactive), or failed
-       by a failure status with no success.
-    2. actions: completed Actions runs of deployment workflows (workflow regex minus exclude regex,
+    service overridable), one row per attempt that finished (success or failure). Inputs are the
+    code-host layer (int_deployment_events, int_ci_runs, int_ci_jobs, int_releases, int_tags,
+    int_commits), so every code host's deployments arrive here; `source` says which host and kind
+    (github_deployment, github_actions, github_actions_job, github_release, git_tag).
+    1. github_deployments: deployments a code host recorded (GitHub Deployments) whose environment
+       matches the environment regex, finished by their first success status (deployed_at = that
+       status' time, never the deployment's updated_at, which moves when a later deployment makes
+       it inactive), or failed by a failure status with no success.
+    2. actions: completed CI runs of deployment workflows (workflow regex minus exclude regex,
        on the configured branches); with a job regex, the matching jobs of those runs instead.
-       A run that created a GitHub Deployment (its status' log/target URL names the run, or a
-       Deployment of the same SHA was created while the run was going) is that Deployment: the
-       run is dropped, so one deployment is never counted twice.
+       A run that created a recorded deployment (a status names the run, or a deployment of the
+       same SHA was created while the run was going) is that deployment: the run is dropped, so
+       one deployment is never counted twice.
     3. releases: published, non-draft, non-prerelease releases (deployed_at = published_at).
     4. tags: tags matching the tag regex (deployed_at = the release of the tag if any, else the
        tagged commit's committer date; a tag with a release is dropped when releases are a
@@ -18,40 +21,60 @@
 
 with
 
+deployment_events as (
+    select * from {{ ref('int_deployment_events') }}
+),
+
+-- The deployments code hosts recorded, and the states they reported.
 deployments as (
-    select * from {{ ref('stg_github__deployments') }}
+    select
+        source,
+        source_instance,
+        deployment_key,
+        repository,
+        environment,
+        commit_sha,
+        deployment_created_at as created_at
+    from deployment_events
+    where event_kind = 'created'
 ),
 
 deployment_statuses as (
-    select * from {{ ref('stg_github__deployment_statuses') }}
+    select
+        deployment_key,
+        state,
+        event_at as created_at,
+        ci_run_id
+    from deployment_events
+    where event_kind = 'status'
 ),
 
 workflow_runs as (
-    select * from {{ ref('stg_github__workflow_runs') }}
+    select * from {{ ref('int_ci_runs') }}
 ),
 
 workflow_jobs as (
-    select * from {{ ref('stg_github__workflow_jobs') }}
+    select * from {{ ref('int_ci_jobs') }}
 ),
 
 releases as (
-    select * from {{ ref('stg_github__releases') }}
+    select * from {{ ref('int_releases') }}
 ),
 
 tags as (
-    select * from {{ ref('stg_github__tags') }}
+    select * from {{ ref('int_tags') }}
 ),
 
 commits as (
-    select * from {{ ref('stg_github__commits') }}
+    select * from {{ ref('int_commits') }}
 ),
 
 repositories as (
     select * from {{ ref('int_repository_owners') }}
 ),
 
--- 1. GitHub Deployments -----------------------------------------------------------------------
-all_github_deployments as (
+-- 1. Recorded deployments ----------------------------------------------------------------------
+recorded_deployments as (
     select
         deployments.*,
         repositories.service
@@ -69,7 +92,7 @@ status_summary as (
                 when {{ knob_in(
                     'deployment_statuses.state',
                     'deployment_success_statuses',
-                    'all_github_deployments.service'
+                    'recorded_deployments.service'
                 ) }}
                     then deployment_statuses.created_at
             end
@@ -79,47 +102,41 @@ status_summary as (
                 when {{ knob_in(
                     'deployment_statuses.state',
                     'deployment_failure_statuses',
-                    'all_github_deployments.service'
+                    'recorded_deployments.service'
                 ) }}
                     then deployment_statuses.created_at
             end
         ) as first_failure_at,
-        max(
-            cast(nullif(regexp_extract(
-                coalesce(deployment_statuses.log_url, deployment_statuses.target_url, ''),
-                '/actions/runs/([0-9]+)',
-                1
-            ), '') as bigint)
-        ) as github_run_id
+        max(deployment_statuses.ci_run_id) as ci_run_id
     from deployment_statuses
-    inner join all_github_deployments
-        on deployment_statuses.deployment_key = all_github_deployments.deployment_key
+    inner join recorded_deployments
+        on deployment_statuses.deployment_key = recorded_deployments.deployment_key
     group by deployment_statuses.deployment_key
 ),
 
-github_deployment_attempts as (
+recorded_deployment_attempts as (
     select
-        all_github_deployments.deployment_key as deployment_id,
-        all_github_deployments.repository,
-        all_github_deployments.environment,
-        'github_deployment' as source,
-        all_github_deployments.commit_sha,
-        all_github_deployments.created_at as started_at,
+        recorded_deployments.deployment_key as deployment_id,
+        recorded_deployments.repository,
+        recorded_deployments.environment,
+        recorded_deployments.source || '_deployment' as source,
+        recorded_deployments.commit_sha,
+        recorded_deployments.created_at as started_at,
         coalesce(
             status_summary.first_success_at, status_summary.first_failure_at
         ) as deployed_at,
         case
             when status_summary.first_success_at is not null then 'success' else 'failure'
         end as status,
-        status_summary.github_run_id as workflow_run_id
-    from all_github_deployments
+        status_summary.ci_run_id as workflow_run_id
+    from recorded_deployments
     inner join status_summary
-        on all_github_deployments.deployment_key = status_summary.deployment_key
+        on recorded_deployments.deployment_key = status_summary.deployment_key
     where
         {{ knob_matches(
-            'all_github_deployments.environment',
+            'recorded_deployments.environment',
             'deployment_environment_regex',
-            'all_github_deployments.service'
+            'recorded_deployments.service'
         ) }}
         and (
             status_summary.first_success_at is not null
@@ -127,7 +144,7 @@ github_deployment_attempts as (
         )
 ),
 
--- 2. Actions runs and jobs --------------------------------------------------------------------
+-- 2. CI runs and jobs -------------------------------------------------------------------------
 deployment_runs as (
     select
         workflow_runs.*,
@@ -157,24 +174,24 @@ deployment_runs as (
         )
 ),
 
--- Runs that created a GitHub Deployment (any environment: the Deployment says where it went).
-runs_with_github_deployment as (
+-- Runs that created a recorded deployment (any environment: the deployment says where it went).
+runs_with_recorded_deployment as (
     select distinct deployment_runs.workflow_run_key
     from deployment_runs
     inner join status_summary
-        on deployment_runs.run_id = status_summary.github_run_id
-    inner join all_github_deployments
+        on deployment_runs.run_id = status_summary.ci_run_id
+    inner join recorded_deployments
         on
-            status_summary.deployment_key = all_github_deployments.deployment_key
-            and deployment_runs.repository = all_github_deployments.repository
+            status_summary.deployment_key = recorded_deployments.deployment_key
+            and deployment_runs.repository = recorded_deployments.repository
     union
     select distinct deployment_runs.workflow_run_key
     from deployment_runs
-    inner join all_github_deployments
+    inner join recorded_deployments
         on
-            deployment_runs.repository = all_github_deployments.repository
-            and deployment_runs.head_sha = all_github_deployments.commit_sha
-            and all_github_deployments.created_at
+            deployment_runs.repository = recorded_deployments.repository
+            and deployment_runs.head_sha = recorded_deployments.commit_sha
+            and recorded_deployments.created_at
             between coalesce(deployment_runs.run_started_at, deployment_runs.created_at)
             and deployment_runs.updated_at
 ),
@@ -182,9 +199,9 @@ runs_with_github_deployment as (
 unique_runs as (
     select deployment_runs.*
     from deployment_runs
-    left join runs_with_github_deployment
-        on deployment_runs.workflow_run_key = runs_with_github_deployment.workflow_run_key
-    where runs_with_github_deployment.workflow_run_key is null
+    left join runs_with_recorded_deployment
+        on deployment_runs.workflow_run_key = runs_with_recorded_deployment.workflow_run_key
+    where runs_with_recorded_deployment.workflow_run_key is null
 ),
 
 actions_run_attempts as (
@@ -192,7 +209,7 @@ actions_run_attempts as (
         workflow_run_key as deployment_id,
         repository,
         'production' as environment,
-        'github_actions' as source,
+        ci_system as source,
         head_sha as commit_sha,
         coalesce(run_started_at, created_at) as started_at,
         updated_at as deployed_at,
@@ -216,7 +233,7 @@ actions_job_attempts as (
         workflow_jobs.workflow_job_key as deployment_id,
         unique_runs.repository,
         'production' as environment,
-        'github_actions_job' as source,
+        unique_runs.ci_system || '_job' as source,
         workflow_jobs.head_sha as commit_sha,
         workflow_jobs.started_at,
         workflow_jobs.completed_at as deployed_at,
@@ -291,7 +308,7 @@ release_attempts as (
         published_releases.release_key as deployment_id,
         published_releases.repository,
         'production' as environment,
-        'github_release' as source,
+        published_releases.source || '_release' as source,
         tag_commits.commit_sha,
         published_releases.created_at as started_at,
         published_releases.published_at as deployed_at,
@@ -336,7 +353,7 @@ tag_attempts as (
 ),
 
 attempts as (
-    select * from github_deployment_attempts
+    select * from recorded_deployment_attempts
     union all
     select * from actions_run_attempts
     union all

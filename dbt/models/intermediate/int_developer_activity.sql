@@ -10,15 +10,15 @@
 with
 
 pull_requests as (
-    select * from {{ ref('stg_github__pull_requests') }}
+    select * from {{ ref('int_pull_requests') }}
 ),
 
 commits as (
-    select * from {{ ref('stg_github__commits') }}
+    select * from {{ ref('int_commits') }}
 ),
 
 pull_request_commits as (
-    select * from {{ ref('stg_github__pull_request_commits') }}
+    select * from {{ ref('int_pull_request_commits') }}
 ),
 
 repositories as (

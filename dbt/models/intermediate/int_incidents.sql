@@ -46,7 +46,7 @@ commit_deployments as (
 ),
 
 commits as (
-    select * from {{ ref('stg_github__commits') }}
+    select * from {{ ref('int_commits') }}
 ),
 
 successful_deployments as (

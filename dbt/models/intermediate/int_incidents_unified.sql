@@ -1,6 +1,8 @@
 {#-
     Every incident source in one shape (docs/sources/incidents.md): PagerDuty, Opsgenie,
-    Statuspage, incident files and GitHub issues labelled var('incident_label'). Services come from
+    Statuspage, incident files and code-host issues (int_issues) labelled var('incident_label'),
+    whose source is `<code host>_issue` (github_issue). The incident layer, as int_pull_requests
+    and the other code-host models are for code hosts: one branch per source. Services come from
     the config: PagerDuty service ids (raw.org_pagerduty_services), and each source's service_map
     (raw.org_incident_services) for Opsgenie services or tags, Statuspage components and file
     service values (a file value that already names a service is taken as is).
@@ -31,7 +33,7 @@ incident_files as (
 ),
 
 issues as (
-    select * from {{ ref('stg_github__issues') }}
+    select * from {{ ref('int_issues') }}
 ),
 
 org_pagerduty_services as (
@@ -243,7 +245,7 @@ from_files as (
 from_issues as (
     select
         issues.issue_key as incident_id,
-        'github_issue' as source,
+        issues.source || '_issue' as source,
         issues.source_instance,
         issues.issue_key as external_id,
         cast(null as varchar) as pagerduty_service_id,
@@ -255,7 +257,7 @@ from_issues as (
         issues.created_at as detected_at,
         cast(null as timestamp with time zone) as acknowledged_at,
         issues.closed_at as resolved_at,
-        'https://github.com/' || issues.repository || '/issues/' || issues.issue_number as url,
+        issues.url,
         cast(null as varchar) as file_deployment_id,
         cast(null as varchar) as file_commit_sha,
         cast(null as varchar) as file_revert_pr,

@@ -10,7 +10,7 @@
 with
 
 runs as (
-    select * from {{ ref('stg_github__workflow_runs') }}
+    select * from {{ ref('int_ci_runs') }}
 ),
 
 org_repositories as (

@@ -11,11 +11,11 @@
 with
 
 runs as (
-    select * from {{ ref('stg_github__workflow_runs') }}
+    select * from {{ ref('int_ci_runs') }}
 ),
 
 issues as (
-    select * from {{ ref('stg_github__issues') }}
+    select * from {{ ref('int_issues') }}
 ),
 
 automated as (

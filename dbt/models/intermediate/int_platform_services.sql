@@ -16,7 +16,7 @@ org_repositories as (
 ),
 
 repositories as (
-    select * from {{ ref('stg_github__repositories') }}
+    select * from {{ ref('int_repositories') }}
 ),
 
 first_repositories as (

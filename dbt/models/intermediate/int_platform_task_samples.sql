@@ -7,6 +7,10 @@
                             started (waiting for a runner), at started_at
       deployment_duration   a successful production deployment (fct_deployments): started_at ->
                             deployed_at, at deployed_at
+    sample_weight is how many units a row stands for: 1, except for ci_queue_time, whose jobs the
+    sync reads for a weekly sample of runs (sources.github[].workflow_jobs_sample_per_week): there
+    it is the runs of the job's repository, week and kind (deployment workflow or not) over those
+    whose jobs were read, so volumes add up to the whole population.
 -#}
 
 with
@@ -20,11 +24,11 @@ deployments as (
 ),
 
 jobs as (
-    select * from {{ ref('stg_github__workflow_jobs') }}
+    select * from {{ ref('int_ci_jobs') }}
 ),
 
 runs as (
-    select * from {{ ref('stg_github__workflow_runs') }}
+    select * from {{ ref('int_ci_runs') }}
 ),
 
 org_repositories as (
@@ -38,7 +42,8 @@ lead_times as (
         repository,
         service,
         deployed_at as measured_at,
-        lead_time_hours as hours
+        lead_time_hours as hours,
+        1.0 as sample_weight
     from changes
     where deployed_at is not null and lead_time_hours is not null
 ),
@@ -50,9 +55,38 @@ merge_to_deploy as (
         repository,
         service,
         deployed_at as measured_at,
-        deploy_hours as hours
+        deploy_hours as hours,
+        1.0 as sample_weight
     from changes
     where deployed_at is not null and deploy_hours is not null
+),
+
+-- Per repository, week and kind: completed non-scheduled runs, and those whose jobs were read.
+run_strata as (
+    select
+        runs.workflow_run_key,
+        runs.repository,
+        org_repositories.service,
+        {{ period_start('week', 'runs.created_at') }} as week,
+        {{ knob_matches(
+            'runs.workflow_name', 'deployment_workflow_regex', 'org_repositories.service'
+        ) }} as deployment_workflow,
+        runs.workflow_run_key in (select jobs.workflow_run_key from jobs) as jobs_read
+    from runs
+    left join org_repositories
+        on runs.repository = org_repositories.repository
+    where runs.status = 'completed' and coalesce(runs.event, '') <> 'schedule'
+),
+
+run_weights as (
+    select
+        run_strata.workflow_run_key,
+        cast(count(*) over stratum as double)
+        / greatest(count(*) filter (where run_strata.jobs_read) over stratum, 1) as sample_weight
+    from run_strata
+    window stratum as (
+        partition by run_strata.repository, run_strata.week, run_strata.deployment_workflow
+    )
 ),
 
 ci_queue as (
@@ -62,12 +96,15 @@ ci_queue as (
         jobs.repository,
         org_repositories.service,
         jobs.started_at as measured_at,
-        {{ hours_between('jobs.created_at', 'jobs.started_at') }} as hours
+        {{ hours_between('jobs.created_at', 'jobs.started_at') }} as hours,
+        coalesce(run_weights.sample_weight, 1.0) as sample_weight
     from jobs
     inner join runs
         on jobs.workflow_run_key = runs.workflow_run_key
     left join org_repositories
         on jobs.repository = org_repositories.repository
+    left join run_weights
+        on jobs.workflow_run_key = run_weights.workflow_run_key
     where
         coalesce(runs.event, '') <> 'schedule'
         and jobs.created_at is not null
@@ -81,7 +118,8 @@ deployment_durations as (
         repository,
         service,
         deployed_at as measured_at,
-        {{ hours_between('started_at', 'deployed_at') }} as hours
+        {{ hours_between('started_at', 'deployed_at') }} as hours,
+        1.0 as sample_weight
     from deployments
     where status = 'success' and started_at is not null and deployed_at >= started_at
 ),

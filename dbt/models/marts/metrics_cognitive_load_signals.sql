@@ -8,6 +8,7 @@
     commit in its repositories, a developer whose home team it is active, an incident on its
     services, a CI job in its repositories; the organisation's first such week for a team with
     none) to the latest week with any activity in the organisation, quiet weeks with zero counts.
+    CI times come from a weekly sample of runs (int_ci_jobs): ci_sampled_runs of ci_total_runs.
     Context for the survey, not a productivity score: nothing here is reported per person.
 -#}
 
@@ -25,12 +26,12 @@ repositories as (
     select * from {{ ref('int_repository_owners') }}
 ),
 
-github_repositories as (
-    select * from {{ ref('stg_github__repositories') }}
+code_host_repositories as (
+    select * from {{ ref('int_repositories') }}
 ),
 
 pull_requests as (
-    select * from {{ ref('stg_github__pull_requests') }}
+    select * from {{ ref('int_pull_requests') }}
 ),
 
 incidents as (
@@ -46,7 +47,7 @@ home_teams as (
 ),
 
 ci_jobs as (
-    select * from {{ ref('int_ci_jobs') }}
+    select * from {{ ref('int_ci_feedback_jobs') }}
 ),
 
 -- Creation time where the repository was synced; null (always existed) otherwise.
@@ -54,7 +55,7 @@ repository_created as (
     select
         repository,
         min(created_at) as created_at
-    from github_repositories
+    from code_host_repositories
     group by repository
 ),
 
@@ -157,6 +158,29 @@ ci_stats as (
     from ci_jobs
     where team is not null
     group by team, {{ period_start('week', 'created_at') }}
+),
+
+-- The sample behind the CI times: per repository and week, its runs and those measured.
+ci_repository_weeks as (
+    select
+        team,
+        repository,
+        {{ period_start('week', 'created_at') }} as week,
+        max(week_ci_runs) as week_ci_runs,
+        max(sampled_ci_runs) as sampled_ci_runs
+    from ci_jobs
+    where team is not null
+    group by team, repository, {{ period_start('week', 'created_at') }}
+),
+
+ci_sample_stats as (
+    select
+        team,
+        week,
+        sum(week_ci_runs) as ci_total_runs,
+        sum(sampled_ci_runs) as ci_sampled_runs
+    from ci_repository_weeks
+    group by team, week
 ),
 
 activity_weeks as (
@@ -279,7 +303,9 @@ measured as (
         developer_stats.repos_touched_per_developer,
         coalesce(ci_stats.ci_runs, 0) as ci_runs,
         ci_stats.ci_queue_p50_seconds,
-        ci_stats.ci_run_p50_seconds
+        ci_stats.ci_run_p50_seconds,
+        coalesce(ci_sample_stats.ci_sampled_runs, 0) as ci_sampled_runs,
+        coalesce(ci_sample_stats.ci_total_runs, 0) as ci_total_runs
     from team_weeks
     left join org_teams
         on team_weeks.team = org_teams.team
@@ -307,6 +333,10 @@ measured as (
         on
             team_weeks.team = ci_stats.team
             and team_weeks.week = ci_stats.week
+    left join ci_sample_stats
+        on
+            team_weeks.team = ci_sample_stats.team
+            and team_weeks.week = ci_sample_stats.week
 ),
 
 final as (
@@ -335,7 +365,9 @@ final as (
         cast(repos_touched_per_developer as double) as repos_touched_per_developer,
         ci_runs,
         cast(ci_queue_p50_seconds as double) as ci_queue_p50_seconds,
-        cast(ci_run_p50_seconds as double) as ci_run_p50_seconds
+        cast(ci_run_p50_seconds as double) as ci_run_p50_seconds,
+        cast(ci_sampled_runs as bigint) as ci_sampled_runs,
+        cast(ci_total_runs as bigint) as ci_total_runs
     from measured
 )
 

@@ -3,6 +3,11 @@
     shown in metrics_devex_wave (at least the anonymity threshold of respondents and not hidden by
     complementary suppression). No respondent, tenure or role travels with the text, and the rows
     are in a stable pseudo-random order, not the order people answered in.
+
+    Analysts open this mart (and its Parquet file) in spreadsheets: text beginning with a formula
+    character (= + - @ tab carriage-return) gets a leading apostrophe so that it stays text (OWASP
+    "CSV Injection"; pipelines/surveys/text.py holds the same list, a test keeps them equal).
+    raw.survey_comments keeps the text as stored.
 -#}
 
 with
@@ -20,7 +25,11 @@ select
     survey_groups.wave_closed_at,
     comments.team,
     comments.item_id,
-    comments.comment_text
+    case
+        when left(comments.comment_text, 1) in ('=', '+', '-', '@', chr(9), chr(13))
+            then chr(39) || comments.comment_text
+        else comments.comment_text
+    end as comment_text
 from comments
 inner join survey_groups
     on

@@ -58,7 +58,8 @@ sample_months as (
     select
         {{ period_start('month', 'measured_at') }} as month,
         task,
-        hours
+        hours,
+        sample_weight
     from samples
 ),
 
@@ -67,7 +68,8 @@ monthly as (
         month,
         task,
         percentile_cont(0.5) within group (order by hours) as current_hours,
-        count(*) as volume
+        -- A sampled task (ci_queue_time) stands for its whole population.
+        cast(round(sum(sample_weight)) as bigint) as volume
     from sample_months
     group by month, task
 ),

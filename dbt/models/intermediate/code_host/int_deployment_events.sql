@@ -1,0 +1,66 @@
+{#-
+    What code hosts record about deployments, as events: one `created` event per deployment (when
+    it was requested) and one `status` event per state it reported afterwards (GitHub: each
+    deployment status: in_progress, success, failure, inactive, ...). Every event carries its
+    deployment's repository, environment and commit, so a code host that records a deployment as
+    one row with a final state (GitLab's deployments, Argo CD's sync history) is one more branch of
+    two events. ci_run_id: the CI run that reported the state, where the host says (GitHub: the
+    run id in an Actions-created status' log or target URL), used to drop that run as a second
+    deployment.
+-#}
+
+with
+
+github_deployments as (
+    select * from {{ ref('stg_github__deployments') }}
+),
+
+github_statuses as (
+    select * from {{ ref('stg_github__deployment_statuses') }}
+),
+
+github as (
+    select
+        'github' as source,
+        source_instance,
+        deployment_key as event_key,
+        deployment_key,
+        'created' as event_kind,
+        repository,
+        environment,
+        commit_sha,
+        created_at as deployment_created_at,
+        cast(null as varchar) as state,
+        created_at as event_at,
+        cast(null as bigint) as ci_run_id
+    from github_deployments
+    union all
+    select
+        'github' as source,
+        github_statuses.source_instance,
+        github_statuses.deployment_status_key as event_key,
+        github_statuses.deployment_key,
+        'status' as event_kind,
+        github_deployments.repository,
+        github_deployments.environment,
+        github_deployments.commit_sha,
+        github_deployments.created_at as deployment_created_at,
+        github_statuses.state,
+        github_statuses.created_at as event_at,
+        cast(nullif(regexp_extract(
+            coalesce(github_statuses.log_url, github_statuses.target_url, ''),
+            '/actions/runs/([0-9]+)',
+            1
+        ), '') as bigint) as ci_run_id
+    from github_statuses
+    left join github_deployments
+        on
+            github_statuses.source_instance = github_deployments.source_instance
+            and github_statuses.deployment_key = github_deployments.deployment_key
+),
+
+final as (
+    select * from github
+)
+
+select * from final
