@@ -216,13 +216,18 @@ def counts(db: Path) -> dict[str, tuple[int, int]]:
         con.close()
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+def new_warehouse(tmp_path: Path) -> Path:
+    """A warehouse file with every registered raw table, empty."""
     path = tmp_path / "warehouse.duckdb"
     con = connect(path)
     ensure_raw_tables(con)
     con.close()
     return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return new_warehouse(tmp_path)
 
 
 FULL = {
