@@ -25,6 +25,11 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _updated(item: dict[str, Any]) -> str:
+    # A recorded deployment without updated_at (DevLake's hand-made "undeployed") sorts by creation.
+    return item.get("updated_at") or item["created_at"]
+
+
 @dataclass
 class FakeProject:
     payload: dict[str, Any]
@@ -117,10 +122,8 @@ class FakeGitLab:
             return getattr(project, name)
         if name in _UPDATED and len(rest) == 1:
             after = _time(query.get("updated_after"))
-            items = [
-                i for i in getattr(project, name) if not after or _time(i["updated_at"]) >= after
-            ]
-            return sorted(items, key=lambda i: (i["updated_at"], i["id"]))
+            items = [i for i in getattr(project, name) if not after or _time(_updated(i)) >= after]
+            return sorted(items, key=lambda i: (_updated(i), i["id"]))
         return Reply(404, {"message": "404 Not Found"})
 
     def _page(
