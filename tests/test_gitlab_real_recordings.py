@@ -32,7 +32,7 @@ from pipelines.warehouse import connect
 from tests.conftest import SHARED_REAL
 from tests.gitlab_api import FakeGitLab, FakeProject
 from tests.http_server import ScriptedServer
-from tests.test_dbt_models import failures, run_dbt
+from tests.test_gitlab_sync import build_code_host_layer
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 SNOWFLAKE = "gitlab-data/snowflake_spend"
@@ -102,20 +102,7 @@ def synced(tmp_path_factory):
                 con, client, source="gitlab", project=project, backfill_days=6000, now=NOW
             ).run()
     con.close()
-    result = run_dbt(
-        [
-            "build",
-            "--select",
-            "path:models/staging/github",
-            "path:models/staging/gitlab",
-            "path:models/intermediate/code_host",
-            "--exclude",
-            "test_type:singular",
-        ],
-        db,
-        tmp / "target",
-    )
-    assert not failures(result), failures(result)
+    build_code_host_layer(db, tmp / "target")
     con = connect(db)
     yield folder, fake, con
     con.close()

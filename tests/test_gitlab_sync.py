@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipelines.errors import SourceAuthError
+from pipelines.config import load_config
+from pipelines.errors import ConfigError, SourceAuthError
 from pipelines.gitlab.client import GitLabClient
 from pipelines.gitlab.config import GitLabSourceConfig
 from pipelines.gitlab.source import projects_of
@@ -225,6 +226,24 @@ def new_warehouse(tmp_path: Path) -> Path:
     return path
 
 
+def build_code_host_layer(db: Path, target: Path) -> None:
+    """dbt build of the code hosts' staging models and the union layer (with their tests)."""
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "path:models/staging/github",
+            "path:models/staging/gitlab",
+            "path:models/intermediate/code_host",
+            "--exclude",
+            "test_type:singular",
+        ],
+        db,
+        target,
+    )
+    assert not failures(result), failures(result)
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return new_warehouse(tmp_path)
@@ -345,20 +364,7 @@ def test_gitlab_rows_flow_through_staging_into_every_code_host_union_model(
 ) -> None:
     with ScriptedServer(FakeGitLab([make_project()], token=TOKEN)) as server:
         sync(db, server)
-    result = run_dbt(
-        [
-            "build",
-            "--select",
-            "path:models/staging/github",
-            "path:models/staging/gitlab",
-            "path:models/intermediate/code_host",
-            "--exclude",
-            "test_type:singular",
-        ],
-        db,
-        tmp_path / "target",
-    )
-    assert not failures(result), failures(result)
+    build_code_host_layer(db, tmp_path / "target")
     con = connect(db)
     try:
 
@@ -411,3 +417,30 @@ def test_gitlab_rows_flow_through_staging_into_every_code_host_union_model(
         assert parents == [(11,)]
     finally:
         con.close()
+
+
+GITLAB_CONFIG = """
+organisation: {name: Acme}
+teams: [{name: web, engineers: 4}]
+services: [{name: shop, team: web, repositories: [acme/platform/shop]}]
+sources:
+  gitlab: [GITLAB]
+"""
+
+
+def test_config_maps_nested_group_projects_and_needs_groups_or_projects(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        GITLAB_CONFIG.replace("GITLAB", "{groups: [acme/platform], token: secret}"), "utf-8"
+    )
+    config = load_config(good)
+    assert config.services[0].repositories == ["acme/platform/shop"]
+    (source,) = config.sources.gitlab
+    assert source.api_url == "https://gitlab.com/api/v4"
+    assert "secret" not in repr(source)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GITLAB_CONFIG.replace("GITLAB", "{base_url: 'https://git.example'}"), "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    assert "sources.gitlab[0]" in str(info.value) or "sources.gitlab.0" in str(info.value)
+    assert "give 'groups' or 'projects'" in str(info.value)
