@@ -18,10 +18,11 @@ from pipelines.gitlab.source import projects_of
 from pipelines.gitlab.sync import RESYNC_OVERLAP, ProjectSync, group_projects, iso
 from pipelines.http import RetryPolicy
 from pipelines.ingest import ensure_raw_tables
+from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import connect, get_sync_state
 from tests.gitlab_api import FakeGitLab, FakeProject
 from tests.http_server import ScriptedServer
-from tests.test_dbt_models import failures, run_dbt
+from tests.test_dbt_models import ORG_TABLES, failures, run_dbt
 
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 TOKEN = "glpat-test-secret-token"
@@ -444,3 +445,59 @@ def test_config_maps_nested_group_projects_and_needs_groups_or_projects(tmp_path
         load_config(bad)
     assert "sources.gitlab[0]" in str(info.value) or "sources.gitlab.0" in str(info.value)
     assert "give 'groups' or 'projects'" in str(info.value)
+
+
+def test_gitlab_deployments_and_merge_requests_reach_the_dora_marts(
+    db: Path, tmp_path: Path
+) -> None:
+    """The project mapped to a service: its production deployments that finished are in
+    fct_deployments as gitlab_deployment (success 0, 4, 8; failure 1, 5, 9; cancelled and running
+    ones are neither), and its merged merge requests (0, 3, 6, 9; merge commit = commit i) are
+    changes deployed by the first successful deployment of a descendant commit (0, 4, 8; 9 has
+    none yet)."""
+    with ScriptedServer(FakeGitLab([make_project()], token=TOKEN)) as server:
+        sync(db, server)
+    con = connect(db)
+    for table, columns in ORG_TABLES.items():
+        con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
+    con.execute("INSERT INTO raw.org_teams VALUES ('payments', 5, 1)")
+    con.execute("INSERT INTO raw.org_services VALUES ('checkout', 'payments', 'critical')")
+    con.execute(f"INSERT INTO raw.org_repositories VALUES ('{PATH}', 'checkout', 'payments')")
+    ensure_definition_tables(con)
+    con.close()
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+fct_deployments",
+            "+fct_changes",
+            "+metrics_dora_weekly",
+            "--exclude",
+            "test_type:singular",
+        ],
+        db,
+        tmp_path / "target",
+    )
+    assert not failures(result), failures(result)
+    con = connect(db)
+    try:
+        deployments = con.execute(
+            "SELECT deployment_id, status, service, team FROM marts.fct_deployments "
+            "ORDER BY deployed_at"
+        ).fetchall()
+        changes = con.execute(
+            "SELECT pr_number, deployment_id FROM marts.fct_changes ORDER BY pr_number"
+        ).fetchall()
+        weekly = con.execute(
+            "SELECT sum(deployments), sum(n_failed_deployments) FROM marts.metrics_dora_weekly "
+            "WHERE scope = 'service' AND scope_name = 'checkout'"
+        ).fetchone()
+    finally:
+        con.close()
+    dep = f"{PATH}/deployment/"
+    assert deployments == [
+        (f"{dep}{7000 + i}", "success" if i % 4 == 0 else "failure", "checkout", "payments")
+        for i in (0, 1, 4, 5, 8, 9)
+    ]
+    assert changes == [(1, f"{dep}7000"), (4, f"{dep}7004"), (7, f"{dep}7008"), (10, None)]
+    assert weekly == (3, 3)
