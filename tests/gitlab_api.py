@@ -63,6 +63,8 @@ class FakeGitLab:
         self.groups = groups or {}
         self.token = token
         self.fault: Fault | None = None
+        # False: answer keyset pagination of group projects with 405, as older servers do.
+        self.keyset_groups = True
 
     def project(self, ref: str) -> FakeProject | None:
         ref = unquote(ref)
@@ -143,8 +145,14 @@ class FakeGitLab:
         ``id_after`` instead of a page number; offset is refused as GitLab does past its cap."""
         if group not in self.groups:
             return Reply(404, {"message": "404 Group Not Found"})
-        if query.get("pagination") != "keyset" or query.get("order_by") != "id":
-            return Reply(400, {"message": "this fake only pages group projects by keyset"})
+        keyset = query.get("pagination") == "keyset"
+        if keyset and not self.keyset_groups:
+            return Reply(405, {"message": "405 Method Not Allowed"})
+        if not keyset:
+            if self.keyset_groups:
+                return Reply(400, {"message": "this fake pages group projects by keyset"})
+            ids = sorted(self.groups[group])
+            return self._page([self.projects[i].payload for i in ids], query, headers, path)
         after = int(query.get("id_after", 0))
         per_page = int(query.get("per_page", 20))
         ids = sorted(i for i in self.groups[group] if i > after)

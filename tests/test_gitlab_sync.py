@@ -350,6 +350,19 @@ def test_group_projects_are_listed_with_keyset_pagination_and_archived_ones_left
     assert both == ["acme/p1", "other/x", "acme/p0", "acme/p2", "acme/p4", "acme/p5", "acme/p6"]
 
 
+def test_group_projects_fall_back_to_offset_paging_where_keyset_answers_405() -> None:
+    projects = [make_project(10 + i, f"acme/p{i}", n=1) for i in range(5)]
+    fake = FakeGitLab(projects, groups={"acme": [p.payload["id"] for p in projects]}, token=TOKEN)
+    fake.keyset_groups = False
+    with ScriptedServer(fake) as server:
+        with GitLabClient(f"{server.url}/api/v4", token=TOKEN, per_page=2) as client:
+            found = group_projects(client, "acme", include_subgroups=True, include_archived=True)
+    assert found == [f"acme/p{i}" for i in range(5)]
+    queries = [parse_qs(urlsplit(p).query) for p, _ in server.requests]
+    assert queries[0]["pagination"] == ["keyset"]
+    assert [q.get("page") for q in queries[1:]] == [None, ["2"], ["3"]]
+
+
 def test_a_wrong_token_stops_with_one_line_naming_the_url_and_never_the_token(db: Path) -> None:
     fake = FakeGitLab([make_project()], token="the-right-one")
     with ScriptedServer(fake) as server, pytest.raises(SourceAuthError) as info:

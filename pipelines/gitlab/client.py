@@ -28,6 +28,10 @@ def project_ref(project: str | int) -> str:
     return quote(str(project), safe="")
 
 
+class KeysetUnsupported(SourceError):
+    """The server answered 405 to ``pagination=keyset`` (an older GitLab, or a resource without it)."""
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -70,6 +74,13 @@ class GitLabClient(ApiClient):
 
     def __enter__(self) -> GitLabClient:
         return self
+
+    def _interpret(self, response: httpx.Response, shown: str) -> Response:
+        if response.status_code == 405 and "pagination=keyset" in str(response.url):
+            raise KeysetUnsupported(
+                f"GitLab does not offer keyset pagination for {shown} (HTTP 405)"
+            )
+        return super()._interpret(response, shown)
 
     def object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         response = self.get(path, params)

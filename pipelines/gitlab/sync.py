@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from pipelines.github.sync import iso, parse_time
-from pipelines.gitlab.client import GitLabClient, Page, project_ref
+from pipelines.gitlab.client import GitLabClient, KeysetUnsupported, Page, project_ref
 from pipelines.warehouse import RawRecord, get_sync_state, set_cursor, transaction, upsert_raw
 
 log = logging.getLogger(__name__)
@@ -388,9 +388,9 @@ class ProjectSync:
 def group_projects(
     client: GitLabClient, group: str, *, include_subgroups: bool, include_archived: bool
 ) -> list[str]:
-    """The projects of ``group`` (path with namespace), listed with keyset pagination."""
+    """The projects of ``group`` (path with namespace), listed with keyset pagination, or with
+    offset pagination where the server answers 405 to keyset (older self-managed versions)."""
     params: dict[str, Any] = {
-        "pagination": "keyset",
         "order_by": "id",
         "sort": "asc",
         "include_subgroups": "true" if include_subgroups else "false",
@@ -398,8 +398,10 @@ def group_projects(
     }
     if not include_archived:
         params["archived"] = "false"
-    return [
-        p["path_with_namespace"]
-        for page in client.paginate(f"/groups/{project_ref(group)}/projects", params)
-        for p in page.items
-    ]
+    path = f"/groups/{project_ref(group)}/projects"
+    try:
+        pages = list(client.paginate(path, {"pagination": "keyset", **params}))
+    except KeysetUnsupported:
+        log.info("GitLab group %s: no keyset pagination; listing its projects by offset", group)
+        pages = list(client.paginate(path, params))
+    return [p["path_with_namespace"] for page in pages for p in page.items]
