@@ -14,10 +14,10 @@ from pipelines.config import load_config
 from pipelines.errors import ConfigError, SourceAuthError
 from pipelines.gitlab.client import GitLabClient
 from pipelines.gitlab.config import GitLabSourceConfig
-from pipelines.gitlab.source import projects_of
+from pipelines.gitlab.source import check_project, gitlab_partition_keys, projects_of, sync_gitlab
 from pipelines.gitlab.sync import RESYNC_OVERLAP, ProjectSync, group_projects, iso
 from pipelines.http import RetryPolicy
-from pipelines.ingest import ensure_raw_tables
+from pipelines.ingest import SourceClients, ensure_raw_tables
 from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import connect, get_sync_state
 from tests.gitlab_api import FakeGitLab, FakeProject
@@ -514,3 +514,54 @@ def test_gitlab_deployments_and_merge_requests_reach_the_dora_marts(
     ]
     assert changes == [(1, f"{dep}7000"), (4, f"{dep}7004"), (7, f"{dep}7008"), (10, None)]
     assert weekly == (3, 3)
+
+
+def test_each_project_is_a_partition_synced_alone_and_resync_forgets_only_its_cursors(
+    db: Path, tmp_path: Path
+) -> None:
+    projects = [make_project(10 + i, f"acme/p{i}", n=3) for i in range(3)]
+    fake = FakeGitLab(projects, groups={"acme": [10, 11]}, token=TOKEN)
+    with ScriptedServer(fake) as server:
+        text = GITLAB_CONFIG.replace(
+            "GITLAB",
+            f"{{name: gitlab, base_url: '{server.url}', token: {TOKEN}, groups: [acme], "
+            "projects: [acme/p2]}, "
+            f"{{name: gitlab-two, base_url: '{server.url}', token: {TOKEN}, projects: [acme/p0]}}",
+        )
+        path = tmp_path / "org.yaml"
+        path.write_text(text, "utf-8")
+        clients = SourceClients(load_config(path))
+        keys = gitlab_partition_keys(clients)
+        assert keys == ["acme/p2", "acme/p0", "acme/p1", "gitlab-two:acme/p0"]
+        con = connect(db)
+        try:
+            server.requests.clear()
+            sync_gitlab(con, clients, partition_keys=["gitlab-two:acme/p0"])
+            # No group listing: the key names the project.
+            assert not any("/groups/" in p for p, _ in server.requests)
+            synced = con.execute(
+                "SELECT DISTINCT source, scope FROM raw.gitlab_merge_requests"
+            ).fetchall()
+            assert synced == [("gitlab-two", "acme/p0")]
+            sync_gitlab(con, clients, partition_keys=["acme/p1"])
+            before = get_sync_state(con, "gitlab", "acme/p1", "merge_requests").last_synced_at
+            server.requests.clear()
+            sync_gitlab(con, clients, partition_keys=["acme/p1"], resync=True)
+            asked = [
+                parse_qs(urlsplit(p).query)["updated_after"]
+                for p, _ in server.requests
+                if urlsplit(p).path == "/api/v4/projects/11/merge_requests"
+            ]
+            # Forgotten: the listing starts at the backfill again, not at the cursor.
+            assert asked == [[iso(clients.now() - dt.timedelta(days=365))]]
+            after = get_sync_state(con, "gitlab", "acme/p1", "merge_requests").last_synced_at
+            assert after > before
+            assert get_sync_state(con, "gitlab-two", "acme/p0", "merge_requests") is not None
+            with pytest.raises(ConfigError, match="'nope' is not a GitLab source"):
+                sync_gitlab(con, clients, partition_keys=["nope:acme/p1"])
+        finally:
+            con.close()
+    config = load_config(path)
+    check_project(config, config.sources.gitlab[0], "acme/sub/p9")
+    with pytest.raises(ConfigError, match="not a project of source 'gitlab-two'"):
+        check_project(config, config.sources.gitlab[1], "acme/p1")

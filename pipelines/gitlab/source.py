@@ -1,23 +1,38 @@
 """GitLab as a source: projects, merge requests (with approvals and commits), default-branch
 commits, pipelines and jobs, deployments and environments, releases and tags
 (docs/sources/gitlab.md). gitlab.com or self-managed; projects listed one by one or found in groups.
-Not partitioned: one run syncs every project of every configured instance, project by project."""
+Partitioned by project: each project is one partition, keyed by its path for the source named
+``gitlab`` and ``<source>:<path>`` for any other, so a failing project fails and retries alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from pipelines.errors import ConfigError
 from pipelines.gitlab import sync as gitlab_sync
 from pipelines.gitlab.client import GitLabClient
 from pipelines.gitlab.config import GitLabSourceConfig
 from pipelines.http import RetryPolicy
-from pipelines.source import RawTable, Source, SourceRunReport, SyncOutcome, SyncRequest
+from pipelines.source import (
+    Partitioning,
+    RawTable,
+    Source,
+    SourceRunReport,
+    SyncOutcome,
+    SyncRequest,
+    scope_partition_key,
+    scopes_by_instance,
+)
+from pipelines.warehouse import reset_sync_state, transaction
 
 if TYPE_CHECKING:
     import duckdb
 
+    from pipelines.config import Config
     from pipelines.ingest import SourceClients
+
+DEFAULT_GITLAB_SOURCE = "gitlab"
 
 
 def gitlab_client(clients: SourceClients, source: GitLabSourceConfig) -> GitLabClient:
@@ -46,20 +61,58 @@ def projects_of(client: GitLabClient, source: GitLabSourceConfig) -> list[str]:
     return found
 
 
+def gitlab_partition_keys(clients: SourceClients) -> list[str]:
+    """Every project of every GitLab source, as partition keys (groups cost a request per 100)."""
+    keys = []
+    for source in clients.config.sources.gitlab:
+        with gitlab_client(clients, source) as client:
+            keys += [
+                scope_partition_key(DEFAULT_GITLAB_SOURCE, source.name, p)
+                for p in projects_of(client, source)
+            ]
+    return keys
+
+
+def check_project(config: Config, source: GitLabSourceConfig, project: str) -> None:
+    """``project`` belongs to ``source``: listed in it, or under one of its groups."""
+    if project not in source.projects and not any(
+        project.startswith(f"{group}/") for group in source.groups
+    ):
+        raise ConfigError(
+            f"--repository {project!r}: not a project of source {source.name!r} "
+            "(not in its projects, nor under one of its groups)"
+        )
+
+
 def sync_gitlab(
     con: duckdb.DuckDBPyConnection,
     clients: SourceClients,
     *,
+    partition_keys: Iterable[str] | None = None,
+    resync: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[SourceRunReport]:
+    """Sync every project of every GitLab source, or only those of ``partition_keys`` (no group
+    listing then). With ``resync`` each project's cursors are forgotten first."""
+    sources = {s.name: s for s in clients.config.sources.gitlab}
+    plan = (
+        None
+        if partition_keys is None
+        else scopes_by_instance(partition_keys, sources, DEFAULT_GITLAB_SOURCE, "GitLab")
+    )
     reports = []
-    for source in clients.config.sources.gitlab:
+    for source in sources.values():
+        if plan is not None and source.name not in plan:
+            continue
         report = SourceRunReport(source.name)
         with gitlab_client(clients, source) as client:
-            projects = projects_of(client, source)
+            projects = plan[source.name] if plan is not None else projects_of(client, source)
             for i, project in enumerate(projects, 1):
                 if progress:
                     progress(f"[{i}/{len(projects)}] {source.name}: {project}")
+                if resync:
+                    with transaction(con):
+                        reset_sync_state(con, source.name, project)
                 result = gitlab_sync.ProjectSync(
                     con,
                     client,
@@ -83,7 +136,13 @@ def sync_gitlab(
 
 
 def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
-    reports = sync_gitlab(con, request.clients, progress=request.progress)
+    reports = sync_gitlab(
+        con,
+        request.clients,
+        partition_keys=request.partition_keys,
+        resync=request.resync,
+        progress=request.progress,
+    )
     metadata = {
         "items_landed": sum(r.items for r in reports),
         "projects": sum(r.scopes for r in reports),
@@ -92,12 +151,11 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
         "rate_limit_waits": sum(r.requests.get("rate_limit_waits", 0) for r in reports),
         "by_entity": {e: n for r in reports for e, n in r.by_entity.items()},
     }
+    metadata["resync"] = request.resync
+    scope = ", ".join(request.partition_keys or ["all projects"])
     return SyncOutcome(
         metadata=metadata,
-        messages=[
-            f"{metadata['projects']} GitLab projects: {metadata['items_landed']} items, "
-            f"{metadata['requests']} requests"
-        ],
+        messages=[f"{scope}: {metadata['items_landed']} items, {metadata['requests']} requests"],
     )
 
 
@@ -130,4 +188,10 @@ SOURCE = Source(
     ),
     sync=_sync,
     client=gitlab_client,
+    partitioning=Partitioning.REPOSITORY,
+    partition_keys=gitlab_partition_keys,
+    partitions_name="gitlab_projects",
+    job="gitlab_sync",
+    discovery_sensor="gitlab_project_discovery",
+    check_scope=check_project,
 )
