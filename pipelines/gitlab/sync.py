@@ -178,9 +178,9 @@ class ProjectSync:
         cursor_field: str | None,
         cursor: str | None = None,
     ) -> None:
-        """Land every page of a listing; the cursor (the newest ``cursor_field``) moves at the end."""
+        """Land every page of a listing; the cursor (the newest ``cursor_field``) moves with the
+        last page (``paginate`` always yields the first page, empty or not)."""
         newest = cursor
-        landed = False
         for page in pages:
             batches: dict[str, list[RawRecord]] = {primary: []}
             for item in page.items:
@@ -189,10 +189,6 @@ class ProjectSync:
                 if cursor_field:
                     newest = _later(newest, item.get(cursor_field))
             self._land(entity, primary, batches, final=page.is_last, cursor=newest)
-            landed = True
-        if not landed:  # pragma: no cover - paginate always yields the first page
-            with transaction(self.con):
-                set_cursor(self.con, self.source, self.scope, entity, cursor=newest)
 
     def _cursor(self, entity: str) -> str | None:
         state = get_sync_state(self.con, self.source, self.scope, entity)
