@@ -97,7 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     resync.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
     resync.add_argument("--repository", required=True, help="owner/name")
-    resync.add_argument("--source", default="github", help="GitHub source name (default: github)")
+    resync.add_argument(
+        "--source",
+        default="github",
+        help="name of a partitioned source instance, GitHub or GitLab (default: github)",
+    )
     resync.set_defaults(handler=_cmd_resync)
 
     plan = sub.add_parser(

@@ -108,8 +108,12 @@ class ServiceConfig(_Model):
     @classmethod
     def _owner_slash_name(cls, value: list[str]) -> list[str]:
         for repo in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-                raise ValueError(f"repository {repo!r} is not of the form owner/name")
+            # GitLab projects sit in nested groups: group/subgroup/project.
+            if not re.fullmatch(r"[\w.-]+(/[\w.-]+)+", repo):
+                raise ValueError(
+                    f"repository {repo!r} is not of the form owner/name "
+                    "(GitLab: group/subgroup/project)"
+                )
         return value
 
 

@@ -12,10 +12,12 @@ a source package can be imported by both.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pipelines.errors import ConfigError
 
 if TYPE_CHECKING:
     import duckdb
@@ -200,3 +202,36 @@ class Source:
         if self.configured is not None:
             return self.configured(config)
         return [getattr(i, "name", self.name) for i in self.instances(config)]
+
+
+# --- partition keys of sources partitioned by repository / project ------------------------------
+# A key is the scope (``owner/name``, ``group/project``) for the instance with the source's default
+# name, and ``<instance>:<scope>`` for any other, so two instances never share a key.
+
+
+def scope_partition_key(default_instance: str, instance: str, scope: str) -> str:
+    return scope if instance == default_instance else f"{instance}:{scope}"
+
+
+def parse_scope_partition_key(default_instance: str, key: str) -> tuple[str, str]:
+    """(instance name, scope) of a partition key."""
+    instance, _, scope = key.rpartition(":")
+    return instance or default_instance, scope
+
+
+def scopes_by_instance(
+    keys: Iterable[str], instances: Iterable[str], default_instance: str, what: str
+) -> dict[str, list[str]]:
+    """Instance name -> the scopes of ``keys``; a key of an instance not in the config (a stale
+    partition) is a :class:`ConfigError` naming it. ``what``: "GitHub", "GitLab"."""
+    known = set(instances)
+    plan: dict[str, list[str]] = {}
+    for key in keys:
+        instance, scope = parse_scope_partition_key(default_instance, key)
+        if instance not in known:
+            raise ConfigError(
+                f"partition {key!r}: {instance!r} is not a {what} source in the config "
+                f"({sorted(known)}); remove the stale partition or restore the source"
+            )
+        plan.setdefault(instance, []).append(scope)
+    return plan

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator
 
 from pipelines.github.source import SOURCE as GITHUB
+from pipelines.gitlab.source import SOURCE as GITLAB
 from pipelines.incidents.source import INCIDENT_FILES, OPSGENIE, STATUSPAGE
 from pipelines.pagerduty.source import SOURCE as PAGERDUTY
 from pipelines.slo.source import SOURCE as PROMETHEUS
@@ -23,6 +24,7 @@ from pipelines.surveys.source import SOURCE as SURVEYS
 # Order matters where it shows: raw tables are created, configs validated and assets listed in it.
 BUILTIN_SOURCES: tuple[Source, ...] = (
     GITHUB,
+    GITLAB,
     PAGERDUTY,
     OPSGENIE,
     STATUSPAGE,

@@ -23,6 +23,7 @@ from pipelines import sources as source_registry
 from pipelines.config import DEMO_CONFIG_PATH, load_config, parse_config
 from pipelines.errors import ConfigError
 from pipelines.github import sync as github_sync
+from pipelines.gitlab import sync as gitlab_sync
 from pipelines.ingest import ensure_raw_tables
 from pipelines.pagerduty import sync as pagerduty_sync
 from pipelines.slo import prometheus
@@ -182,13 +183,14 @@ def test_a_source_cannot_take_another_sources_table_or_name(toy):
 def test_every_table_a_builtin_sync_writes_is_declared_by_its_source():
     declared = {s.name: set(s.table_names) for s in source_registry.BUILTIN_SOURCES}
     assert set(github_sync.RAW_TABLES) == declared["github"]
+    assert set(gitlab_sync.RAW_TABLES) == declared["gitlab"]
     assert set(pagerduty_sync.RAW_TABLES) == declared["pagerduty"]
     assert set(survey_loader.RAW_TABLES) == declared["surveys"]
     assert {*DEFINITION_TABLES, *prometheus.RAW_TABLES} == declared["prometheus"]
     partitioned = [
         s for s in source_registry.BUILTIN_SOURCES if s.partitioning != Partitioning.NONE
     ]
-    assert [s.name for s in partitioned] == ["github"]
+    assert [s.name for s in partitioned] == ["github", "gitlab"]
 
 
 def test_sources_command_reports_what_the_configuration_enables():

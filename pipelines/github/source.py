@@ -25,6 +25,9 @@ from pipelines.source import (
     SourceRunReport,
     SyncOutcome,
     SyncRequest,
+    parse_scope_partition_key,
+    scope_partition_key,
+    scopes_by_instance,
 )
 from pipelines.warehouse import reset_sync_state, transaction
 
@@ -59,13 +62,12 @@ def github_client(clients: SourceClients, source: GitHubSourceConfig) -> GitHubC
 
 
 def github_partition_key(source: str, repository: str) -> str:
-    return repository if source == DEFAULT_GITHUB_SOURCE else f"{source}:{repository}"
+    return scope_partition_key(DEFAULT_GITHUB_SOURCE, source, repository)
 
 
 def parse_github_partition_key(key: str) -> tuple[str, str]:
     """(source name, owner/name) of a partition key."""
-    source, _, repository = key.rpartition(":")
-    return source or DEFAULT_GITHUB_SOURCE, repository
+    return parse_scope_partition_key(DEFAULT_GITHUB_SOURCE, key)
 
 
 def discover_github_repositories(
@@ -125,15 +127,7 @@ def sync_github(
     sources = {s.name: s for s in clients.config.sources.github}
     discovery_requests: dict[str, int] = {}
     if partition_keys is not None:
-        plan: dict[str, list[str]] = {}
-        for key in partition_keys:
-            source, repo = parse_github_partition_key(key)
-            if source not in sources:
-                raise ConfigError(
-                    f"partition {key!r}: {source!r} is not a GitHub source in the config "
-                    f"({sorted(sources)}); remove the stale partition or restore the source"
-                )
-            plan.setdefault(source, []).append(repo)
+        plan = scopes_by_instance(partition_keys, sources, DEFAULT_GITHUB_SOURCE, "GitHub")
     else:
         plan = discover_github_repositories(clients, progress=progress, requests=discovery_requests)
         if repositories is not None:

@@ -22,8 +22,27 @@ github as (
     from {{ ref('stg_github__commits') }}
 ),
 
+gitlab as (
+    select
+        'gitlab' as source,
+        source_instance,
+        commit_key,
+        project as repository,
+        sha,
+        cast(null as varchar) as author_login,
+        author_name,
+        message,
+        authored_at,
+        committed_at,
+        parent_shas,
+        n_parents
+    from {{ ref('stg_gitlab__commits') }}
+),
+
 final as (
     select * from github
+    union all
+    select * from gitlab
 )
 
 select * from final

@@ -59,8 +59,53 @@ github as (
             and github_statuses.deployment_key = github_deployments.deployment_key
 ),
 
+gitlab_deployments as (
+    select * from {{ ref('stg_gitlab__deployments') }}
+),
+
+-- GitLab records a deployment as one row with its last status: a `created` event, and a `status`
+-- event for a deployment that finished (success, failed, canceled), at its finish time.
+gitlab as (
+    select
+        'gitlab' as source,
+        source_instance,
+        deployment_key as event_key,
+        deployment_key,
+        'created' as event_kind,
+        project as repository,
+        environment,
+        commit_sha,
+        created_at as deployment_created_at,
+        cast(null as varchar) as state,
+        created_at as event_at,
+        cast(null as bigint) as ci_run_id
+    from gitlab_deployments
+    union all
+    select
+        'gitlab' as source,
+        source_instance,
+        deployment_key || '/status/' || status as event_key,
+        deployment_key,
+        'status' as event_kind,
+        project as repository,
+        environment,
+        commit_sha,
+        created_at as deployment_created_at,
+        case status
+            when 'success' then 'success'
+            when 'failed' then 'failure'
+            when 'canceled' then 'cancelled'
+        end as state,
+        coalesce(finished_at, updated_at) as event_at,
+        pipeline_id as ci_run_id
+    from gitlab_deployments
+    where status in ('success', 'failed', 'canceled')
+),
+
 final as (
     select * from github
+    union all
+    select * from gitlab
 )
 
 select * from final

@@ -21,8 +21,26 @@ github as (
     from {{ ref('stg_github__pull_request_commits') }}
 ),
 
+gitlab as (
+    select
+        'gitlab' as source,
+        source_instance,
+        merge_request_commit_key as pull_request_commit_key,
+        merge_request_key as pull_request_key,
+        project as repository,
+        sha,
+        cast(null as varchar) as author_login,
+        author_name,
+        message,
+        authored_at,
+        committed_at
+    from {{ ref('stg_gitlab__merge_request_commits') }}
+),
+
 final as (
     select * from github
+    union all
+    select * from gitlab
 )
 
 select * from final

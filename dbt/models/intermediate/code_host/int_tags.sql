@@ -16,8 +16,21 @@ github as (
     from {{ ref('stg_github__tags') }}
 ),
 
+gitlab as (
+    select
+        'gitlab' as source,
+        source_instance,
+        tag_key,
+        project as repository,
+        tag_name,
+        commit_sha
+    from {{ ref('stg_gitlab__tags') }}
+),
+
 final as (
     select * from github
+    union all
+    select * from gitlab
 )
 
 select * from final

@@ -1,0 +1,22 @@
+with
+
+source as (
+    select * from {{ source('raw', 'gitlab_merge_request_commits') }}
+),
+
+renamed as (
+    select
+        natural_key as merge_request_commit_key,
+        parent_key as merge_request_key,
+        source as source_instance,
+        scope as project,
+        payload ->> '$.id' as sha,
+        payload ->> '$.author_name' as author_name,
+        payload ->> '$.author_email' as author_email,
+        payload ->> '$.message' as message,
+        cast(payload ->> '$.authored_date' as timestamp with time zone) as authored_at,
+        cast(payload ->> '$.committed_date' as timestamp with time zone) as committed_at
+    from source
+)
+
+select * from renamed
