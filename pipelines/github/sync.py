@@ -1295,17 +1295,19 @@ def _coverage_note(coverage: SyncCoverage | None, target: dt.datetime) -> str:
     return f"; synced back to {coverage.synced_from:%Y-%m-%d}, backfilling to {target:%Y-%m-%d}"
 
 
-def coverage_line(con: duckdb.DuckDBPyConnection, source: str, scopes: Iterable[str]) -> str:
-    """``GitHub synced back to D; backfilling to T`` while any of ``scopes`` (repositories) is
-    still being backfilled: D is the earliest instant from which every entity of every one of
-    them is fully synced. Empty when all are complete or nothing is recorded."""
-    scopes = list(scopes)
-    if not scopes:
+def coverage_line(
+    con: duckdb.DuckDBPyConnection, source: str, scopes: Iterable[str] | None = None
+) -> str:
+    """``GitHub synced back to D; backfilling to T`` while any of ``scopes`` (repositories; all
+    when None) is still being backfilled: D is the earliest instant from which every entity of
+    every one of them is fully synced. Empty when all are complete or nothing is recorded."""
+    wanted = None if scopes is None else list(scopes)
+    if wanted == []:
         return ""
     row = con.execute(
         "SELECT max(synced_from), max(target_from), bool_and(synced_from <= target_from) "
-        "FROM raw.sync_coverage WHERE source = ? AND list_contains(?, scope)",
-        [source, scopes],
+        "FROM raw.sync_coverage WHERE source = ? AND (? IS NULL OR list_contains(?, scope))",
+        [source, wanted, wanted],
     ).fetchone()
     if row is None or row[0] is None or row[2]:
         return ""
