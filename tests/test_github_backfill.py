@@ -149,7 +149,12 @@ def test_first_sync_reads_the_newest_window_and_later_runs_walk_back_to_backfill
         with _client(fake.server.url) as client:
             _sync(con, client, demo, api).run()
         first = _coverage(con, demo)
-        assert set(first.values()) == {now - dt.timedelta(days=INITIAL)}, first
+        # The newest window; or all of it when a listing ended inside it (nothing older exists).
+        assert set(first.values()) <= {
+            now - dt.timedelta(days=INITIAL),
+            now - dt.timedelta(days=BACKFILL),
+        }, first
+        assert first["pull_requests"] == now - dt.timedelta(days=INITIAL)
         oldest_pr = con.execute(
             "SELECT min(payload->>'updated_at') FROM raw.github_pull_requests"
         ).fetchone()[0]
@@ -171,8 +176,13 @@ def test_first_sync_reads_the_newest_window_and_later_runs_walk_back_to_backfill
         assert sum(e.backfill_items for e in report.entities.values()) > 0
 
         runs = _run_until_complete(con, fake.server.url, demo, api)
+        # Complete: a run with nothing changed costs one conditional request per entity, a 304.
+        with _client(fake.server.url) as client:
+            quiet = _sync(con, client, demo, api).run()
     # 30 days, then 40-day steps to 150 days: at most 3 more runs.
     assert runs <= 3
+    for entity, cost in quiet.entities.items():
+        assert (cost.requests, cost.not_modified, cost.items) == (1, 1, 0), (entity, cost)
     assert _rows(con) == expected
     assert coverage_line(con, "github", [repo]) == ""
     con.close()
@@ -246,3 +256,32 @@ def test_a_budget_stop_mid_window_resumes_from_that_page_not_from_the_start(demo
     after = con.execute("SELECT count(*) FROM raw.github_pull_requests").fetchone()[0]
     assert after > landed
     con.close()
+
+
+def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_path):
+    clients, repo, _ = demo
+    transport = DemoTransport(clients.demo_organisation, rate_limit=5000)
+    con = _warehouse(tmp_path / "wh.duckdb")
+    pool = CredentialPool([TokenCredential("token 1", token="demo-token")], reserve=0)
+    with SocketDemo(transport) as fake:
+        # The first sync's walk through the newest window dies at its third list page.
+        def third_page(path: str) -> bool:
+            parts = urlsplit(path)
+            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["3"]
+
+        fake.fail_when = third_page
+        with pytest.raises(SourceError), _client(fake.server.url, pool) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        stopped = get_coverage(con, "github", repo, "pull_requests")
+        assert stopped.resume_at == "3"
+        fake.fail_when = lambda path: False
+        seen = len(fake.server.requests)
+        with _client(fake.server.url, pool) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        lists = [
+            parse_qs(urlsplit(p).query).get("page", ["1"])[0]
+            for p, _ in fake.server.requests[seen:]
+            if urlsplit(p).path.endswith("/pulls")
+        ]
+    # The increment (from the first run's clock), then the walk continues at page 3.
+    assert lists[0] == "1" and lists[1] == "3", lists

@@ -161,7 +161,12 @@ def sync_github(
                     commits_from_git=_git_commits(source, repo),
                     jobs=github_sync.job_selection(source, clients.config.metrics),
                     api=source.api,
-                    initial_window_days=source.initial_window_days,
+                    # At or above backfill_days: everything on the first run, no walk back.
+                    initial_window_days=(
+                        source.initial_window_days
+                        if source.initial_window_days < source.backfill_days
+                        else None
+                    ),
                     backfill_step_days=source.backfill_step_days,
                 )
                 try:

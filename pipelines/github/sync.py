@@ -204,7 +204,9 @@ class RepositorySync:
         self.repo = repository
         self.now = now or dt.datetime.now(dt.UTC)
         self.backfill_start = self.now - dt.timedelta(days=backfill_days)
-        # The first sync of an entity reads back to here; later runs step back to backfill_start.
+        # Progressive: the first sync of an entity reads back to here; later runs step back to
+        # backfill_start. Not progressive (no initial window): everything on the first sync.
+        self.progressive = initial_window_days is not None and initial_window_days < backfill_days
         self.initial_start = max(
             self.now - dt.timedelta(days=initial_window_days or backfill_days), self.backfill_start
         )
@@ -223,9 +225,9 @@ class RepositorySync:
             before = dataclasses.replace(self.client.stats)
             r = self._entity(entity)
             try:
-                had_coverage = self._start_entity(entity)
+                self._start_entity(entity)
                 getattr(self, f"sync_{entity}")()
-                if had_coverage and not self._reads_all(entity):
+                if not self._reads_all(entity):
                     self._backfill_step(entity)
             finally:
                 _add_cost(r, before, self.client.stats)
@@ -249,10 +251,18 @@ class RepositorySync:
         return get_sync_state(self.con, self.source, self.repo, entity)
 
     def _since(self, entity: str, overlap: dt.timedelta = RESYNC_OVERLAP) -> dt.datetime:
-        state = self._state(entity)
-        cursor = parse_time(state.cursor) if state and state.cursor else None
+        cursor = self._cursor_time(entity)
         floor = self._floor(entity)
         return max(cursor - overlap, floor) if cursor else floor
+
+    def _cursor_time(self, entity: str) -> dt.datetime | None:
+        """The entity's cursor; without one (nothing seen yet), the end of its coverage minus the
+        overlap: a first sync's window was read by the walk back, which moves no cursor."""
+        state = self._state(entity)
+        if state and state.cursor:
+            return parse_time(state.cursor)
+        coverage = self._coverage(entity) if entity in WINDOWED else None
+        return coverage.synced_to - RESYNC_OVERLAP if coverage else None
 
     # --- progressive backfill ------------------------------------------------------------------
     def _coverage(self, entity: str) -> SyncCoverage | None:
@@ -264,24 +274,25 @@ class RepositorySync:
             entity == "commits" and self._commits_from_git is not None
         )
 
-    def _start_entity(self, entity: str) -> bool:
-        """Fix how far back this run's increment of ``entity`` reads; True if it has coverage.
+    def _start_entity(self, entity: str) -> None:
+        """Fix how far back this run's increment of ``entity`` reads.
 
         With coverage: back to what is already fully synced (older spans are the backfill's). A
-        first sync: the newest ``initial_window_days``. An entity synced before coverage existed
-        (a cursor, no coverage row) was read back to ``backfill_days`` in one go: complete.
+        first sync, progressive: only from now (it stores the conditional probe's ETag for the
+        next run), the newest window is then read by the walk back, page by page, resumable.
+        Not progressive: back to ``backfill_days`` at once. An entity synced before coverage
+        existed (a cursor, no coverage row) was read back to ``backfill_days``: complete.
         """
         coverage = self._coverage(entity) if entity in WINDOWED else None
         if self._reads_all(entity):
             floor = self.backfill_start
         elif coverage is not None:
             floor = max(coverage.synced_from, self.backfill_start)
-        elif self._state(entity) is not None:
+        elif self._state(entity) is not None or not self.progressive:
             floor = self.backfill_start
         else:
-            floor = self.initial_start
+            floor = self.now
         self._floors[entity] = floor
-        return coverage is not None
 
     def _floor(self, entity: str) -> dt.datetime:
         return self._floors.get(entity, self.backfill_start)
@@ -304,7 +315,9 @@ class RepositorySync:
         )
 
     def _backfill_step(self, entity: str) -> None:
-        """Read one window older than the entity's coverage, ``backfill_step_days`` long.
+        """Read one window older than the entity's coverage: the rest of the newest
+        ``initial_window_days`` while they are not covered (a first sync), else
+        ``backfill_step_days`` further back.
 
         Pages land each in its own transaction with the position of the next page to read
         (``resume_at``); ``synced_from`` moves back only with the window's last page. A run killed
@@ -315,7 +328,10 @@ class RepositorySync:
         if coverage is None or coverage.synced_from <= self.backfill_start:
             return
         upper = coverage.synced_from
-        lower = max(upper - self.backfill_step, self.backfill_start)
+        if upper > self.initial_start:
+            lower = self.initial_start
+        else:
+            lower = max(upper - self.backfill_step, self.backfill_start)
         getattr(self, f"_backfill_{entity}")(lower, upper, coverage.resume_at)
 
     def _land_window(
@@ -330,6 +346,8 @@ class RepositorySync:
         window's last page) also move the coverage back, in the same transaction."""
         with transaction(self.con):
             written = self._upsert_batches(entity, batches)
+            # The cursor stays; items_total and last_synced_at count the backfill too.
+            set_cursor(self.con, self.source, self.repo, entity, cursor=None, items_added=written)
             coverage = self._coverage(entity)
             if coverage is None:
                 raise SourceError(f"{self.source}: {self.repo}: {entity}: coverage vanished")
@@ -643,7 +661,7 @@ class RepositorySync:
             return
         entity = "pull_requests"
         state = self._state(entity)
-        stop_at = parse_time(state.cursor) if state and state.cursor else self._floor(entity)
+        stop_at = self._cursor_time(entity) or self._floor(entity)
         newest: str | None = state.cursor if state else None
         pages = self.client.paginate(
             f"/repos/{self.repo}/pulls",
@@ -936,8 +954,7 @@ class RepositorySync:
         if not changed:
             self._finish_unchanged(entity)
             return
-        state = self._state(entity)
-        stop_at = parse_time(state.cursor) if state and state.cursor else self._floor(entity)
+        stop_at = self._cursor_time(entity) or self._floor(entity)
         self._graphql_crawl(
             entity,
             gql.PULL_REQUESTS,
