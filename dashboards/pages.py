@@ -41,6 +41,8 @@ from dashboards.marts import WarehouseReader
 from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
+from pipelines.github.sync import coverage_line
+from pipelines.warehouse import STATE_TABLES
 
 MARTS = "marts"
 RAW = "raw"
@@ -206,6 +208,7 @@ def _headline(ctx: PageContext, grain: str) -> Block:
 # ------------------------------------------------------------------------------------------ pages
 def build_overview(ctx: PageContext) -> list[Block]:
     blocks: list[Block] = [
+        *_sync_coverage(ctx),
         _headline(ctx, "week"),
         _headline(ctx, "month"),
         scorecard_block(ctx.reader),
@@ -240,6 +243,19 @@ def build_overview(ctx: PageContext) -> list[Block]:
         )
     blocks.append(_freshness(ctx))
     return blocks
+
+
+def _sync_coverage(ctx: PageContext) -> list[Block]:
+    """ "GitHub synced back to D; backfilling to T" while a progressive backfill is under way:
+    weeks and months before D are not complete yet (docs/sources/github.md#progressive-backfill)."""
+    reader = ctx.reader
+    if not reader.has(RAW, "sync_coverage"):
+        return []
+    sources = reader.con.execute(
+        "SELECT DISTINCT source FROM raw.sync_coverage ORDER BY source"
+    ).fetchall()
+    lines = [coverage_line(reader.con, source) for (source,) in sources]
+    return [Note(line + ".") for line in lines if line]
 
 
 def _freshness(ctx: PageContext) -> Table:
@@ -772,8 +788,8 @@ def _check_blocks(ctx: PageContext) -> list[Block]:
 
 def build_data_quality(ctx: PageContext) -> list[Block]:
     reader = ctx.reader
-    blocks: list[Block] = _check_blocks(ctx)
-    raw_tables = [t for t in reader.tables(RAW) if t != "sync_state"]
+    blocks: list[Block] = [*_sync_coverage(ctx), *_check_blocks(ctx)]
+    raw_tables = [t for t in reader.tables(RAW) if t not in STATE_TABLES]
     if raw_tables:
         blocks.append(
             Table(

@@ -92,6 +92,8 @@ class SourceRunReport:
     by_scope: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # Set when the sync stopped at the budget reserve (GitHub): the line saying so and when it resets.
     stopped: str | None = None
+    # GitHub: "GitHub synced back to D; backfilling to T" while the progressive backfill runs.
+    coverage: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ from pipelines.errors import WarehouseError
 
 RAW_SCHEMA = "raw"
 SYNC_STATE_TABLE = f"{RAW_SCHEMA}.sync_state"
+SYNC_COVERAGE_TABLE = f"{RAW_SCHEMA}.sync_coverage"
+# Bookkeeping tables of the extract-load step (not source data).
+STATE_TABLES = ("sync_state", "sync_coverage")
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -53,6 +56,20 @@ class SyncState:
     etag: str | None
     items_total: int
     last_synced_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCoverage:
+    """Which time span of one entity is fully synced (progressive backfill)."""
+
+    synced_from: dt.datetime
+    synced_to: dt.datetime
+    target_from: dt.datetime
+    resume_at: str | None
+
+    @property
+    def complete(self) -> bool:
+        return self.synced_from <= self.target_from
 
 
 def connect(
@@ -121,6 +138,21 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             etag VARCHAR,
             items_total BIGINT NOT NULL DEFAULT 0,
             last_synced_at TIMESTAMPTZ,
+            PRIMARY KEY (source, scope, entity)
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {SYNC_COVERAGE_TABLE} (
+            source VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            synced_from TIMESTAMPTZ NOT NULL,
+            synced_to TIMESTAMPTZ NOT NULL,
+            target_from TIMESTAMPTZ NOT NULL,
+            resume_at VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL,
             PRIMARY KEY (source, scope, entity)
         )
         """
@@ -259,18 +291,60 @@ def set_cursor(
     )
 
 
-def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
-    """Forget every cursor of one scope (a repository), so its next sync starts from the backfill."""
+def get_coverage(
+    con: duckdb.DuckDBPyConnection, source: str, scope: str, entity: str
+) -> SyncCoverage | None:
     ensure_raw_schema(con)
-    con.execute(f"DELETE FROM {SYNC_STATE_TABLE} WHERE source = ? AND scope = ?", [source, scope])
+    row = con.execute(
+        f"SELECT synced_from, synced_to, target_from, resume_at FROM {SYNC_COVERAGE_TABLE} "
+        "WHERE source = ? AND scope = ? AND entity = ?",
+        [source, scope, entity],
+    ).fetchone()
+    return SyncCoverage(*row) if row else None
+
+
+def set_coverage(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    scope: str,
+    entity: str,
+    *,
+    synced_from: dt.datetime,
+    synced_to: dt.datetime,
+    target_from: dt.datetime,
+    resume_at: str | None,
+) -> None:
+    """Record the fully synced span of one entity. Call inside :func:`transaction` with its rows."""
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        INSERT INTO {SYNC_COVERAGE_TABLE} AS c
+            (source, scope, entity, synced_from, synced_to, target_from, resume_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, now())
+        ON CONFLICT (source, scope, entity) DO UPDATE SET
+            synced_from = excluded.synced_from,
+            synced_to = excluded.synced_to,
+            target_from = excluded.target_from,
+            resume_at = excluded.resume_at,
+            updated_at = excluded.updated_at
+        """,
+        [source, scope, entity, synced_from, synced_to, target_from, resume_at],
+    )
+
+
+def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
+    """Forget every cursor (and the coverage) of one scope, so its next sync starts afresh."""
+    ensure_raw_schema(con)
+    for table in (SYNC_STATE_TABLE, SYNC_COVERAGE_TABLE):
+        con.execute(f"DELETE FROM {table} WHERE source = ? AND scope = ?", [source, scope])
 
 
 def raw_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per raw table (sync_state excluded), for checks and the data-quality page."""
+    """Rows per raw table (sync_state, sync_coverage excluded), for checks and the data-quality page."""
     tables = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name <> 'sync_state' ORDER BY table_name",
-        [RAW_SCHEMA],
+        "AND NOT list_contains(?, table_name) ORDER BY table_name",
+        [RAW_SCHEMA, list(STATE_TABLES)],
     ).fetchall()
     return {
         name: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{name}").fetchone()[0]

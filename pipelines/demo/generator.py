@@ -319,5 +319,8 @@ def scaled_demo_config(
     backfill = months * 31 + 35
     for source in data["sources"]["github"] + data["sources"]["pagerduty"]:
         source["backfill_days"] = backfill
+    for source in data["sources"]["github"]:
+        # The demo is a one-shot: its first run reads the whole history (no progressive backfill).
+        source["initial_window_days"] = backfill
     data["demo"] = {"seed": seed, "months": months, "activity": activity, "end_date": end_date}
     return Config.model_validate(data)

@@ -66,6 +66,18 @@ class GitHubSourceConfig(_Model):
     organisations: list[str] = Field(default_factory=list)
     repositories: list[str] = Field(default_factory=list)
     backfill_days: int = Field(default=365, ge=1)
+    initial_window_days: int = Field(
+        default=30,
+        ge=1,
+        description="The first sync of a repository reads only this many newest days, so the "
+        "first build and publish come early; later runs walk back to backfill_days.",
+    )
+    backfill_step_days: int = Field(
+        default=90,
+        ge=1,
+        description="How many older days each later run adds per repository and entity until "
+        "backfill_days is reached.",
+    )
     per_page: int = Field(default=100, ge=1, le=100)
     api: Literal["graphql", "rest"] = Field(
         default="graphql",

@@ -155,6 +155,13 @@ def sync_github(
                     commits_from_git=_git_commits(source, repo),
                     jobs=github_sync.job_selection(source, clients.config.metrics),
                     api=source.api,
+                    # At or above backfill_days: everything on the first run, no walk back.
+                    initial_window_days=(
+                        source.initial_window_days
+                        if source.initial_window_days < source.backfill_days
+                        else None
+                    ),
+                    backfill_step_days=source.backfill_step_days,
                 )
                 try:
                     repo_sync.run()
@@ -168,6 +175,9 @@ def sync_github(
                     _add_repository(report, repo, repo_sync.report)
                     break
                 _add_repository(report, repo, repo_sync.report)
+            report.coverage = github_sync.coverage_line(con, source.name, repos)
+            if report.coverage and progress:
+                progress(report.coverage)
             report.requests = client.stats.as_dict()
             report.requests["discovery_requests"] = discovery_requests.get(name, 0)
             report.requests["requests"] += discovery_requests.get(name, 0)
@@ -232,6 +242,8 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
         "resync": request.resync,
         # The line saying the sync stopped at the budget reserve, and when it resets.
         "stopped_at_budget_reserve": next((r.stopped for r in reports if r.stopped), ""),
+        # "github: synced back to D; backfilling to T" while a backfill is under way.
+        "coverage": "; ".join(r.coverage for r in reports if r.coverage),
     }
     scope = ", ".join(request.partition_keys or ["all repositories"])
     messages = [
@@ -239,6 +251,7 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
         f"{metadata['requests']} requests ({metadata['not_modified']} not modified)"
     ]
     messages += [r.stopped for r in reports if r.stopped]
+    messages += [r.coverage for r in reports if r.coverage]
     return SyncOutcome(metadata=metadata, messages=messages)
 
 

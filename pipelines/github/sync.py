@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,11 @@ from pipelines.github.client import GitHubClient, Page
 from pipelines.http import RequestStats
 from pipelines.warehouse import (
     RawRecord,
+    SyncCoverage,
     ensure_raw_table,
+    get_coverage,
     get_sync_state,
+    set_coverage,
     set_cursor,
     transaction,
     upsert_raw,
@@ -64,6 +67,9 @@ RAW_TABLES = (
     "github_workflow_jobs",
     "github_issues",
 )
+# Entities with a time axis: their first sync reads the newest window only, later runs walk back
+# (progressive backfill, ``raw.sync_coverage``). Repository and tags have none: read whole.
+WINDOWED = ("pull_requests", "commits", "releases", "deployments", "workflow_runs", "issues")
 # Items change after they are created (a run completes, a deployment gets its success status, a
 # late commit date): re-read this much before the cursor so those changes are picked up.
 RESYNC_OVERLAP = dt.timedelta(days=2)
@@ -139,6 +145,10 @@ class EntityReport:
     waited_seconds: float = 0.0
     graphql_queries: int = 0
     graphql_points: int = 0
+    # Progressive backfill: items landed by this run's step back, and how far back the entity is
+    # fully synced after the run (ISO instant; empty for entities without a time axis).
+    backfill_items: int = 0
+    synced_from: str = ""
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return dataclasses.asdict(self)
@@ -182,6 +192,8 @@ class RepositorySync:
         commits_from_git: Callable[[RepositorySync], None] | None = None,
         jobs: JobSelection | None = None,
         api: str = "rest",
+        initial_window_days: int | None = None,
+        backfill_step_days: int | None = None,
     ) -> None:
         if api not in API_CHOICES:
             raise ValueError(f"api must be one of {API_CHOICES}, not {api!r}")
@@ -192,6 +204,14 @@ class RepositorySync:
         self.repo = repository
         self.now = now or dt.datetime.now(dt.UTC)
         self.backfill_start = self.now - dt.timedelta(days=backfill_days)
+        # Progressive: the first sync of an entity reads back to here; later runs step back to
+        # backfill_start. Not progressive (no initial window): everything on the first sync.
+        self.progressive = initial_window_days is not None and initial_window_days < backfill_days
+        self.initial_start = max(
+            self.now - dt.timedelta(days=initial_window_days or backfill_days), self.backfill_start
+        )
+        self.backfill_step = dt.timedelta(days=backfill_step_days or backfill_days)
+        self._floors: dict[str, dt.datetime] = {}
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
@@ -203,9 +223,16 @@ class RepositorySync:
     def run(self, entities: Iterable[str] = ENTITIES) -> RepositorySyncReport:
         for entity in entities:
             before = dataclasses.replace(self.client.stats)
-            getattr(self, f"sync_{entity}")()
             r = self._entity(entity)
-            _add_cost(r, before, self.client.stats)
+            try:
+                self._start_entity(entity)
+                getattr(self, f"sync_{entity}")()
+                if not self._reads_all(entity):
+                    self._backfill_step(entity)
+            finally:
+                _add_cost(r, before, self.client.stats)
+                coverage = self._coverage(entity) if entity in WINDOWED else None
+                r.synced_from = iso(coverage.synced_from) if coverage else ""
             self._progress(
                 f"{self.repo}: {entity}: {r.items} items in {r.pages} pages, "
                 f"{r.requests} requests ({r.not_modified} not modified)"
@@ -215,6 +242,8 @@ class RepositorySync:
                     else ""
                 )
                 + (" (unchanged)" if r.unchanged else "")
+                + (f", {r.backfill_items} of them backfilled" if r.backfill_items else "")
+                + _coverage_note(coverage, self.backfill_start)
             )
         return self.report
 
@@ -222,9 +251,310 @@ class RepositorySync:
         return get_sync_state(self.con, self.source, self.repo, entity)
 
     def _since(self, entity: str, overlap: dt.timedelta = RESYNC_OVERLAP) -> dt.datetime:
+        cursor = self._cursor_time(entity)
+        floor = self._floor(entity)
+        return max(cursor - overlap, floor) if cursor else floor
+
+    def _cursor_time(self, entity: str) -> dt.datetime | None:
+        """The entity's cursor; without one (nothing seen yet), the end of its coverage minus the
+        overlap: a first sync's window was read by the walk back, which moves no cursor."""
         state = self._state(entity)
-        cursor = parse_time(state.cursor) if state and state.cursor else None
-        return max(cursor - overlap, self.backfill_start) if cursor else self.backfill_start
+        if state and state.cursor:
+            return parse_time(state.cursor)
+        coverage = self._coverage(entity) if entity in WINDOWED else None
+        return coverage.synced_to - RESYNC_OVERLAP if coverage else None
+
+    # --- progressive backfill ------------------------------------------------------------------
+    def _coverage(self, entity: str) -> SyncCoverage | None:
+        return get_coverage(self.con, self.source, self.repo, entity)
+
+    def _reads_all(self, entity: str) -> bool:
+        """Entities read whole every time: no time axis, or commits from a git clone."""
+        return entity not in WINDOWED or (
+            entity == "commits" and self._commits_from_git is not None
+        )
+
+    def _start_entity(self, entity: str) -> None:
+        """Fix how far back this run's increment of ``entity`` reads.
+
+        With coverage: back to what is already fully synced (older spans are the backfill's). A
+        first sync, progressive: only from now (it stores the conditional probe's ETag for the
+        next run), the newest window is then read by the walk back, page by page, resumable.
+        Not progressive: back to ``backfill_days`` at once. An entity synced before coverage
+        existed (a cursor, no coverage row) was read back to ``backfill_days``: complete.
+        """
+        coverage = self._coverage(entity) if entity in WINDOWED else None
+        if self._reads_all(entity):
+            floor = self.backfill_start
+        elif coverage is not None:
+            floor = max(coverage.synced_from, self.backfill_start)
+        elif self._state(entity) is not None or not self.progressive:
+            floor = self.backfill_start
+        else:
+            floor = self.now
+        self._floors[entity] = floor
+
+    def _floor(self, entity: str) -> dt.datetime:
+        return self._floors.get(entity, self.backfill_start)
+
+    def _mark_synced(self, entity: str) -> None:
+        """The increment of ``entity`` finished: its coverage reaches now. Inside its transaction."""
+        if entity not in WINDOWED:
+            return
+        coverage = self._coverage(entity)
+        floor = self._floor(entity)
+        set_coverage(
+            self.con,
+            self.source,
+            self.repo,
+            entity,
+            synced_from=min(coverage.synced_from, floor) if coverage else floor,
+            synced_to=self.now,
+            target_from=self.backfill_start,
+            resume_at=coverage.resume_at if coverage else None,
+        )
+
+    def _backfill_step(self, entity: str) -> None:
+        """Read one window older than the entity's coverage: the rest of the newest
+        ``initial_window_days`` while they are not covered (a first sync), else
+        ``backfill_step_days`` further back.
+
+        Pages land each in its own transaction with the position of the next page to read
+        (``resume_at``); ``synced_from`` moves back only with the window's last page. A run killed
+        or stopped at the budget reserve continues from that page next time: no gap (coverage moves
+        last) and no duplicate (rows upsert).
+        """
+        coverage = self._coverage(entity)
+        if coverage is None or coverage.synced_from <= self.backfill_start:
+            return
+        upper = coverage.synced_from
+        if upper > self.initial_start:
+            lower = self.initial_start
+        else:
+            lower = max(upper - self.backfill_step, self.backfill_start)
+        getattr(self, f"_backfill_{entity}")(lower, upper, coverage.resume_at)
+
+    def _land_window(
+        self,
+        entity: str,
+        batches: dict[str, list[RawRecord]],
+        *,
+        resume_at: str | None,
+        synced_from: dt.datetime | None,
+    ) -> None:
+        """Write one backfill page's rows and the walk's position; with ``synced_from`` (the
+        window's last page) also move the coverage back, in the same transaction."""
+        with transaction(self.con):
+            written = self._upsert_batches(entity, batches)
+            # The cursor stays; items_total and last_synced_at count the backfill too.
+            set_cursor(self.con, self.source, self.repo, entity, cursor=None, items_added=written)
+            coverage = self._coverage(entity)
+            if coverage is None:
+                raise SourceError(f"{self.source}: {self.repo}: {entity}: coverage vanished")
+            set_coverage(
+                self.con,
+                self.source,
+                self.repo,
+                entity,
+                synced_from=synced_from or coverage.synced_from,
+                synced_to=coverage.synced_to,
+                target_from=self.backfill_start,
+                resume_at=resume_at,
+            )
+        report = self._entity(entity)
+        report.items += written
+        report.backfill_items += written
+        report.pages += 1
+
+    def _walk_back(
+        self,
+        entity: str,
+        pages: Iterable[tuple[list[dict[str, Any]], str | None, str | None, bool]],
+        stamp: Callable[[dict[str, Any]], str | None],
+        lower: dt.datetime,
+        upper: dt.datetime,
+        to_batches: Callable[[list[dict[str, Any]]], dict[str, list[RawRecord]]],
+        *,
+        bounded: bool = False,
+        carry_position: bool = True,
+    ) -> None:
+        """Land the items of a newest-first listing stamped within [lower, upper].
+
+        ``pages`` yields (items, position of this page, position of the next, last page?). An
+        item moved by an update goes to the top, so positions only shift towards the end: a
+        stored position re-reads, never skips. The window ends at the first item older than
+        ``lower``, or at the listing's end, which (unless the query is ``bounded`` by dates) means
+        nothing older exists: the entity is then fully synced. With ``carry_position`` the next
+        window starts at the page where this one ended (the same listing walked further down).
+        """
+        for items, here, following, last in pages:
+            # The last page of an unbounded listing: nothing older exists, keep all of it.
+            floor = self.backfill_start if last and not bounded else lower
+            times = [parse_time(stamp(item)) for item in items]
+            kept = [i for i, t in zip(items, times, strict=True) if t and floor <= t <= upper]
+            older = any(t is not None and t < lower for t in times)
+            reached = floor if (older or last) else None
+            resume = (here if carry_position else None) if reached else following
+            self._land_window(entity, to_batches(kept), resume_at=resume, synced_from=reached)
+            if reached:
+                return
+        self._land_window(
+            entity, {}, resume_at=None, synced_from=lower if bounded else self.backfill_start
+        )
+
+    def _rest_positions(
+        self, path: str, params: dict[str, Any], resume: str | None, items_key: str | None = None
+    ):
+        """Pages of a REST listing from page ``resume`` on, as (items, page, next page, last?)."""
+        start = int(resume) if resume and resume.isdigit() else 1
+        query = {**params, "page": start} if start > 1 else params
+        for page in self.client.paginate(path, query, items_key=items_key):
+            number = start + page.number - 1
+            yield page.items, str(number), str(number + 1), page.is_last
+
+    def _graphql_positions(
+        self, query: str, path: tuple[str, ...], page_size: int, resume: str | None
+    ):
+        """Pages of a GraphQL connection from cursor ``resume`` on, as (nodes, the cursor that
+        reads this page, the one that reads the next, last?)."""
+        operation = query.split("(")[0].split()[-1]
+        after = resume
+        while True:
+            data = self._graphql(
+                query, {"first": page_size, "after": after, "nested": gql.NESTED_PAGE}, operation
+            )
+            connection = self._connection(data, path, operation)
+            nodes = [n for n in connection["nodes"] if n]
+            info = connection.get("pageInfo") or {}
+            self._check_progress(info, nodes, operation)
+            last = not info.get("hasNextPage")
+            yield nodes, after, info.get("endCursor"), last
+            if last:
+                return
+            after = info.get("endCursor")
+
+    def _backfill_pull_requests(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        if self.api == "graphql":
+            pages = self._graphql_positions(
+                gql.PULL_REQUESTS, ("repository", "pullRequests"), gql.PULL_REQUEST_PAGE, resume
+            )
+            self._walk_back(
+                "pull_requests",
+                pages,
+                lambda n: n.get("updatedAt"),
+                lower,
+                upper,
+                self._pull_request_batches,
+            )
+            return
+        pages = self._rest_positions(
+            f"/repos/{self.repo}/pulls",
+            {"state": "all", "sort": "updated", "direction": "desc"},
+            resume,
+        )
+        self._walk_back(
+            "pull_requests",
+            pages,
+            lambda pr: pr.get("updated_at"),
+            lower,
+            upper,
+            self._pull_request_rest_batches,
+        )
+
+    def _backfill_deployments(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        if self.api == "graphql":
+            pages = self._graphql_positions(
+                gql.DEPLOYMENTS, ("repository", "deployments"), gql.DEPLOYMENT_PAGE, resume
+            )
+            self._walk_back(
+                "deployments",
+                pages,
+                lambda n: n.get("createdAt"),
+                lower,
+                upper,
+                self._deployment_batches,
+            )
+            return
+        pages = self._rest_positions(f"/repos/{self.repo}/deployments", {}, resume)
+        self._walk_back(
+            "deployments",
+            pages,
+            lambda d: d.get("created_at"),
+            lower,
+            upper,
+            self._deployment_rest_batches,
+        )
+
+    def _backfill_releases(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        pages = self._rest_positions(f"/repos/{self.repo}/releases", {}, resume)
+        self._walk_back(
+            "releases",
+            pages,
+            lambda r: r.get("created_at"),
+            lower,
+            upper,
+            lambda items: {"github_releases": [self._release_record(r) for r in items]},
+        )
+
+    def _backfill_issues(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        # since= bounds the listing below; newest-updated first, so its pages above `lower` are
+        # the same whatever `lower` is, and the next window continues where this one ended.
+        pages = self._rest_positions(
+            f"/repos/{self.repo}/issues",
+            {"state": "all", "since": iso(lower), "sort": "updated", "direction": "desc"},
+            resume,
+        )
+        self._walk_back(
+            "issues",
+            pages,
+            lambda i: i.get("updated_at"),
+            lower,
+            upper,
+            lambda items: {
+                "github_issues": [self._issue_record(i) for i in items if "pull_request" not in i]
+            },
+            bounded=True,
+        )
+
+    def _backfill_commits(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        # since/until bound the window itself: a position is only good within one window.
+        pages = self._rest_positions(
+            f"/repos/{self.repo}/commits",
+            {"sha": self.default_branch, "since": iso(lower), "until": iso(upper)},
+            resume,
+        )
+        self._walk_back(
+            "commits",
+            pages,
+            _commit_date,
+            lower,
+            upper,
+            lambda items: {"github_commits": [self._commit_record(c) for c in items]},
+            bounded=True,
+            carry_position=False,
+        )
+
+    def _backfill_workflow_runs(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
+        # Runs are queried by creation window (split under GitHub's 1,000-run cap); a window cut
+        # short is read again, which costs its run pages but not the jobs already stored.
+        def finish() -> None:
+            coverage = self._coverage("workflow_runs")
+            set_coverage(
+                self.con,
+                self.source,
+                self.repo,
+                "workflow_runs",
+                synced_from=lower,
+                synced_to=coverage.synced_to if coverage else self.now,
+                target_from=self.backfill_start,
+                resume_at=None,
+            )
+
+        before = self._entity("workflow_runs").items
+        for _ in self._runs_between(lower, upper, finish):
+            pass
+        report = self._entity("workflow_runs")
+        report.backfill_items += report.items - before
 
     def _entity(self, entity: str) -> EntityReport:
         return self.report.entities.setdefault(entity, EntityReport())
@@ -240,10 +570,7 @@ class RepositorySync:
     ) -> None:
         """Write one page's rows; on the final page also move the cursor, in the same transaction."""
         with transaction(self.con):
-            written = 0
-            for table, records in batches.items():
-                n = upsert_raw(self.con, table, self.source, records)
-                written += n if table == _PRIMARY_TABLE[entity] else 0
+            written = self._upsert_batches(entity, batches)
             if final:
                 set_cursor(
                     self.con,
@@ -254,9 +581,18 @@ class RepositorySync:
                     etag=etag,
                     items_added=self._entity(entity).items + written,
                 )
+                self._mark_synced(entity)
         report = self._entity(entity)
         report.items += written
         report.pages += 1
+
+    def _upsert_batches(self, entity: str, batches: dict[str, list[RawRecord]]) -> int:
+        """Upsert one page's rows; returns how many went to the entity's own table."""
+        written = 0
+        for table, records in batches.items():
+            n = upsert_raw(self.con, table, self.source, records)
+            written += n if table == _PRIMARY_TABLE[entity] else 0
+        return written
 
     def _probe(
         self, entity: str, path: str, params: dict[str, Any] | None = None, *, per_page: int = 1
@@ -282,6 +618,7 @@ class RepositorySync:
         self._entity(entity).unchanged = True
         with transaction(self.con):
             set_cursor(self.con, self.source, self.repo, entity, cursor=None)
+            self._mark_synced(entity)
 
     # --- entities -----------------------------------------------------------------------------
     def sync_repository(self) -> None:
@@ -324,7 +661,7 @@ class RepositorySync:
             return
         entity = "pull_requests"
         state = self._state(entity)
-        stop_at = parse_time(state.cursor) if state and state.cursor else self.backfill_start
+        stop_at = self._cursor_time(entity) or self._floor(entity)
         newest: str | None = state.cursor if state else None
         pages = self.client.paginate(
             f"/repos/{self.repo}/pulls",
@@ -340,24 +677,27 @@ class RepositorySync:
             if page.number == 1 and fresh:
                 newest = max(pr["updated_at"] for pr in fresh)
             done = page.is_last or len(fresh) < len(page.items)
-            batches: dict[str, list[RawRecord]] = {
-                "github_pull_requests": [],
-                "github_pull_request_reviews": [],
-                "github_pull_request_commits": [],
-            }
-            for pr in fresh:
-                key = f"{self.repo}#{pr['number']}"
-                batches["github_pull_requests"].append(
-                    RawRecord(key, self.repo, pr, pr["updated_at"])
-                )
-                batches["github_pull_request_reviews"].extend(self._reviews(pr["number"], key))
-                batches["github_pull_request_commits"].extend(self._pr_commits(pr["number"], key))
+            batches = self._pull_request_rest_batches(fresh)
             self._land(entity, batches, final=done, cursor=newest, etag=etag)
             landed_any = True
             if done:
                 break
         if not landed_any:
             self._finish_unchanged(entity)
+
+    def _pull_request_rest_batches(self, pulls: list[dict[str, Any]]) -> dict[str, list[RawRecord]]:
+        """Pull requests of a REST page with their reviews and commits (2 requests each)."""
+        batches: dict[str, list[RawRecord]] = {
+            "github_pull_requests": [],
+            "github_pull_request_reviews": [],
+            "github_pull_request_commits": [],
+        }
+        for pr in pulls:
+            key = f"{self.repo}#{pr['number']}"
+            batches["github_pull_requests"].append(RawRecord(key, self.repo, pr, pr["updated_at"]))
+            batches["github_pull_request_reviews"].extend(self._reviews(pr["number"], key))
+            batches["github_pull_request_commits"].extend(self._pr_commits(pr["number"], key))
+        return batches
 
     def _reviews(self, number: int, pr_key: str) -> list[RawRecord]:
         return [
@@ -402,11 +742,27 @@ class RepositorySync:
             self.client.paginate(
                 f"/repos/{self.repo}/commits", {"sha": self.default_branch, "since": iso(since)}
             ),
-            lambda c: RawRecord(f"{self.repo}@{c['sha']}", self.repo, c, _commit_date(c)),
+            self._commit_record,
             table="github_commits",
             cursor_of=_commit_date,
             previous_cursor=newest,
             etag=etag,
+        )
+
+    def _commit_record(self, commit: dict[str, Any]) -> RawRecord:
+        return RawRecord(f"{self.repo}@{commit['sha']}", self.repo, commit, _commit_date(commit))
+
+    def _release_record(self, release: dict[str, Any]) -> RawRecord:
+        return RawRecord(
+            f"{self.repo}/release/{release['id']}",
+            self.repo,
+            release,
+            release.get("published_at") or release.get("created_at"),
+        )
+
+    def _issue_record(self, issue: dict[str, Any]) -> RawRecord:
+        return RawRecord(
+            f"{self.repo}!{issue['number']}", self.repo, issue, issue.get("updated_at")
         )
 
     def sync_tags(self) -> None:
@@ -426,15 +782,10 @@ class RepositorySync:
             self.client.paginate(
                 f"/repos/{self.repo}/releases", etag=state.etag if state else None
             ),
-            lambda r: RawRecord(
-                f"{self.repo}/release/{r['id']}",
-                self.repo,
-                r,
-                r.get("published_at") or r.get("created_at"),
-            ),
+            self._release_record,
             table="github_releases",
             cursor_of=lambda r: r.get("created_at"),
-            stop_before=self.backfill_start,
+            stop_before=self._floor("releases"),
         )
 
     def sync_deployments(self) -> None:
@@ -459,22 +810,9 @@ class RepositorySync:
             if page.number == 1 and fresh:
                 newest = max([d["created_at"] for d in fresh] + ([newest] if newest else []))
             done = page.is_last or len(fresh) < len(page.items)
-            deployments, statuses = [], []
-            for deployment in fresh:
-                key = f"{self.repo}/deployment/{deployment['id']}"
-                deployments.append(
-                    RawRecord(key, self.repo, deployment, deployment.get("created_at"))
-                )
-                for spage in self.client.paginate(
-                    f"/repos/{self.repo}/deployments/{deployment['id']}/statuses"
-                ):
-                    statuses.extend(
-                        RawRecord(f"{key}/status/{s['id']}", self.repo, s, s.get("created_at"), key)
-                        for s in spage.items
-                    )
             self._land(
                 entity,
-                {"github_deployments": deployments, "github_deployment_statuses": statuses},
+                self._deployment_rest_batches(fresh),
                 final=done,
                 cursor=newest,
                 etag=etag,
@@ -484,6 +822,23 @@ class RepositorySync:
                 break
         if not landed_any:
             self._finish_unchanged(entity)
+
+    def _deployment_rest_batches(
+        self, deployments: list[dict[str, Any]]
+    ) -> dict[str, list[RawRecord]]:
+        """Deployments of a REST page with their statuses (1 request each)."""
+        records, statuses = [], []
+        for deployment in deployments:
+            key = f"{self.repo}/deployment/{deployment['id']}"
+            records.append(RawRecord(key, self.repo, deployment, deployment.get("created_at")))
+            for spage in self.client.paginate(
+                f"/repos/{self.repo}/deployments/{deployment['id']}/statuses"
+            ):
+                statuses.extend(
+                    RawRecord(f"{key}/status/{s['id']}", self.repo, s, s.get("created_at"), key)
+                    for s in spage.items
+                )
+        return {"github_deployments": records, "github_deployment_statuses": statuses}
 
     # --- GraphQL bulk path (pull requests, deployments) --------------------------------------------
     def _graphql(self, query: str, variables: dict[str, Any], operation: str) -> dict[str, Any]:
@@ -599,8 +954,7 @@ class RepositorySync:
         if not changed:
             self._finish_unchanged(entity)
             return
-        state = self._state(entity)
-        stop_at = parse_time(state.cursor) if state and state.cursor else self.backfill_start
+        stop_at = self._cursor_time(entity) or self._floor(entity)
         self._graphql_crawl(
             entity,
             gql.PULL_REQUESTS,
@@ -706,10 +1060,31 @@ class RepositorySync:
         if not changed:
             self._finish_unchanged(entity)
             return
-        since = self._since(entity)
         state = self._state(entity)
-        newest = state.cursor if state else None
-        windows = list(self._run_windows(since, self.now))
+        newest: str | None = state.cursor if state else None
+
+        def finish() -> None:
+            set_cursor(
+                self.con,
+                self.source,
+                self.repo,
+                entity,
+                cursor=newest,
+                etag=etag,
+                items_added=self._entity(entity).items,
+            )
+            self._mark_synced(entity)
+
+        for latest in self._runs_between(self._since(entity), self.now, finish):
+            newest = max(latest, newest) if newest else latest
+
+    def _runs_between(
+        self, since: dt.datetime, until: dt.datetime, finish: Callable[[], None]
+    ) -> Iterator[str]:
+        """Land the runs created in [since, until] and the chosen runs' jobs; yields each page's
+        newest ``created_at`` as it lands; ``finish`` runs in the transaction of the last jobs."""
+        entity = "workflow_runs"
+        windows = list(self._run_windows(since, until))
         known, week_counts = self._stored_run_jobs()
         completed: list[dict[str, Any]] = []
         # Runs first, page by page, the cursor unmoved; then the jobs of the runs chosen among
@@ -720,8 +1095,7 @@ class RepositorySync:
             for page in pages:
                 runs = page.items
                 if runs:
-                    latest = max(r["created_at"] for r in runs)
-                    newest = max(latest, newest) if newest else latest
+                    yield max(r["created_at"] for r in runs)
                 completed.extend(r for r in runs if r.get("status") == "completed")
                 records = [
                     RawRecord(f"{self.repo}/run/{r['id']}", self.repo, r, r.get("updated_at"))
@@ -753,15 +1127,7 @@ class RepositorySync:
             with transaction(self.con):
                 upsert_raw(self.con, "github_workflow_jobs", self.source, jobs)
                 if n == max(len(chunks), 1):
-                    set_cursor(
-                        self.con,
-                        self.source,
-                        self.repo,
-                        entity,
-                        cursor=newest,
-                        etag=etag,
-                        items_added=self._entity(entity).items,
-                    )
+                    finish()
 
     def _stored_run_jobs(self) -> tuple[dict[str, tuple[str | None, bool]], dict[Any, int]]:
         """Stored runs: key -> (updated_at, jobs read?); and sampled (non-deployment) runs per week."""
@@ -860,7 +1226,7 @@ class RepositorySync:
                 f"/repos/{self.repo}/issues",
                 {"state": "all", "since": iso(since), "sort": "updated", "direction": "desc"},
             ),
-            lambda i: RawRecord(f"{self.repo}!{i['number']}", self.repo, i, i.get("updated_at")),
+            self._issue_record,
             table="github_issues",
             keep=lambda i: "pull_request" not in i,
             cursor_of=lambda i: i.get("updated_at"),
@@ -937,3 +1303,30 @@ def _add_cost(report: EntityReport, before: RequestStats, after: RequestStats) -
 def _commit_date(commit: dict[str, Any]) -> str | None:
     inner = commit.get("commit") or {}
     return (inner.get("committer") or {}).get("date") or (inner.get("author") or {}).get("date")
+
+
+def _coverage_note(coverage: SyncCoverage | None, target: dt.datetime) -> str:
+    """``; synced back to D, backfilling to T`` while an entity's backfill is under way."""
+    if coverage is None or coverage.synced_from <= target:
+        return ""
+    return f"; synced back to {coverage.synced_from:%Y-%m-%d}, backfilling to {target:%Y-%m-%d}"
+
+
+def coverage_line(
+    con: duckdb.DuckDBPyConnection, source: str, scopes: Iterable[str] | None = None
+) -> str:
+    """``GitHub synced back to D; backfilling to T`` while any of ``scopes`` (repositories; all
+    when None) is still being backfilled: D is the earliest instant from which every entity of
+    every one of them is fully synced. Empty when all are complete or nothing is recorded."""
+    wanted = None if scopes is None else list(scopes)
+    if wanted == []:
+        return ""
+    row = con.execute(
+        "SELECT max(synced_from), max(target_from), bool_and(synced_from <= target_from) "
+        "FROM raw.sync_coverage WHERE source = ? AND (? IS NULL OR list_contains(?, scope))",
+        [source, wanted, wanted],
+    ).fetchone()
+    if row is None or row[0] is None or row[2]:
+        return ""
+    name = "GitHub" if source == "github" else f"GitHub ({source})"
+    return f"{name} synced back to {row[0]:%Y-%m-%d}; backfilling to {row[1]:%Y-%m-%d}"

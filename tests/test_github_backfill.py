@@ -1,0 +1,287 @@
+"""Progressive backfill: the first sync reads the newest window, later runs walk back to
+``backfill_days``; a run cut short (killed, or stopped at the budget reserve) resumes from the
+page it reached, with no duplicate and no gap.
+
+The demo's fake GitHub is served over a real socket (127.0.0.1) to the production client; each
+progressive warehouse ends with exactly the rows of a warehouse synced in one go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from pipelines import ingest
+from pipelines.demo import scaled_demo_config
+from pipelines.demo.fake_api import DemoTransport
+from pipelines.errors import SourceError
+from pipelines.github.client import GitHubClient
+from pipelines.github.credentials import BudgetExhausted, CredentialPool, TokenCredential
+from pipelines.github.sync import RAW_TABLES, WINDOWED, RepositorySync, coverage_line
+from pipelines.http import RetryPolicy
+from pipelines.warehouse import connect, ensure_raw_table, get_coverage
+from tests.http_server import Reply, ScriptedServer
+
+BACKFILL, INITIAL, STEP = 150, 30, 40
+FAST = RetryPolicy(max_retries=0, backoff_base=0.01, backoff_max=0.02, max_total_seconds=5)
+# Jobs are a per-week sample, filled in the order runs arrive: compared apart (below).
+COMPARED = tuple(t for t in RAW_TABLES if t != "github_workflow_jobs")
+
+
+class SocketDemo:
+    """The demo's fake GitHub behind a real HTTP server. A request for which ``fail_when`` says
+    so is answered 404: the run dies there, as a killed process would, with what it committed
+    kept."""
+
+    def __init__(self, transport: DemoTransport) -> None:
+        self.transport = transport
+        self.fail_when: Callable[[str], bool] = lambda path: False
+        self.server = ScriptedServer(self._get, self._post)
+
+    def _get(self, path: str, headers: dict[str, str]) -> Reply:
+        return self._forward("GET", path, headers, b"")
+
+    def _post(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        return self._forward("POST", path, headers, body)
+
+    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        if self.fail_when(path):
+            return Reply(404, {"message": "Not Found"})
+        request = httpx.Request(method, self.server.url + path, headers=headers, content=body)
+        response = self.transport.handle_request(request)
+        response.read()
+        keep = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Reply(response.status_code, response.content, keep)
+
+    def __enter__(self) -> SocketDemo:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    config = scaled_demo_config(repositories=1, months=6)
+    clients = ingest.SourceClients(config)
+    repo = next(iter(ingest.discover_github_repositories(clients).values()))[0]
+    return clients, repo, clients.now()
+
+
+def _client(url: str, pool: CredentialPool | None = None) -> GitHubClient:
+    if pool is None:
+        return GitHubClient(url, token="demo-token", retry=FAST, per_page=20)
+    return GitHubClient(url, credentials=pool, retry=FAST, per_page=20)
+
+
+def _sync(con, client, demo, api: str, *, progressive: bool = True) -> RepositorySync:
+    _, repo, now = demo
+    return RepositorySync(
+        con,
+        client,
+        source="github",
+        repository=repo,
+        backfill_days=BACKFILL,
+        now=now,
+        api=api,
+        initial_window_days=INITIAL if progressive else None,
+        backfill_step_days=STEP if progressive else None,
+    )
+
+
+def _warehouse(path: Path):
+    con = connect(path)
+    for table in RAW_TABLES:
+        ensure_raw_table(con, table)
+    return con
+
+
+def _rows(con) -> dict[str, set[str]]:
+    return {
+        t: {k for (k,) in con.execute(f"SELECT natural_key FROM raw.{t}").fetchall()}
+        for t in COMPARED
+    }
+
+
+@pytest.fixture(scope="module", params=["rest", "graphql"])
+def reference(request, demo, tmp_path_factory):
+    """The rows of the same repository synced in one go (``backfill_days`` at once)."""
+    api = request.param
+    con = _warehouse(tmp_path_factory.mktemp(f"reference_{api}") / "wh.duckdb")
+    with SocketDemo(DemoTransport(demo[0].demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api, progressive=False).run()
+    rows = _rows(con)
+    con.close()
+    assert all(rows[t] for t in ("github_pull_requests", "github_deployments", "github_commits"))
+    return api, rows
+
+
+def _coverage(con, demo) -> dict[str, dt.datetime]:
+    _, repo, _ = demo
+    return {e: get_coverage(con, "github", repo, e).synced_from for e in WINDOWED}
+
+
+def _run_until_complete(con, url: str, demo, api: str, limit: int = 8) -> int:
+    _, _, now = demo
+    target = now - dt.timedelta(days=BACKFILL)
+    for n in range(1, limit + 1):
+        with _client(url) as client:
+            _sync(con, client, demo, api).run()
+        if all(c <= target for c in _coverage(con, demo).values()):
+            return n
+    raise AssertionError(f"not complete after {limit} runs: {_coverage(con, demo)}")
+
+
+def test_first_sync_reads_the_newest_window_and_later_runs_walk_back_to_backfill_days(
+    reference, demo, tmp_path
+):
+    api, expected = reference
+    clients, repo, now = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        first = _coverage(con, demo)
+        # The newest window; or all of it when a listing ended inside it (nothing older exists).
+        assert set(first.values()) <= {
+            now - dt.timedelta(days=INITIAL),
+            now - dt.timedelta(days=BACKFILL),
+        }, first
+        assert first["pull_requests"] == now - dt.timedelta(days=INITIAL)
+        oldest_pr = con.execute(
+            "SELECT min(payload->>'updated_at') FROM raw.github_pull_requests"
+        ).fetchone()[0]
+        assert oldest_pr >= (now - dt.timedelta(days=INITIAL)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert _rows(con)["github_pull_requests"] < expected["github_pull_requests"]
+        line = coverage_line(con, "github", [repo])
+        assert line == (
+            f"GitHub synced back to {now - dt.timedelta(days=INITIAL):%Y-%m-%d}; "
+            f"backfilling to {now - dt.timedelta(days=BACKFILL):%Y-%m-%d}"
+        )
+
+        with _client(fake.server.url) as client:
+            report = _sync(con, client, demo, api).run()
+        second = _coverage(con, demo)
+        assert set(second.values()) <= {
+            now - dt.timedelta(days=INITIAL + STEP),
+            now - dt.timedelta(days=BACKFILL),  # a listing that ended: nothing older exists
+        }, second
+        assert sum(e.backfill_items for e in report.entities.values()) > 0
+
+        runs = _run_until_complete(con, fake.server.url, demo, api)
+        # Complete: a run with nothing changed costs one conditional request per entity, a 304.
+        with _client(fake.server.url) as client:
+            quiet = _sync(con, client, demo, api).run()
+    # 30 days, then 40-day steps to 150 days: at most 3 more runs.
+    assert runs <= 3
+    for entity, cost in quiet.entities.items():
+        assert (cost.requests, cost.not_modified, cost.items) == (1, 1, 0), (entity, cost)
+    assert _rows(con) == expected
+    assert coverage_line(con, "github", [repo]) == ""
+    con.close()
+
+
+def test_a_run_that_dies_mid_backfill_resumes_with_no_duplicate_and_no_gap(
+    reference, demo, tmp_path
+):
+    api, expected = reference
+    clients, repo, _ = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        before = _coverage(con, demo)
+
+        # The second run dies on the second page of the commits' step back.
+        def second_commits_page(path: str) -> bool:
+            parts = urlsplit(path)
+            query = parse_qs(parts.query)
+            return (
+                parts.path.endswith("/commits") and "until" in query and query.get("page") == ["2"]
+            )
+
+        fake.fail_when = second_commits_page
+        with pytest.raises(SourceError), _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        died = get_coverage(con, "github", repo, "commits")
+        assert died.synced_from == before["commits"], "coverage moved before its window ended"
+        assert died.resume_at == "2", "the page reached was not recorded"
+        fake.fail_when = lambda path: False
+        _run_until_complete(con, fake.server.url, demo, api)
+    assert _rows(con) == expected
+    con.close()
+
+
+def test_a_budget_stop_mid_window_resumes_from_that_page_not_from_the_start(demo, tmp_path):
+    clients, repo, _ = demo
+    transport = DemoTransport(clients.demo_organisation, rate_limit=5000)
+    con = _warehouse(tmp_path / "wh.duckdb")
+
+    def pool(reserve: int) -> CredentialPool:
+        return CredentialPool([TokenCredential("token 1", token="demo-token")], reserve=reserve)
+
+    def pull_pages(requests) -> list[int]:
+        pages = []
+        for path, _ in requests:
+            parts = urlsplit(path)
+            if parts.path.endswith("/pulls"):
+                pages.append(int(parse_qs(parts.query).get("page", ["1"])[0]))
+        return pages
+
+    with SocketDemo(transport) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        # Room for the increment's 304 and a few backfill pages (each 20 pull requests, and a
+        # request for the reviews and commits of each in the window), then the reserve.
+        with _client(fake.server.url, pool(transport._remaining - 30)) as client:
+            with pytest.raises(BudgetExhausted):
+                _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        stopped = get_coverage(con, "github", repo, "pull_requests")
+        assert stopped.resume_at is not None and int(stopped.resume_at) > 1
+        landed = con.execute("SELECT count(*) FROM raw.github_pull_requests").fetchone()[0]
+        seen = len(fake.server.requests)
+        with _client(fake.server.url, pool(0)) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        resumed = pull_pages(fake.server.requests[seen:])
+    # The increment's conditional first page (304), then the walk continues at the stored page.
+    assert resumed[0] == 1 and resumed[1] == int(stopped.resume_at), resumed
+    assert 1 not in resumed[1:]
+    after = con.execute("SELECT count(*) FROM raw.github_pull_requests").fetchone()[0]
+    assert after > landed
+    con.close()
+
+
+def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_path):
+    clients, repo, _ = demo
+    transport = DemoTransport(clients.demo_organisation, rate_limit=5000)
+    con = _warehouse(tmp_path / "wh.duckdb")
+    pool = CredentialPool([TokenCredential("token 1", token="demo-token")], reserve=0)
+    with SocketDemo(transport) as fake:
+        # The first sync's walk through the newest window dies at its third list page.
+        def third_page(path: str) -> bool:
+            parts = urlsplit(path)
+            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["3"]
+
+        fake.fail_when = third_page
+        with pytest.raises(SourceError), _client(fake.server.url, pool) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        stopped = get_coverage(con, "github", repo, "pull_requests")
+        assert stopped.resume_at == "3"
+        fake.fail_when = lambda path: False
+        seen = len(fake.server.requests)
+        with _client(fake.server.url, pool) as client:
+            _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
+        lists = [
+            parse_qs(urlsplit(p).query).get("page", ["1"])[0]
+            for p, _ in fake.server.requests[seen:]
+            if urlsplit(p).path.endswith("/pulls")
+        ]
+    # The increment (from the first run's clock), then the walk continues at page 3.
+    assert lists[0] == "1" and lists[1] == "3", lists
