@@ -1,7 +1,8 @@
 {#-
     Every measure the success scorecard can show (seeds/scorecard_measures.csv), with its current
     and previous value and, where there is none, why. Periods: "complete month" is the month
-    before the one var('scorecard_as_of') falls in (default: today in var('timezone')); survey
+    before the one the run's clock falls in (macros/periods.sql: var('as_of'), default today in
+    var('timezone')); survey
     measures use the latest and previous waves closed by then; SLO compliance each SLO's latest
     complete window. Percentages are 0-100. DORA measures come for the organisation, every team
     and every service (scope 'org', 'team:<name>', 'service:<name>').
@@ -10,12 +11,7 @@
 with
 
 as_of as (
-    select
-        {% if var('scorecard_as_of') -%}
-            cast({{ sql_literal(var('scorecard_as_of')) }} as date)
-        {%- else -%}
-            cast({{ to_local_timestamp('current_timestamp') }} as date)
-        {%- endif %} as as_of_date
+    select {{ run_date() }} as as_of_date
 ),
 
 months as (
@@ -128,6 +124,7 @@ value_months as (
     select
         platform_value.*,
         case
+            when not platform_value.is_complete then null
             when platform_value.month = months.complete_month then 1
             when platform_value.month = months.previous_month then 2
         end as recency
@@ -156,7 +153,7 @@ value_scores as (
     {%- endfor %}
 ),
 
--- time to first deployment: the latest two months (to the as-of day) with services created
+-- time to first deployment: the latest two complete months with services created
 onboarding_months as (
     select
         platform_value.month,
@@ -166,6 +163,7 @@ onboarding_months as (
     cross join as_of
     where
         platform_value.time_to_first_deployment_p50_minutes is not null
+        and platform_value.is_complete
         and platform_value.month <= as_of.as_of_date
 ),
 
@@ -366,6 +364,7 @@ dora_months as (
             as scope,
         dora.period_start,
         case
+            when not dora.is_complete then null
             when dora.period_start = months.complete_month then 1
             when dora.period_start = months.previous_month then 2
         end as recency,
