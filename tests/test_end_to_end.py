@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -429,6 +430,13 @@ def test_every_headline_reads_the_same_in_every_output(pipeline):
     assert f"| Deployments | {fmt_int(deployments)} |" in weekly_md
     weekly_html = (site / "leadership-weekly.html").read_text(encoding="utf-8")
     assert f'data-metric="deployments">{fmt_int(deployments)}<' in weekly_html
+    if shutil.which("pdftotext"):  # the PDF's text, where poppler is installed
+        pdf = subprocess.run(
+            ["pdftotext", "-layout", str(site / "leadership-weekly.pdf"), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        line = next(li for li in pdf.splitlines() if li.strip().startswith("Deployments "))
+        assert line.split()[1] == fmt_int(deployments), line
     org_week = {"window": "week", "scope": "org", "name": "all"}
     assert series("dora_deployments", **org_week) == deployments
     start = dt.datetime(week.year, week.month, week.day, tzinfo=dt.UTC).timestamp()
