@@ -39,6 +39,7 @@ from dashboards.experience import build_devex
 from dashboards.gate import CheckStatus, GateNotice, failed_checks
 from dashboards.marts import WarehouseReader
 from dashboards.periods import (
+    PALETTE,
     add_running_bar,
     add_running_segment,
     complete_periods,
@@ -347,7 +348,7 @@ def _team_lines(
     fig = go.Figure()
     _draw_bands(fig, bands, df[column].astype("float64").max() * (100 if pct else 1))
     for i, (team, part) in enumerate(df.groupby("scope_name", sort=True)):
-        colour = TEAM_COLOURS[i % len(TEAM_COLOURS)]
+        colour = PALETTE[i % len(PALETTE)]
         done = complete_periods(part, grain, today)
         fig.add_scatter(
             x=done["period_start"],
@@ -375,19 +376,6 @@ def _team_lines(
     return Chart(title, figure_html(fig, height=320), definition)
 
 
-# Plotly's default qualitative palette, fixed per team so a team's running segment matches its line.
-TEAM_COLOURS = (
-    "#636efa",
-    "#ef553b",
-    "#00cc96",
-    "#ab63fa",
-    "#ffa15a",
-    "#19d3f3",
-    "#ff6692",
-    "#b6e880",
-    "#ff97ff",
-    "#fecb52",
-)
 BAND_COLOURS = {"elite": "#2e8b57", "high": "#7fb77e", "medium": "#f2c14e", "low": "#e07a5f"}
 BAND_MEASURES = {
     "deployments": ("deployment_frequency", "deployments_per_week", 1),

@@ -16,6 +16,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 SO_FAR = "so far"
+# Plotly's default qualitative palette, fixed per series so a running segment matches its line.
+PALETTE = (
+    "#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a",
+    "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52",
+)  # fmt: skip
 # One period of each grain, for marts without a period_end column.
 GRAIN_OFFSETS = {
     "week": pd.DateOffset(days=7),

@@ -35,7 +35,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
-from dashboards.periods import add_running_segment, complete_periods, running_periods
+from dashboards.periods import PALETTE, add_running_segment, complete_periods, running_periods
 
 if TYPE_CHECKING:
     from dashboards.pages import PageContext
@@ -367,9 +367,11 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
         why = "; ".join(sorted(reasons)) or "no capability adoption recorded"
         return NoData(title, f"{NO_DATA}: {why}.")
     fig = go.Figure()
-    for capability, whole in adoption.sort_values("month").groupby("capability", sort=True):
+    groups = adoption.sort_values("month").groupby("capability", sort=True)
+    for i, (capability, whole) in enumerate(groups):
         description = whole["description"].dropna()
         label = str(capability)
+        colour = PALETTE[i % len(PALETTE)]
         part = _complete_months(whole, ctx)
         add_running_segment(
             fig,
@@ -379,6 +381,7 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
             "adoption_rate",
             name=label,
             grain="month",
+            colour=colour,
             scale=100,
         )
         fig.add_scatter(
@@ -386,6 +389,8 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
             y=part["adoption_rate"].astype("float64") * 100,
             mode="lines+markers",
             name=label,
+            legendgroup=label,
+            line_color=colour,
             customdata=part[["adopting_services", "eligible_services"]].astype(str).to_numpy(),
             hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:.1f}}%<br>%{{customdata[0]}} of "
             "n = %{customdata[1]} services<extra>"
@@ -449,16 +454,27 @@ def _shares_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
         why = "; ".join(sorted(reasons)) or "no golden-path capability and no self-service requests"
         return NoData(title, f"{NO_DATA}: {why}.")
     fig = go.Figure()
-    for column, label, part, whole, unit in series:
+    for i, (column, label, part, whole, unit) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
         shown = months[months[column].notna()]
         if shown.empty:
             continue
         running = _running_months(shown, ctx)
         shown = _complete_months(shown, ctx)
         add_running_segment(
-            fig, shown, running, "month", column, name=label, grain="month", scale=100
+            fig,
+            shown,
+            running,
+            "month",
+            column,
+            name=label,
+            grain="month",
+            colour=colour,
+            scale=100,
         )
         fig.add_scatter(
+            legendgroup=label,
+            line_color=colour,
             x=shown["month"],
             y=shown[column].astype("float64") * 100,
             mode="lines+markers",

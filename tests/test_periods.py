@@ -213,3 +213,26 @@ def test_a_monthly_value_older_than_its_cadence_is_flagged_stale_with_its_date()
         stale=True,
     )  # fmt: skip
     assert row.now_text == "12 min (2026-08, stale)"
+
+
+def test_the_running_month_on_the_platform_value_page_is_dotted_so_far_not_a_result(tmp_path):
+    # December two days in: self-service 0% so far must neither headline nor look like a result.
+    path = make_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE marts.metrics_platform_value AS SELECT * FROM (VALUES "
+            "(DATE '2026-10-01', 0.5, 4, 8, 0.6, 3, 5, true), "
+            "(DATE '2026-11-01', 0.75, 6, 8, 0.8, 4, 5, true), "
+            "(DATE '2026-12-01', 0.75, 6, 8, 0.0, 0, 1, false)) AS t(month, adoption_rate, "
+            "adopting_services, eligible_services, self_service_ratio, self_service_automated, "
+            "self_service_requests, is_complete)"
+        )
+    from dashboards.value import build_platform_value
+
+    blocks = _blocks(path, build_platform_value, NOW)
+    cards = next(b for b in blocks if isinstance(b, Cards))
+    assert cards.title == "Latest complete month: November 2026"
+    shares = next(b for b in blocks if isinstance(b, Chart) and "self-service" in b.title)
+    html = str(shares.html)
+    assert "self-service ratio (month so far)" in html
+    assert '"dash":"dot"' in html
