@@ -107,6 +107,26 @@ def fmt_hours(value: Any) -> str:
     return f"{hours / 24:.1f} d"
 
 
+def hours_unit(*values: Any) -> str:
+    """The one unit (min, h or d) that writes all of ``values`` as fmt_hours would the largest,
+    so that a row never mixes units ("2.1 d vs 43.9 h")."""
+    present = [abs(float(v)) for v in values if not missing(v)]
+    largest = max(present, default=0.0)
+    return "min" if largest < 1 else ("h" if largest < 48 else "d")
+
+
+def fmt_hours_as(value: Any, unit: str) -> str:
+    """Hours written in ``unit`` (min, h or d)."""
+    if missing(value):
+        return "—"
+    hours = float(value)
+    if unit == "min":
+        return f"{hours * 60:.0f} min"
+    if unit == "d":
+        return f"{hours / 24:.1f} d"
+    return f"{hours:.1f} h"
+
+
 def fmt_pct(value: Any) -> str:
     return "—" if missing(value) else f"{float(value) * 100:.1f}%"
 

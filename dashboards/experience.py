@@ -33,6 +33,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.periods import complete_periods
 from pipelines.surveys.text import spreadsheet_safe
 
 if TYPE_CHECKING:
@@ -465,11 +466,11 @@ def _group_table(current: pd.DataFrame, group_type: str, wave: str) -> Block:
 
 def _signals(ctx: PageContext) -> Block:
     title = "Objective cognitive-load signals per team"
-    df = ctx.reader.frame(MARTS, SIGNALS, SIGNAL_COLUMNS)
+    df = ctx.reader.frame(MARTS, SIGNALS, [*SIGNAL_COLUMNS, "is_complete"])
     if not df.empty:
         df = df.assign(week=utc_naive(df["week"]))
         df = df[df["week"].notna() & df["team"].notna()]
-        df = df[(df["week"] + pd.Timedelta(days=7)) <= pd.Timestamp(ctx.now.date())]
+        df = complete_periods(df, "week", ctx.now.date(), start="week")
     if df.empty:
         return NoData(title, f"{NO_DATA}: marts.{SIGNALS} has no complete week yet.")
     weeks = sorted(df["week"].unique())[-SIGNAL_WEEKS:]

@@ -25,19 +25,31 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.blocks import count, fmt_date, fmt_hours, fmt_int, fmt_pct, missing, utc_naive
+from dashboards.blocks import (
+    count,
+    fmt_date,
+    fmt_hours,
+    fmt_hours_as,
+    fmt_int,
+    fmt_pct,
+    hours_unit,
+    missing,
+    utc_naive,
+)
 from dashboards.browser import browser_missing, find_browser, offline_launcher, run_chromium
 from dashboards.marts import WarehouseReader
 from dashboards.pages import DEFINITIONS, DORA_COLUMNS, _complete
+from dashboards.periods import GRAIN_OFFSETS
 from dashboards.scorecard import (
     OPS,
     SCORECARD,
     ScorecardRow,
     fmt_measure,
     read_scorecard,
+    slo_compliance_from,
     status_counts,
 )
-from dashboards.slo_report import read_report_data
+from dashboards.slo_report import read_report_data, window_label
 from pipelines.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -45,7 +57,9 @@ log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 MARTS = "marts"
 GRAINS = {"week": "weekly", "month": "monthly"}
-TARGET_NOT_SET = "target: not set"
+# A metric without a configured target shows none (no "target: not set" on every row); the
+# headline table has a target column only when some metric has a target.
+TARGET_NOT_SET = ""
 # The scorecard's DORA measures (seeds/scorecard_measures.csv) -> the report's column, and the
 # unit each is recorded in when the mart has no unit column (percentages 0-100, not fractions).
 SCORECARD_DORA = {
@@ -114,6 +128,26 @@ class Headline:
         return "better" if (d > 0) == (self.metric.better == "up") else "worse"
 
     @property
+    def hours_unit(self) -> str:
+        """The one unit this row's hours are written in (now, previous and change)."""
+        return hours_unit(self.value, self.previous)
+
+    def _fmt(self, value: float | None) -> str:
+        if self.metric.unit == "hours":
+            return fmt_hours_as(value, self.hours_unit)
+        return fmt_value(self.metric, value)
+
+    @property
+    def value_text(self) -> str:
+        return self._fmt(self.value)
+
+    @property
+    def previous_text(self) -> str:
+        if self.previous is None:
+            return f"no {self.metric.sample_label}" if self.metric.unit == "hours" else "—"
+        return self._fmt(self.previous)
+
+    @property
     def change_text(self) -> str:
         d = self.delta
         if self.value is None:
@@ -124,7 +158,7 @@ class Headline:
         if self.metric.unit == "pct":
             return f"{sign}{abs(d) * 100:.1f} pp"
         if self.metric.unit == "hours":
-            return f"{sign}{fmt_hours(abs(d))}"
+            return f"{sign}{fmt_hours_as(abs(d), self.hours_unit)}"
         return f"{sign}{abs(d):,.0f}"
 
 
@@ -155,6 +189,11 @@ class LeadershipReport:
     @property
     def cadence(self) -> str:
         return GRAINS[self.grain]
+
+    @property
+    def has_targets(self) -> bool:
+        """Some headline metric has a configured target (else the table has no target column)."""
+        return any(h.target for h in self.headlines)
 
     @property
     def empty(self) -> bool:
@@ -210,23 +249,34 @@ def read_leadership(
 ) -> LeadershipReport:
     table = "metrics_dora_weekly" if grain == "week" else "metrics_dora_monthly"
     report = LeadershipReport(organisation, grain, None, None, now)
-    rows = read_scorecard(reader)
+    rows = read_scorecard(reader, now.date())
     has_scorecard, targets = _targets(reader, rows)
     report.scorecard = has_scorecard
     report.scorecard_rows = rows or []
-    report.slos = _slo_summary(reader)
     df = reader.frame(MARTS, table, DORA_COLUMNS)
-    if df.empty:
-        return report
-    df = df.assign(period_start=utc_naive(df["period_start"]))
-    df = _complete(df[df["period_start"].notna()], grain, now.date())
-    org = df[df["scope"] == "org"].sort_values("period_start")
+    if not df.empty:
+        df = df.assign(period_start=utc_naive(df["period_start"]))
+        df = _complete(df[df["period_start"].notna()], grain, now.date())
+    org = df[df["scope"] == "org"].sort_values("period_start") if not df.empty else df
     if org.empty:
+        report.slos = _slo_summary(reader, None, now, grain)
         return report
     cur = org.iloc[-1]
     prev = org.iloc[-2] if len(org) > 1 else None
     report.period_start = cur["period_start"]
     report.previous_start = None if prev is None else prev["period_start"]
+    # The SLO section and the scorecard's SLO compliance answer for the period the report names.
+    report.slos = _slo_summary(reader, report.period_start, now, grain)
+    previous_slos = (
+        _slo_summary(reader, report.previous_start, now, grain) if prev is not None else []
+    )
+    report.scorecard_rows = slo_compliance_from(
+        report.scorecard_rows,
+        report.slos,
+        previous_slos,
+        report.period_label,
+        report.previous_label,
+    )
     report.level = "—" if missing(cur["performance_level"]) else str(cur["performance_level"])
     if prev is not None and not missing(prev["performance_level"]):
         report.previous_level = str(prev["performance_level"])
@@ -269,11 +319,16 @@ def _movements(
     )[:3]
     now_rows = services[services["period_start"] == cur["period_start"]].set_index("scope_name")
     then_rows = services[services["period_start"] == prev["period_start"]].set_index("scope_name")
-    return [Movement(h, _cause(h, cur, prev, now_rows, then_rows)) for h in ranked]
+    return [Movement(h, _cause(h, cur, prev, now_rows, then_rows, report.grain)) for h in ranked]
 
 
 def _cause(
-    h: Headline, cur: pd.Series, prev: pd.Series, now_rows: pd.DataFrame, then_rows: pd.DataFrame
+    h: Headline,
+    cur: pd.Series,
+    prev: pd.Series,
+    now_rows: pd.DataFrame,
+    then_rows: pd.DataFrame,
+    grain: str = "week",
 ) -> str:
     """The service that drove the org delta, from the service rows of the same two periods."""
     names = sorted(set(now_rows.index) | set(then_rows.index))
@@ -332,29 +387,55 @@ def _cause(
             )
         return f"driven by {detail}"
     # Percentiles do not add up: name the service whose own p50 moved most, weighted by sample.
+    # A service with no sample in one period has no value there (null, never 0).
     sample = h.metric.sample
+
+    def value(rows: pd.DataFrame, name: str) -> float | None:
+        if name not in rows.index or val(rows, name, sample) <= 0:
+            return None
+        v = rows.loc[name, key]
+        if isinstance(v, pd.Series):
+            v = v.iloc[0]
+        return None if missing(v) else float(v)
+
     best, best_score = None, 0.0
     for s in names:
-        a, b = val(then_rows, s, key), val(now_rows, s, key)
-        n = val(now_rows, s, sample)
-        if s not in now_rows.index or s not in then_rows.index or n <= 0:
+        a, b = value(then_rows, s), value(now_rows, s)
+        if a is None or b is None:
             continue
-        score = sign * (b - a) * n
+        score = sign * (b - a) * val(now_rows, s, sample)
         if score > best_score:
             best, best_score = s, score
     if best is None:
-        return "no service with samples in both periods moved the same way"
+        # No service measured in both periods: the largest sample new this period, if any.
+        new = [s for s in names if value(now_rows, s) is not None and value(then_rows, s) is None]
+        if not new:
+            return "no service with samples in both periods moved the same way"
+        top = max(new, key=lambda s: val(now_rows, s, sample))
+        return (
+            f"largest move: {top} {fmt_hours(value(now_rows, top))} "
+            f"(n = {val(now_rows, top, sample):,.0f} {h.metric.sample_label}), "
+            f"with no {h.metric.sample_label} the {grain} before"
+        )
+    a, b = value(then_rows, best), value(now_rows, best)
+    unit = hours_unit(a, b)
     return (
-        f"largest move: {best} {fmt_hours(val(then_rows, best, key))} → "
-        f"{fmt_hours(val(now_rows, best, key))} (n = {val(now_rows, best, sample):,.0f} "
-        f"{h.metric.sample_label})"
+        f"largest move: {best} {fmt_hours_as(a, unit)} → {fmt_hours_as(b, unit)} "
+        f"(n = {val(now_rows, best, sample):,.0f} {h.metric.sample_label})"
     )
 
 
-def _slo_summary(reader: WarehouseReader) -> list[dict[str, Any]]:
+def _slo_summary(
+    reader: WarehouseReader, period_start: pd.Timestamp | None, now: dt.datetime, grain: str
+) -> list[dict[str, Any]]:
+    """Each SLO's window that answers for the report's period (``period_start`` of ``grain``):
+    its latest own window that ended by the period's end. No complete period: none."""
+    if period_start is None:
+        return []
     data = read_report_data(reader)
+    end = pd.Timestamp(period_start) + GRAIN_OFFSETS[grain]
     out = []
-    for _, row in data.current.sort_values("slo").iterrows():
+    for _, row in data.windows_for(period_start, end).sort_values("slo").iterrows():
         d = data.definitions[data.definitions["slo"] == row["slo"]]
         out.append(
             {
@@ -365,7 +446,7 @@ def _slo_summary(reader: WarehouseReader) -> list[dict[str, Any]]:
                 "budget_remaining": _num(row["budget_remaining"]),
                 "met": None if missing(row["met"]) else bool(row["met"]),
                 "status": "—" if missing(row["status"]) else str(row["status"]),
-                "period": f"{row['period_kind']} from {fmt_date(row['period_start'])}",
+                "period": window_label(row["period_kind"], row["period_start"], row["period_end"]),
             }
         )
     return out
@@ -384,12 +465,14 @@ def report_markdown(report: LeadershipReport, *, link: str | None = None) -> str
             f"Performance level: **{report.level}** (previous: {report.previous_level}); "
             f"n = {report.deployments:,} deployments, {report.changes:,} changes."
         )
-        lines += ["", "| metric | now | previous | change | sample | target |", "| --- | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+        targets = report.has_targets
+        lines += ["", "| metric | now | previous | change | sample |" + (" target |" if targets else ""), "| --- | ---: | ---: | ---: | ---: |" + (" --- |" if targets else "")]  # fmt: skip
         for h in report.headlines:
             lines.append(
-                f"| {h.metric.label} | {fmt_value(h.metric, h.value)} | "
-                f"{fmt_value(h.metric, h.previous)} | {h.change_text} ({h.direction}) | "
-                f"n = {h.sample:,} {h.metric.sample_label} | {h.target} |"
+                f"| {h.metric.label} | {h.value_text} | "
+                f"{h.previous_text} | {h.change_text} ({h.direction}) | "
+                f"n = {h.sample:,} {h.metric.sample_label} |"
+                + (f" {h.target} |" if targets else "")
             )
         if report.movements:
             lines += ["", "Largest movements:"]

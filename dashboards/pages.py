@@ -38,6 +38,13 @@ from dashboards.blocks import (
 from dashboards.experience import build_devex
 from dashboards.gate import CheckStatus, GateNotice, failed_checks
 from dashboards.marts import WarehouseReader
+from dashboards.periods import (
+    PALETTE,
+    add_running_bar,
+    add_running_segment,
+    complete_periods,
+    running_periods,
+)
 from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
@@ -105,10 +112,8 @@ class Page:
 
 # ----------------------------------------------------------------------------------------- periods
 def _complete(periods: pd.DataFrame, grain: str, today: dt.date) -> pd.DataFrame:
-    """Rows whose period has ended by ``today`` (a week or month still running is not headline)."""
-    start = utc_naive(periods["period_start"])
-    offset = pd.DateOffset(days=7) if grain == "week" else pd.DateOffset(months=1)
-    return periods[(start + offset) <= pd.Timestamp(today)]
+    """Rows of complete periods (the mart's is_complete; a running period is not headline)."""
+    return complete_periods(periods, grain, today)
 
 
 def _dora(ctx: PageContext, grain: str) -> pd.DataFrame:
@@ -137,6 +142,7 @@ DORA_COLUMNS = [
     "n_incidents",
     "rework_rate",
     "performance_level",
+    "is_complete",
 ]
 
 
@@ -211,7 +217,7 @@ def build_overview(ctx: PageContext) -> list[Block]:
         *_sync_coverage(ctx),
         _headline(ctx, "week"),
         _headline(ctx, "month"),
-        scorecard_block(ctx.reader),
+        scorecard_block(ctx.reader, ctx.now.date()),
     ]
     weekly = _dora(ctx, "week")
     org = weekly[weekly["scope"] == "org"] if not weekly.empty else weekly
@@ -221,21 +227,41 @@ def build_overview(ctx: PageContext) -> list[Block]:
         )
     else:
         fig = go.Figure()
+        done = complete_periods(org, "week", ctx.now.date())
+        running = running_periods(org, "week", ctx.now.date())
         fig.add_bar(
-            x=org["period_start"],
-            y=org["deployments"],
+            x=done["period_start"],
+            y=done["deployments"],
             name="Deployments",
             marker_color=OK_COLOUR,
-            customdata=org["deploy_days"],
+            customdata=done["deploy_days"],
             hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y} deployments on %{customdata} days"
             "<extra></extra>",
         )
         fig.add_bar(
-            x=org["period_start"],
-            y=org["n_failed_deployments"],
+            x=done["period_start"],
+            y=done["n_failed_deployments"],
             name="Failed deployments",
             marker_color=FAIL_COLOUR,
             hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y} failed<extra></extra>",
+        )
+        add_running_bar(
+            fig,
+            running,
+            "period_start",
+            "deployments",
+            name="Deployments",
+            colour=OK_COLOUR,
+            grain="week",
+        )
+        add_running_bar(
+            fig,
+            running,
+            "period_start",
+            "n_failed_deployments",
+            name="Failed deployments",
+            colour=FAIL_COLOUR,
+            grain="week",
         )
         fig.update_layout(barmode="overlay", yaxis_title="deployments / week")
         blocks.append(
@@ -331,19 +357,36 @@ def _team_lines(
     unit: str,
     pct: bool = False,
     bands: list[tuple[str, float, float]] = (),
+    grain: str = "week",
+    today: dt.date | None = None,
 ) -> Chart:
+    today = today or dt.datetime.now(dt.UTC).date()
     fig = go.Figure()
     _draw_bands(fig, bands, df[column].astype("float64").max() * (100 if pct else 1))
-    for team, part in df.groupby("scope_name", sort=True):
-        y = part[column].astype("float64") * (100 if pct else 1)
+    for i, (team, part) in enumerate(df.groupby("scope_name", sort=True)):
+        colour = PALETTE[i % len(PALETTE)]
+        done = complete_periods(part, grain, today)
         fig.add_scatter(
-            x=part["period_start"],
-            y=y,
+            x=done["period_start"],
+            y=done[column].astype("float64") * (100 if pct else 1),
             mode="lines+markers",
             name=str(team),
-            customdata=part[sample],
+            legendgroup=str(team),
+            line_color=colour,
+            customdata=done[sample],
             hovertemplate=f"{team}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} {unit}<br>n = %{{customdata}}"
             "<extra></extra>",
+        )
+        add_running_segment(
+            fig,
+            done,
+            running_periods(part, grain, today),
+            "period_start",
+            column,
+            name=str(team),
+            grain=grain,
+            colour=colour,
+            scale=100 if pct else 1,
         )
     fig.update_layout(yaxis_title=unit)
     return Chart(title, figure_html(fig, height=320), definition)
@@ -443,6 +486,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             DEFINITIONS["deployments"],
             unit="deployments",
             bands=benchmark_bands(ctx, "deployments"),
+            today=ctx.now.date(),
         ),
         _team_lines(
             teams,
@@ -452,6 +496,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             DEFINITIONS["lead_time"],
             unit="hours",
             bands=benchmark_bands(ctx, "lead_time_p50_hours"),
+            today=ctx.now.date(),
         ),
         _team_lines(
             teams,
@@ -462,6 +507,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             unit="%",
             pct=True,
             bands=benchmark_bands(ctx, "change_failure_rate"),
+            today=ctx.now.date(),
         ),
         _team_lines(
             teams,
@@ -471,6 +517,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             DEFINITIONS["recovery_time"],
             unit="hours",
             bands=benchmark_bands(ctx, "recovery_time_p50_hours"),
+            today=ctx.now.date(),
         ),
     ]
     return blocks

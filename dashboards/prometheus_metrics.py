@@ -35,6 +35,7 @@ from prometheus_client.registry import Collector
 
 from dashboards.blocks import missing, utc_naive
 from dashboards.marts import WarehouseReader
+from dashboards.periods import complete_periods
 
 PREFIX = "platform_metrics"
 MARTS = "marts"
@@ -147,15 +148,6 @@ class _Families:
 
     def __iter__(self) -> Iterator[Metric]:
         return iter(self._families[name] for name in sorted(self._families))
-
-
-def complete_periods(df: pd.DataFrame, grain: str, today: dt.date) -> pd.DataFrame:
-    """Rows whose period has ended by ``today``; ``is_complete`` decides where the mart has it."""
-    if "is_complete" in df.columns and df["is_complete"].notna().any():
-        return df[df["is_complete"] == True]  # noqa: E712 - pandas element-wise
-    start = utc_naive(df["period_start"])
-    offset = {"week": pd.DateOffset(days=7), "month": pd.DateOffset(months=1)}[grain]
-    return df[(start + offset) <= pd.Timestamp(today)]
 
 
 def _dora(out: _Families, reader: WarehouseReader, today: dt.date) -> None:
@@ -272,7 +264,14 @@ def _platform(out: _Families, reader: WarehouseReader, today: dt.date) -> None:
     adoption = reader.frame(
         MARTS,
         "metrics_platform_adoption",
-        ["month", "capability", "adoption_rate", "adopting_services", "eligible_services"],
+        [
+            "month",
+            "capability",
+            "adoption_rate",
+            "adopting_services",
+            "eligible_services",
+            "is_complete",
+        ],
     )
     adoption = adoption[adoption["month"].notna()]
     if not adoption.empty:
@@ -298,7 +297,9 @@ def _platform(out: _Families, reader: WarehouseReader, today: dt.date) -> None:
                 _number(row["adopting_services"]),
             )
     value = reader.frame(
-        MARTS, "metrics_platform_value", ["month"] + [c for _, c, _, _ in PLATFORM_VALUE_SERIES]
+        MARTS,
+        "metrics_platform_value",
+        ["month", "is_complete"] + [c for _, c, _, _ in PLATFORM_VALUE_SERIES],
     )
     value = value[value["month"].notna()]
     if value.empty:

@@ -7,7 +7,9 @@ written in each row's own unit; percentages arrive as 0-100 (not fractions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -110,11 +112,19 @@ class ScorecardRow:
     reason: str
     source: str
     description: str
+    at_risk_within: float | None = None
+    stale: bool = False  # the value's month is older than the latest complete month
 
     @property
     def now_text(self) -> str:
         value = fmt_measure(self.current, self.unit)
-        return f"{value} ({self.current_period})" if self.current_period and value != "—" else value
+        if not self.current_period or value == "—":
+            return value
+        return (
+            f"{value} ({self.current_period}, stale)"
+            if self.stale
+            else (f"{value} ({self.current_period})")
+        )
 
     @property
     def previous_text(self) -> str:
@@ -142,8 +152,26 @@ class ScorecardRow:
         return self.label if self.scope in ("", "org") else f"{self.label} ({self.scope})"
 
 
-def read_scorecard(reader: WarehouseReader) -> list[ScorecardRow] | None:
-    """Every scorecard row in config order; None when the mart has not been built."""
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def is_stale(period: str, today: dt.date) -> bool:
+    """A monthly value (period ``YYYY-MM``) older than its cadence: its month is before the
+    latest complete month (the month before ``today``'s)."""
+    if not MONTH.match(period or ""):
+        return False
+    year, month = (int(x) for x in period.split("-"))
+    latest = (today.year * 12 + today.month - 1) - 1  # months since year 0 of the complete month
+    return year * 12 + month - 1 < latest
+
+
+def read_scorecard(
+    reader: WarehouseReader, today: dt.date | None = None
+) -> list[ScorecardRow] | None:
+    """Every scorecard row in config order; None when the mart has not been built. A monthly
+    value older than the latest complete month before ``today`` (default: today, UTC) is
+    flagged stale."""
+    today = today or dt.datetime.now(dt.UTC).date()
     if not reader.has(MARTS, SCORECARD):
         return None
     df = reader.frame(MARTS, SCORECARD, SCORECARD_COLUMNS)
@@ -177,9 +205,67 @@ def read_scorecard(reader: WarehouseReader) -> list[ScorecardRow] | None:
                 reason=_text(r.status_reason),
                 source=_text(r.source_table),
                 description=_text(r.description),
+                at_risk_within=_num(r.at_risk_within),
+                stale=current is not None and is_stale(_text(r.current_period), today),
             )
         )
     return rows
+
+
+def _holds(value: float, op: str, target: float) -> bool:
+    return {
+        ">": value > target,
+        ">=": value >= target,
+        "<": value < target,
+        "<=": value <= target,
+    }.get(op, False)
+
+
+def status_of(row: ScorecardRow, value: float | None) -> str:
+    """met / at risk / missed / no data for ``value`` against the row's target (as the mart
+    computes it: at risk = missed by at most at_risk_within, default 10% of |target|)."""
+    if value is None:
+        return "no data"
+    if row.target is None:
+        return ""
+    if _holds(value, row.op, row.target):
+        return "met"
+    slack = row.at_risk_within if row.at_risk_within is not None else abs(row.target) * 0.1
+    return "at risk" if slack > 0 and abs(value - row.target) <= slack else "missed"
+
+
+def _compliance(slos: list[dict[str, Any]]) -> float | None:
+    judged = [s for s in slos if s.get("met") is not None]
+    return 100.0 * sum(1 for s in judged if s["met"]) / len(judged) if judged else None
+
+
+def slo_compliance_from(
+    rows: list[ScorecardRow],
+    slos: list[dict[str, Any]],
+    previous: list[dict[str, Any]],
+    period: str,
+    previous_period: str,
+) -> list[ScorecardRow]:
+    """The rows with the organisation's SLO compliance recomputed from a report's own SLO rows
+    (``slos``: one per SLO, with ``met``), so that a report that names a period says one thing
+    about its SLOs: "SLOs: 4 of 5 meeting target" and "SLO compliance 80.0%" come from the same
+    windows."""
+    current, before = _compliance(slos), _compliance(previous)
+    out = []
+    for r in rows:
+        if r.metric == "slo_compliance" and r.scope in ("", "org"):
+            r = replace(
+                r,
+                current=current,
+                current_period=period if current is not None else "",
+                previous=before,
+                previous_period=previous_period if before is not None else "",
+                change=None if current is None or before is None else current - before,
+                status=status_of(r, current),
+                reason=r.reason if current is None else "",
+            )
+        out.append(r)
+    return out
 
 
 def status_counts(rows: list[ScorecardRow]) -> str:
@@ -187,9 +273,9 @@ def status_counts(rows: list[ScorecardRow]) -> str:
     return ", ".join(f"{sum(1 for r in rows if r.status == s)} {s}" for s in STATUSES)
 
 
-def scorecard_block(reader: WarehouseReader) -> Block:
+def scorecard_block(reader: WarehouseReader, today: dt.date | None = None) -> Block:
     """The overview's "Success scorecard" table, or "No data yet" while the mart is missing/empty."""
-    rows = read_scorecard(reader)
+    rows = read_scorecard(reader, today)
     title = "Success scorecard"
     if rows is None:
         return NoData(title, f"No data yet: marts.{SCORECARD} has not been built yet.")

@@ -39,6 +39,7 @@ from dashboards.blocks import (
     missing,
 )
 from dashboards.marts import WarehouseReader
+from dashboards.periods import SO_FAR
 from pipelines.slo.rules import prometheus_rules_yaml
 from pipelines.slo.spec import Slo
 from pipelines.warehouse import connect
@@ -72,10 +73,30 @@ class SloReportData:
     daily: pd.DataFrame
     incidents: pd.DataFrame
     alerts: pd.DataFrame
+    own: pd.DataFrame | None = None  # every period of each SLO's own window kind
 
     @property
     def empty(self) -> bool:
         return self.current.empty
+
+    def latest_complete(self) -> pd.DataFrame:
+        """Each SLO's latest own window that is over (is_complete)."""
+        own = self.own if self.own is not None else self.current
+        if own.empty:
+            return own
+        done = own[own["is_complete"] == True]  # noqa: E712 - pandas element-wise
+        return done.sort_values("period_end").groupby("slo", as_index=False).tail(1)
+
+    def windows_for(self, start: Any, end: Any) -> pd.DataFrame:
+        """Each SLO's row that answers for the period [start, end): its latest own window that
+        ended by ``end`` (a calendar window falling in the period, a rolling window evaluated
+        at the period's last day; an older window, labelled as such, when none ends in it). Reports that name a period read these rows, and their SLO
+        compliance is computed from the same rows."""
+        own = self.own if self.own is not None else self.current
+        if own.empty:
+            return own
+        done = own[pd.to_datetime(own["period_end"]) <= pd.Timestamp(end)]
+        return done.sort_values("period_end").groupby("slo", as_index=False).tail(1)
 
 
 def read_report_data(reader: WarehouseReader) -> SloReportData:
@@ -110,7 +131,15 @@ def read_report_data(reader: WarehouseReader) -> SloReportData:
         ["slo", "severity", "long_window_hours", "short_window_hours", "burn_rate_factor",
          "fired_at", "resolved_at", "peak_long_burn_rate"],
     )  # fmt: skip
-    return SloReportData(defs, current, monthly, daily, incidents, alerts)
+    return SloReportData(defs, current, monthly, daily, incidents, alerts, own)
+
+
+def window_label(kind: Any, start: Any, end: Any) -> str:
+    """``month 2026-11-01 to 2026-11-30``: the window's kind and its first and last day."""
+    if missing(start) or missing(end):
+        return f"{kind}"
+    last = pd.Timestamp(end) - pd.Timedelta(days=1)
+    return f"{kind} {fmt_date(start)} to {fmt_date(last)}"
 
 
 def _name(data: SloReportData, slo: str) -> str:
@@ -258,20 +287,10 @@ def build_slo_blocks(reader: WarehouseReader) -> list[Block]:
                 f"{NO_DATA}: marts.metrics_slo_period is empty (add SLO specs under 'slos:').",
             )
         ]
-    blocks: list[Block] = []
-    cards = []
-    for _, r in data.current.sort_values("slo").iterrows():
-        cards.append(
-            Card(
-                _name(data, r["slo"]),
-                fmt_pct(r["attainment"]),
-                f"target {fmt_pct(r['target'])} · {r['period_kind']} from "
-                f"{fmt_date(r['period_start'])} · budget left {fmt_pct(r['budget_remaining'])} · "
-                f"{r['status']}",
-                DEFINITIONS["attainment"],
-            )
-        )
-    blocks.append(Cards("Current window", cards))
+    blocks: list[Block] = [
+        _window_cards(data, data.latest_complete(), "Latest complete window"),
+        _window_cards(data, data.current, "Current window (running windows: so far)"),
+    ]
     blocks.append(_heatmap(data))
     blocks.append(_burndown(data))
     blocks.append(_status_table(data))
@@ -284,6 +303,27 @@ def build_slo_blocks(reader: WarehouseReader) -> list[Block]:
         )
     )
     return blocks
+
+
+def _window_cards(data: SloReportData, rows: pd.DataFrame, title: str) -> Block:
+    """One card per SLO for one view of its windows, each labelled with its window."""
+    if rows.empty:
+        return NoData(title, f"{NO_DATA}: no such window yet.")
+    cards = []
+    for _, r in rows.sort_values("slo").iterrows():
+        done = not missing(r["is_complete"]) and bool(r["is_complete"])
+        so_far = "" if done else f" ({SO_FAR})"
+        cards.append(
+            Card(
+                _name(data, r["slo"]),
+                fmt_pct(r["attainment"]),
+                f"target {fmt_pct(r['target'])} · "
+                f"{window_label(r['period_kind'], r['period_start'], r['period_end'])}{so_far} · "
+                f"budget left {fmt_pct(r['budget_remaining'])} · {r['status']}",
+                DEFINITIONS["attainment"],
+            )
+        )
+    return Cards(title, cards)
 
 
 def _heatmap(data: SloReportData) -> Block:
@@ -329,11 +369,13 @@ def _burndown(data: SloReportData) -> Block:
     if d.empty:
         return NoData("Error budget burn-down", f"{NO_DATA}: marts.metrics_slo_daily is empty.")
     fig = go.Figure()
+    shown = []
     for slo in sorted(d["slo"].unique()):
         rows = d[d["slo"] == slo]
         rows = rows[
             pd.to_datetime(rows["period_start"]) == pd.to_datetime(rows["period_start"]).max()
         ]
+        shown.append(rows)
         fig.add_trace(
             go.Scatter(
                 x=pd.to_datetime(rows["day"]),
@@ -343,12 +385,29 @@ def _burndown(data: SloReportData) -> Block:
             )
         )
     fig.add_hline(y=0, line_dash="dot", line_color="#c0392b")
-    fig.update_yaxes(tickformat=".0%", title="budget remaining")
-    return Chart(
-        "Error budget burn-down (current window)",
-        figure_html(fig, height=380),
-        "Budget remaining from the window's start to the end of each day.",
-    )
+    low, clipped = burndown_range(pd.concat(shown))
+    fig.update_yaxes(tickformat=".0%", title="budget remaining", range=[low, BURNDOWN_TOP])
+    note = "Budget remaining from the window's start to the end of each day."
+    if clipped:
+        note += (
+            f" The axis stops at {low:.0%}: a series below it has spent its budget several times "
+            "over (its exact value is in the status table and on hover)."
+        )
+    return Chart("Error budget burn-down (current window)", figure_html(fig, height=380), note)
+
+
+# The burn-down's y-axis: from the budget's full (100%) down to at most one budget overspent,
+# so that one SLO far past exhaustion does not flatten the others.
+BURNDOWN_TOP, BURNDOWN_FLOOR = 1.05, -1.05
+
+
+def burndown_range(daily: pd.DataFrame) -> tuple[float, bool]:
+    """(lower bound of the y-axis, whether a series is clipped by it)."""
+    values = pd.to_numeric(daily["budget_remaining_to_date"], errors="coerce").dropna()
+    lowest = float(values.min()) if len(values) else 0.0
+    if lowest >= BURNDOWN_FLOOR:
+        return min(-0.05, lowest - 0.05), False
+    return BURNDOWN_FLOOR, True
 
 
 def _status_table(data: SloReportData) -> Block:

@@ -35,6 +35,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.periods import PALETTE, add_running_segment, complete_periods, running_periods
 
 if TYPE_CHECKING:
     from dashboards.pages import PageContext
@@ -47,7 +48,7 @@ ONBOARDING = "fct_service_onboarding"
 TIME_SAVED = "metrics_platform_time_saved"
 ONBOARDING_ROWS = 50
 MONTH_AXIS = {"dtick": "M1", "tickformat": "%b %Y"}
-RUNNING = " (every month in the mart; the last may still be running)"
+RUNNING = ' (the running month dotted, "so far")'
 
 VALUE_COLUMNS = [
     "month",
@@ -83,6 +84,7 @@ VALUE_COLUMNS = [
     "baseline_end",
     "assumptions",
     "notes",
+    "is_complete",
 ]
 DEFINITIONS = {
     "adoption_rate": (
@@ -211,7 +213,11 @@ def read_value(ctx: PageContext) -> pd.DataFrame:
 
 
 def _complete_months(df: pd.DataFrame, ctx: PageContext) -> pd.DataFrame:
-    return df[(df["month"] + pd.DateOffset(months=1)) <= pd.Timestamp(ctx.now.date())]
+    return complete_periods(df, "month", ctx.now.date(), start="month")
+
+
+def _running_months(df: pd.DataFrame, ctx: PageContext) -> pd.DataFrame:
+    return running_periods(df, "month", ctx.now.date(), start="month")
 
 
 # ------------------------------------------------------------------------------------------ page
@@ -233,9 +239,9 @@ def build_platform_value(ctx: PageContext) -> list[Block]:
     month = row["month"]
     notes = _notes(row)
     blocks = [
-        _delivery_cards(row, notes),
+        _delivery_cards(row, notes, complete),
         _adoption_chart(ctx, df),
-        _shares_chart(df),
+        _shares_chart(ctx, df),
         _onboarding_table(ctx),
         Note(
             "Value is an estimate, not a measurement: the money below rests on the assumptions "
@@ -257,7 +263,17 @@ def build_platform_value(ctx: PageContext) -> list[Block]:
     return blocks
 
 
-def _delivery_cards(row: pd.Series, notes: dict[str, list[str]]) -> Cards:
+def latest_onboarding(complete: pd.DataFrame) -> pd.Series | None:
+    """The latest complete month with a time to first deployment (the scorecard's rule too)."""
+    if complete.empty:
+        return None
+    measured = complete[complete["time_to_first_deployment_p50_minutes"].notna()]
+    return None if measured.empty else measured.iloc[-1]
+
+
+def _delivery_cards(
+    row: pd.Series, notes: dict[str, list[str]], complete: pd.DataFrame | None = None
+) -> Cards:
     eligible, deployments = count(row["eligible_services"]), count(row["deployments"])
     created = count(row["services_created"])
     deployed = (
@@ -283,14 +299,7 @@ def _delivery_cards(row: pd.Series, notes: dict[str, list[str]]) -> Cards:
             else _why(notes, "golden", f"n = {deployments:,} deployments"),
             DEFINITIONS["golden_path_share"],
         ),
-        Card(
-            "Time to first deployment p50",
-            _minutes(row["time_to_first_deployment_p50_minutes"]),
-            f"n = {deployed:,} of {created:,} new services deployed"
-            if not missing(row["time_to_first_deployment_p50_minutes"])
-            else _why(notes, "ttfd", f"n = {created:,} new services"),
-            DEFINITIONS["time_to_first_deployment"],
-        ),
+        _onboarding_card(row, notes, complete, created, deployed),
         Card(
             "Self-service ratio",
             fmt_pct(row["self_service_ratio"]),
@@ -302,6 +311,37 @@ def _delivery_cards(row: pd.Series, notes: dict[str, list[str]]) -> Cards:
         ),
     ]
     return Cards(f"Latest complete month: {row['month']:%B %Y}", cards)
+
+
+def _onboarding_card(
+    row: pd.Series,
+    notes: dict[str, list[str]],
+    complete: pd.DataFrame | None,
+    created: int,
+    deployed: int,
+) -> Card:
+    """Time to first deployment in the latest complete month; when no service was created in
+    it, the latest month that has one, flagged stale with its month (as the scorecard shows it)."""
+    title, definition = "Time to first deployment p50", DEFINITIONS["time_to_first_deployment"]
+    value = row["time_to_first_deployment_p50_minutes"]
+    if not missing(value):
+        return Card(
+            title,
+            _minutes(value),
+            f"n = {deployed:,} of {created:,} new services deployed",
+            definition,
+        )
+    older = latest_onboarding(complete) if complete is not None else None
+    why = _why(notes, "ttfd", f"n = {created:,} new services")
+    if older is None:
+        return Card(title, _minutes(value), why, definition)
+    return Card(
+        title,
+        _minutes(older["time_to_first_deployment_p50_minutes"]),
+        f"{older['month']:%Y-%m}, stale: no new service deployed since "
+        f"(n = {count(older['services_first_deployed']):,} services then)",
+        definition,
+    )
 
 
 def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
@@ -316,6 +356,7 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
             "eligible_services",
             "adopting_services",
             "adoption_rate",
+            "is_complete",
         ],
     )
     adoption = adoption.assign(month=utc_naive(adoption["month"]))
@@ -326,14 +367,30 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
         why = "; ".join(sorted(reasons)) or "no capability adoption recorded"
         return NoData(title, f"{NO_DATA}: {why}.")
     fig = go.Figure()
-    for capability, part in adoption.sort_values("month").groupby("capability", sort=True):
-        description = part["description"].dropna()
+    groups = adoption.sort_values("month").groupby("capability", sort=True)
+    for i, (capability, whole) in enumerate(groups):
+        description = whole["description"].dropna()
         label = str(capability)
+        colour = PALETTE[i % len(PALETTE)]
+        part = _complete_months(whole, ctx)
+        add_running_segment(
+            fig,
+            part,
+            _running_months(whole, ctx),
+            "month",
+            "adoption_rate",
+            name=label,
+            grain="month",
+            colour=colour,
+            scale=100,
+        )
         fig.add_scatter(
             x=part["month"],
             y=part["adoption_rate"].astype("float64") * 100,
             mode="lines+markers",
             name=label,
+            legendgroup=label,
+            line_color=colour,
             customdata=part[["adopting_services", "eligible_services"]].astype(str).to_numpy(),
             hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:.1f}}%<br>%{{customdata[0]}} of "
             "n = %{customdata[1]} services<extra>"
@@ -341,6 +398,18 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
             + "</extra>",
         )
     if not overall.empty:
+        add_running_segment(
+            fig,
+            _complete_months(overall, ctx),
+            _running_months(overall, ctx),
+            "month",
+            "adoption_rate",
+            name="any capability",
+            grain="month",
+            colour="#1f2933",
+            scale=100,
+        )
+        overall = _complete_months(overall, ctx)
         fig.add_scatter(
             x=overall["month"],
             y=overall["adoption_rate"].astype("float64") * 100,
@@ -357,7 +426,7 @@ def _adoption_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
     return Chart(title + RUNNING, figure_html(fig, height=320), DEFINITIONS["capability"])
 
 
-def _shares_chart(months: pd.DataFrame) -> Block:
+def _shares_chart(ctx: PageContext, months: pd.DataFrame) -> Block:
     title = "Golden-path share and self-service ratio per month"
     series = [
         (
@@ -385,11 +454,27 @@ def _shares_chart(months: pd.DataFrame) -> Block:
         why = "; ".join(sorted(reasons)) or "no golden-path capability and no self-service requests"
         return NoData(title, f"{NO_DATA}: {why}.")
     fig = go.Figure()
-    for column, label, part, whole, unit in series:
+    for i, (column, label, part, whole, unit) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
         shown = months[months[column].notna()]
         if shown.empty:
             continue
+        running = _running_months(shown, ctx)
+        shown = _complete_months(shown, ctx)
+        add_running_segment(
+            fig,
+            shown,
+            running,
+            "month",
+            column,
+            name=label,
+            grain="month",
+            colour=colour,
+            scale=100,
+        )
         fig.add_scatter(
+            legendgroup=label,
+            line_color=colour,
             x=shown["month"],
             y=shown[column].astype("float64") * 100,
             mode="lines+markers",

@@ -121,13 +121,13 @@ def _(con):
 def _(con):
     monthly = con.execute(
         "SELECT period_start, deployments, lead_time_p50_hours, change_failure_rate, "
-        "recovery_time_p50_hours FROM marts.metrics_dora_monthly WHERE scope = 'org' "
-        "ORDER BY period_start"
+        "recovery_time_p50_hours FROM marts.metrics_dora_monthly "
+        "WHERE scope = 'org' AND is_complete ORDER BY period_start"
     ).df()
     _long = monthly.melt(id_vars="period_start", var_name="metric")
     mo.vstack(
         [
-            mo.md("## The organisation's DORA metrics per month"),
+            mo.md("## The organisation's DORA metrics per complete month"),
             px.line(
                 _long, x="period_start", y="value", facet_row="metric", height=700
             ).update_yaxes(matches=None),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -378,3 +379,125 @@ def _value_model_nulls(config: Config) -> set[str]:
         f"WHERE month < DATE '{latest_complete}' ORDER BY month DESC LIMIT 1",
     )[0]
     return {name for name, value in zip(columns, row, strict=True) if value is None}
+
+
+def _prom_samples(text: str) -> dict[tuple[str, frozenset], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _card(html: str, label: str) -> str:
+    found = re.search(
+        rf'<div class="card-label">{re.escape(label)}</div>\s*<div class="card-value">([^<]*)</div>',
+        html,
+    )
+    assert found, label
+    return found.group(1)
+
+
+def test_every_headline_reads_the_same_in_every_output(pipeline):
+    """One number, one model (issue 14): deployment frequency, SLO status, adoption and time to
+    first deployment read the same on the site pages, in the leadership HTML / Markdown, the SLO
+    report JSON and metrics.prom as in the marts they come from."""
+    from dashboards.blocks import fmt_int, fmt_pct
+    from dashboards.scorecard import fmt_measure
+    from dashboards.value import _minutes
+
+    config, _, _ = pipeline
+    site = Path(config.publish.site_dir)
+    prom = _prom_samples((site / "metrics.prom").read_text(encoding="utf-8"))
+
+    def series(metric: str, **labels: str) -> float | None:
+        return prom.get((f"platform_metrics_{metric}", frozenset(labels.items())))
+
+    # Deployment frequency: the latest complete week of the organisation.
+    [(week, deployments)] = query(
+        config,
+        "SELECT period_start, deployments FROM marts.metrics_dora_weekly "
+        "WHERE scope = 'org' AND is_complete ORDER BY period_start DESC LIMIT 1",
+    )
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    weekly_cards = overview[overview.index("Latest complete week") :]
+    assert weekly_cards.startswith(f"Latest complete week: week of {week:%Y-%m-%d}")
+    assert _card(weekly_cards, "Deployments") == fmt_int(deployments)
+    weekly_md = (site / "leadership-weekly.md").read_text(encoding="utf-8")
+    assert f"week of {week:%Y-%m-%d}**" in weekly_md
+    assert f"| Deployments | {fmt_int(deployments)} |" in weekly_md
+    weekly_html = (site / "leadership-weekly.html").read_text(encoding="utf-8")
+    assert f'data-metric="deployments">{fmt_int(deployments)}<' in weekly_html
+    if shutil.which("pdftotext"):  # the PDF's text, where poppler is installed
+        pdf = subprocess.run(
+            ["pdftotext", "-layout", str(site / "leadership-weekly.pdf"), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        line = next(li for li in pdf.splitlines() if li.strip().startswith("Deployments "))
+        assert line.split()[1] == fmt_int(deployments), line
+    org_week = {"window": "week", "scope": "org", "name": "all"}
+    assert series("dora_deployments", **org_week) == deployments
+    start = dt.datetime(week.year, week.month, week.day, tzinfo=dt.UTC).timestamp()
+    assert series("dora_period_start_timestamp_seconds", **org_week) == start
+
+    # SLO status: each SLO's current window in the JSON, on the SLO page and in metrics.prom.
+    report = json.loads((site / "slo-report.json").read_text(encoding="utf-8"))
+    slo_page = (site / "slos.html").read_text(encoding="utf-8")
+    current_view = slo_page[slo_page.index("Current window") :]
+    services = dict(query(config, "SELECT slo, coalesce(service, '') FROM raw.slo_definitions"))
+    for s in report["slos"]:
+        if s["status"] == "no_data":
+            continue
+        assert _card(current_view, s["name"]) == fmt_pct(s["attainment"]), s["slo"]
+        labels = {"slo": s["slo"], "service": services[s["slo"]], "window": s["period"]["kind"]}
+        assert series("slo_met", **labels) == float(s["met"]), s["slo"]
+        assert series("slo_attainment_ratio", **labels) == pytest.approx(s["attainment"], abs=1e-6)
+    # The monthly report's SLO lines and its scorecard SLO compliance come from the same rows.
+    monthly_md = (site / "leadership-monthly.md").read_text(encoding="utf-8")
+    slo_line = re.search(r"SLOs: (\d+) of (\d+) meeting target", monthly_md)
+    if slo_line:
+        met, total = (int(x) for x in slo_line.groups())
+        assert f"| SLO compliance | {100 * met / total:.1f}% (" in monthly_md
+    # metrics.prom's scorecard SLO compliance is the latest complete windows the SLO page shows.
+    [(done, met_done)] = query(
+        config,
+        "SELECT count(*), count_if(met) FROM (SELECT slo, met FROM marts.metrics_slo_period "
+        "WHERE is_slo_window AND is_complete "
+        "QUALIFY row_number() OVER (PARTITION BY slo ORDER BY period_end DESC) = 1)",
+    )
+    if done:
+        compliance = series("scorecard_value", measure="slo_compliance", scope="org")
+        assert compliance == pytest.approx(100 * met_done / done)
+
+    # Adoption and time to first deployment: the latest complete month of platform value.
+    value_page = (site / "platform-value.html").read_text(encoding="utf-8")
+    rows = query(
+        config,
+        "SELECT month, adoption_rate FROM marts.metrics_platform_value WHERE is_complete "
+        "ORDER BY month DESC LIMIT 1",
+    )
+    scorecard = {
+        m: (v, p)
+        for m, v, p in query(
+            config,
+            "SELECT metric, current_value, current_period FROM marts.metrics_success_scorecard "
+            "WHERE scope = 'org'",
+        )
+    }
+    if rows and rows[0][1] is not None:
+        month, adoption = rows[0]
+        assert _card(value_page, "Platform adoption") == fmt_pct(adoption)
+        assert series("platform_adoption_ratio") == pytest.approx(adoption)
+        if "platform_adoption" in scorecard:
+            value, period = scorecard["platform_adoption"]
+            assert (value, period) == (pytest.approx(100 * adoption), f"{month:%Y-%m}")
+            assert f"| Platform adoption | {fmt_measure(value, '%')} ({period}" in monthly_md
+    if scorecard.get("time_to_first_deployment", (None, None))[0] is not None:
+        minutes, period = scorecard["time_to_first_deployment"]
+        assert _card(value_page, "Time to first deployment p50") == _minutes(minutes)
+        assert f"| Time to first deployment | {fmt_measure(minutes, 'min')} ({period}" in monthly_md
+        ttfd = series("platform_time_to_first_deployment_p50_seconds")
+        if ttfd is not None and ttfd == ttfd:  # the latest month has one (NaN: none)
+            assert ttfd == pytest.approx(minutes * 60)

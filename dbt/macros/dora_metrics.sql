@@ -1,10 +1,11 @@
 {#-
-    The DORA metrics table for one grain ('week', 'month' or 'rolling_28d'): every period x scope
+    The DORA metrics table for one grain ('week', 'month', 'quarter' or 'rolling_28d'): every period x scope
     (org, team, service), from the first to the last period with any deployment, change or
     incident. Periods are cut in var('timezone'); weeks start on Monday. A rolling_28d period is
     the 28 days period_start .. period_start + 27, one per day; as an incremental model it
     recomputes only windows starting within var('rolling_lookback_days') of its latest one, and
-    everything when the metric definitions changed (definitions_hash).
+    everything when the metric definitions changed (definitions_hash). Every row says when its
+    period ends (period_end) and whether it is over at the run's clock (is_complete, periods.sql).
 -#}
 {% macro dora_metrics(grain) %}
 {%- set rolling = grain == 'rolling_28d' -%}
@@ -341,10 +342,20 @@ final as (
                 ~ ' coalesce(level_ranks.failure_rank, 0),'
                 ~ ' coalesce(level_ranks.recovery_rank, 0))'
             ) }}
-        end as performance_level
-        {%- if rolling %},
+        end as performance_level,
+        {%- if rolling %}
             rated.period_start + 27 as period_end,
+            {{ period_is_complete('rated.period_start', 'rated.period_start + 28') }} as is_complete,
             {{ sql_literal(definitions_fingerprint()) }} as definitions_hash
+        {%- else %}
+            {{ period_end(grain, 'rated.period_start') }} as period_end,
+            {{ period_is_complete('rated.period_start', period_end(grain, 'rated.period_start')) }}
+                as is_complete
+            {%- if grain == 'quarter' %},
+                rated.days_in_period,
+                rated.deployments * 1.0 / rated.days_in_period as deployments_per_day,
+                rated.deployments_per_week
+            {%- endif %}
         {%- endif %}
     from rated
     left join level_ranks

@@ -38,6 +38,9 @@ final as (
         {{ local_midnight('spine.period_start + interval 1 month') }} as month_end_at,
         {{ days_in_period('month', 'spine.period_start') }} as days_in_month,
         spine.period_start = bounds.last_month as is_latest_month,
+        {{ period_end('month', 'spine.period_start') }} as period_end,
+        {{ period_is_complete('spine.period_start', period_end('month', 'spine.period_start')) }}
+            as is_complete,
         bounds.first_deployed_at as data_start_at,
         coalesce(
             {{ platform_literal('platform_baseline_start', 'date') }},

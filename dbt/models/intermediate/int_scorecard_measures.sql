@@ -1,21 +1,20 @@
 {#-
     Every measure the success scorecard can show (seeds/scorecard_measures.csv), with its current
     and previous value and, where there is none, why. Periods: "complete month" is the month
-    before the one var('scorecard_as_of') falls in (default: today in var('timezone')); survey
+    before the one the run's clock falls in (macros/periods.sql: var('as_of'), default today in
+    var('timezone')); survey
     measures use the latest and previous waves closed by then; SLO compliance each SLO's latest
     complete window. Percentages are 0-100. DORA measures come for the organisation, every team
-    and every service (scope 'org', 'team:<name>', 'service:<name>').
+    and every service (scope 'org', 'team:<name>', 'service:<name>'). DORA and platform-value
+    measures read their mart's latest complete month (is_complete) and the one before, so the
+    scorecard shows the month the site and metrics.prom show; policy and infrastructure measures
+    the month before the run's.
 -#}
 
 with
 
 as_of as (
-    select
-        {% if var('scorecard_as_of') -%}
-            cast({{ sql_literal(var('scorecard_as_of')) }} as date)
-        {%- else -%}
-            cast({{ to_local_timestamp('current_timestamp') }} as date)
-        {%- endif %} as as_of_date
+    select {{ run_date() }} as as_of_date
 ),
 
 months as (
@@ -123,16 +122,15 @@ response_rate as (
     from org_waves
 ),
 
--- platform value: the complete month and the one before ------------------------------------------
+-- platform value: the mart's latest complete month and the one before (the platform-value page
+-- and metrics.prom read the same month; a month older than the last one is flagged stale there)
 value_months as (
     select
         platform_value.*,
-        case
-            when platform_value.month = months.complete_month then 1
-            when platform_value.month = months.previous_month then 2
-        end as recency
+        row_number() over (order by platform_value.month desc) as recency
     from platform_value
-    cross join months
+    cross join as_of
+    where platform_value.is_complete and platform_value.month < as_of.as_of_date
 ),
 
 value_scores as (
@@ -156,7 +154,7 @@ value_scores as (
     {%- endfor %}
 ),
 
--- time to first deployment: the latest two months (to the as-of day) with services created
+-- time to first deployment: the latest two complete months with services created
 onboarding_months as (
     select
         platform_value.month,
@@ -166,6 +164,7 @@ onboarding_months as (
     cross join as_of
     where
         platform_value.time_to_first_deployment_p50_minutes is not null
+        and platform_value.is_complete
         and platform_value.month <= as_of.as_of_date
 ),
 
@@ -365,10 +364,9 @@ dora_months as (
         case when dora.scope = 'org' then 'org' else dora.scope || ':' || dora.scope_name end
             as scope,
         dora.period_start,
-        case
-            when dora.period_start = months.complete_month then 1
-            when dora.period_start = months.previous_month then 2
-        end as recency,
+        row_number() over (
+            partition by dora.scope, dora.scope_name order by dora.period_start desc
+        ) as recency,
         dora.deployments * 7.0 / {{ days_in_period('month', 'dora.period_start') }}
             as deployment_frequency,
         dora.lead_time_p50_hours as lead_time,
@@ -376,7 +374,8 @@ dora_months as (
         dora.recovery_time_p50_hours as recovery_time,
         100 * dora.rework_rate as rework_rate
     from dora
-    cross join months
+    cross join as_of
+    where dora.is_complete and dora.period_start < as_of.as_of_date
 ),
 
 dora_scores as (

@@ -343,6 +343,9 @@ final as (
     select
         team,
         week,
+        week as period_start,
+        {{ period_end('week', 'week') }} as period_end,
+        {{ period_is_complete('week', period_end('week', 'week')) }} as is_complete,
         engineers,
         on_call,
         services_owned,

@@ -45,6 +45,8 @@ adopting as (
 measured as (
     select
         months.month,
+        months.period_end,
+        months.is_complete,
         capabilities.capability,
         capabilities.description,
         capabilities.rule_kind,
@@ -66,6 +68,9 @@ measured as (
 final as (
     select
         month,
+        month as period_start,
+        period_end,
+        is_complete,
         capability,
         description,
         rule_kind,

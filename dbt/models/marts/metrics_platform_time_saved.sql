@@ -159,6 +159,8 @@ all_monthly as (
 measured as (
     select
         months.month,
+        months.period_end,
+        months.is_complete,
         tasks.task,
         months.baseline_start,
         months.baseline_end,
@@ -190,6 +192,9 @@ saved as (
 final as (
     select
         month,
+        month as period_start,
+        period_end,
+        is_complete,
         task,
         case
             when task in ('change_lead_time', 'merge_to_deploy_time') then 'change'

@@ -189,6 +189,8 @@ measured as (
         months.baseline_end,
         months.is_default_baseline,
         months.is_latest_month,
+        months.period_end,
+        months.is_complete,
         coalesce(eligible.eligible_services, 0) as eligible_services,
         {% if has_capabilities -%}
             coalesce(adopting.adopting_services, 0)
@@ -271,6 +273,9 @@ valued as (
 final as (
     select
         month,
+        month as period_start,
+        period_end,
+        is_complete,
         eligible_services,
         adopting_services,
         adoption_rate,

@@ -105,6 +105,7 @@ measured as (
     select
         periods.*,
         definitions.target,
+        definitions.time_zone,
         1 - definitions.target as error_budget,
         definitions.period_kind = periods.period_kind as is_slo_window,
         {{ hours_between('cast(periods.period_start as timestamp)',
@@ -142,7 +143,9 @@ final as (
         period_start,
         period_end,
         is_slo_window,
-        period_kind = 'rolling_28d' or last_interval_end >= period_end_at as is_complete,
+        -- Over at the run's clock, and (calendar periods) the data reaches the period's end.
+        {{ period_is_complete('period_start', 'period_end', 'time_zone') }}
+        and (period_kind = 'rolling_28d' or last_interval_end >= period_end_at) as is_complete,
         good,
         total,
         attainment,

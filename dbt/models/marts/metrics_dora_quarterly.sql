@@ -1,0 +1,1 @@
+{{ dora_metrics('quarter') }}
