@@ -41,10 +41,17 @@
     true when the period [period_start, period_end) is over at the run's clock: its exclusive end
     (local wall-clock midnight, in var('timezone') or `tz`) is not after the clock. Comparing
     wall-clock times keeps daylight-saving days right (a 23- or 25-hour day ends at midnight).
-    period_start is part of the signature so that coverage checks can be folded in here.
+    A period is also incomplete while the code hosts' progressive backfill has not reached its
+    start (period_fully_synced, sync_coverage.sql): its history is still being read. Periods built
+    from sources that the backfill does not cover (SLO windows over SLI samples) pass synced=false.
 -#}
-{% macro period_is_complete(period_start, period_end, tz=none) -%}
-    coalesce(cast({{ period_end }} as timestamp) <= {{ run_clock(tz) }}, false)
+{% macro period_is_complete(period_start, period_end, tz=none, synced=true) -%}
+    (
+        coalesce(cast({{ period_end }} as timestamp) <= {{ run_clock(tz) }}, false)
+        {%- if synced %}
+        and {{ period_fully_synced(period_start) }}
+        {%- endif %}
+    )
 {%- endmacro %}
 
 {#- The exclusive end of the period of `grain` (week, month, quarter) starting at period_start. -#}

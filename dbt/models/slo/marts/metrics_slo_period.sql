@@ -144,7 +144,7 @@ final as (
         period_end,
         is_slo_window,
         -- Over at the run's clock, and (calendar periods) the data reaches the period's end.
-        {{ period_is_complete('period_start', 'period_end', 'time_zone') }}
+        {{ period_is_complete('period_start', 'period_end', 'time_zone', synced=false) }}
         and (period_kind = 'rolling_28d' or last_interval_end >= period_end_at) as is_complete,
         good,
         total,
