@@ -162,12 +162,11 @@ def test_first_sync_reads_the_newest_window_and_later_runs_walk_back_to_backfill
             now - dt.timedelta(days=INITIAL),
             now - dt.timedelta(days=BACKFILL),
         }, first
-        assert first["pull_requests"] == now - dt.timedelta(days=INITIAL)
-        oldest_pr = con.execute(
-            "SELECT min(payload->>'updated_at') FROM raw.github_pull_requests"
-        ).fetchone()[0]
-        assert oldest_pr >= (now - dt.timedelta(days=INITIAL)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert _rows(con)["github_pull_requests"] < expected["github_pull_requests"]
+        # Commits are queried by date (since/until), so their window never ends early.
+        assert first["commits"] == now - dt.timedelta(days=INITIAL)
+        oldest_commit = con.execute("SELECT min(updated_at) FROM raw.github_commits").fetchone()[0]
+        assert oldest_commit >= now - dt.timedelta(days=INITIAL)
+        assert _rows(con)["github_commits"] < expected["github_commits"]
         line = coverage_line(con, "github", [repo])
         assert line == (
             f"GitHub synced back to {now - dt.timedelta(days=INITIAL):%Y-%m-%d}; "
@@ -272,16 +271,16 @@ def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_pa
     con = _warehouse(tmp_path / "wh.duckdb")
     pool = CredentialPool([TokenCredential("token 1", token="demo-token")], reserve=0)
     with SocketDemo(transport) as fake:
-        # The first sync's walk through the newest window dies at its third list page.
-        def third_page(path: str) -> bool:
+        # The first sync's walk through the newest window dies at its second list page.
+        def second_page(path: str) -> bool:
             parts = urlsplit(path)
-            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["3"]
+            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["2"]
 
-        fake.fail_when = third_page
+        fake.fail_when = second_page
         with pytest.raises(SourceError), _client(fake.server.url, pool) as client:
             _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
         stopped = get_coverage(con, "github", repo, "pull_requests")
-        assert stopped.resume_at == "3"
+        assert stopped.resume_at == "2"
         fake.fail_when = lambda path: False
         seen = len(fake.server.requests)
         with _client(fake.server.url, pool) as client:
@@ -291,8 +290,9 @@ def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_pa
             for p, _ in fake.server.requests[seen:]
             if urlsplit(p).path.endswith("/pulls")
         ]
-    # The increment (from the first run's clock), then the walk continues at page 3.
-    assert lists[0] == "1" and lists[1] == "3", lists
+    # The increment (from the first run's clock), then the walk continues at page 2.
+    assert lists[0] == "1" and lists[1] == "2", lists
+    assert "1" not in lists[1:], "the walk started again from the top"
 
 
 # A second run in its own process, killed outright (SIGKILL) by the server mid-walk.
