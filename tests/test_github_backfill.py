@@ -9,6 +9,10 @@ progressive warehouse ends with exactly the rows of a warehouse synced in one go
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -66,12 +70,16 @@ class SocketDemo:
         self.server.__exit__(*exc)
 
 
-@pytest.fixture(scope="module")
-def demo():
+def _demo(now: dt.datetime | None = None):
     config = scaled_demo_config(repositories=1, months=6)
     clients = ingest.SourceClients(config)
     repo = next(iter(ingest.discover_github_repositories(clients).values()))[0]
-    return clients, repo, clients.now()
+    return clients, repo, now or clients.now()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return _demo()
 
 
 def _client(url: str, pool: CredentialPool | None = None) -> GitHubClient:
@@ -154,12 +162,11 @@ def test_first_sync_reads_the_newest_window_and_later_runs_walk_back_to_backfill
             now - dt.timedelta(days=INITIAL),
             now - dt.timedelta(days=BACKFILL),
         }, first
-        assert first["pull_requests"] == now - dt.timedelta(days=INITIAL)
-        oldest_pr = con.execute(
-            "SELECT min(payload->>'updated_at') FROM raw.github_pull_requests"
-        ).fetchone()[0]
-        assert oldest_pr >= (now - dt.timedelta(days=INITIAL)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert _rows(con)["github_pull_requests"] < expected["github_pull_requests"]
+        # Commits are queried by date (since/until), so their window never ends early.
+        assert first["commits"] == now - dt.timedelta(days=INITIAL)
+        oldest_commit = con.execute("SELECT min(updated_at) FROM raw.github_commits").fetchone()[0]
+        assert oldest_commit >= now - dt.timedelta(days=INITIAL)
+        assert _rows(con)["github_commits"] < expected["github_commits"]
         line = coverage_line(con, "github", [repo])
         assert line == (
             f"GitHub synced back to {now - dt.timedelta(days=INITIAL):%Y-%m-%d}; "
@@ -264,16 +271,16 @@ def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_pa
     con = _warehouse(tmp_path / "wh.duckdb")
     pool = CredentialPool([TokenCredential("token 1", token="demo-token")], reserve=0)
     with SocketDemo(transport) as fake:
-        # The first sync's walk through the newest window dies at its third list page.
-        def third_page(path: str) -> bool:
+        # The first sync's walk through the newest window dies at its second list page.
+        def second_page(path: str) -> bool:
             parts = urlsplit(path)
-            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["3"]
+            return parts.path.endswith("/pulls") and parse_qs(parts.query).get("page") == ["2"]
 
-        fake.fail_when = third_page
+        fake.fail_when = second_page
         with pytest.raises(SourceError), _client(fake.server.url, pool) as client:
             _sync(con, client, demo, "rest").run(["repository", "pull_requests"])
         stopped = get_coverage(con, "github", repo, "pull_requests")
-        assert stopped.resume_at == "3"
+        assert stopped.resume_at == "2"
         fake.fail_when = lambda path: False
         seen = len(fake.server.requests)
         with _client(fake.server.url, pool) as client:
@@ -283,5 +290,60 @@ def test_a_run_that_dies_in_the_first_window_resumes_from_that_page(demo, tmp_pa
             for p, _ in fake.server.requests[seen:]
             if urlsplit(p).path.endswith("/pulls")
         ]
-    # The increment (from the first run's clock), then the walk continues at page 3.
-    assert lists[0] == "1" and lists[1] == "3", lists
+    # The increment (from the first run's clock), then the walk continues at page 2.
+    assert lists[0] == "1" and lists[1] == "2", lists
+    assert "1" not in lists[1:], "the walk started again from the top"
+
+
+# A second run in its own process, killed outright (SIGKILL) by the server mid-walk.
+CHILD = """
+import datetime as dt, sys
+from pathlib import Path
+from tests.test_github_backfill import _client, _demo, _sync, _warehouse
+demo = _demo(dt.datetime.fromisoformat(sys.argv[3]))
+con = _warehouse(Path(sys.argv[1]))
+with _client(sys.argv[2]) as client:
+    _sync(con, client, demo, sys.argv[4]).run()
+"""
+
+
+def test_a_run_killed_mid_backfill_resumes_with_no_duplicate_and_no_gap(reference, demo, tmp_path):
+    api, expected = reference
+    clients, repo, now = demo
+    path = tmp_path / "wh.duckdb"
+    con = _warehouse(path)
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        before = _coverage(con, demo)
+        con.close()
+        child: list[subprocess.Popen] = []
+
+        def kill_at_second_commits_page(path_: str) -> bool:
+            parts = urlsplit(path_)
+            query = parse_qs(parts.query)
+            hit = parts.path.endswith("/commits") and "until" in query
+            if hit and query.get("page") == ["2"]:
+                os.kill(child[0].pid, signal.SIGKILL)
+                child[0].wait()
+                return True
+            return False
+
+        fake.fail_when = kill_at_second_commits_page
+        root = Path(__file__).resolve().parents[1]
+        child.append(
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(path), fake.server.url, now.isoformat(), api],
+                cwd=root,
+                env={**os.environ, "PYTHONPATH": str(root)},
+            )
+        )
+        assert child[0].wait(timeout=300) == -signal.SIGKILL
+        fake.fail_when = lambda path_: False
+        con = _warehouse(path)
+        died = get_coverage(con, "github", repo, "commits")
+        assert died.synced_from == before["commits"], "coverage moved before its window ended"
+        assert died.resume_at == "2", "the page reached was not recorded"
+        _run_until_complete(con, fake.server.url, demo, api)
+    assert _rows(con) == expected
+    con.close()
