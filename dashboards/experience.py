@@ -8,6 +8,7 @@ intermediate survey tables. A hidden group is written as its reason, never as a 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -554,7 +555,7 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
                 ],
                 [
                     [
-                        "—" if missing(r["item_id"]) else str(r["item_id"]),
+                        question_text(r["item_id"]),
                         # Prefixed here too (idempotent), for a mart built before the rule.
                         Markup('<span class="comment">{}</span>').format(
                             spreadsheet_safe(str(r["comment_text"]))
@@ -565,6 +566,23 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
             )
         )
     return blocks
+
+
+@functools.cache
+def _questions() -> dict[str, str]:
+    """Item id -> question text, from the survey instrument (pipelines/surveys/instrument.yaml)."""
+    from pipelines.surveys.loader import Instrument
+
+    return {
+        str(item["id"]): str(item.get("text") or item["id"]) for item in Instrument.load().items
+    }
+
+
+def question_text(item_id: object) -> str:
+    """``OT1`` -> "The biggest thing slowing you down"; an id the instrument lacks stays as it is."""
+    if missing(item_id):
+        return "—"
+    return _questions().get(str(item_id), str(item_id))
 
 
 def _privacy_note(waves: pd.DataFrame) -> Note:

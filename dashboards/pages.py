@@ -36,11 +36,12 @@ from dashboards.blocks import (
     utc_naive,
 )
 from dashboards.experience import build_devex
-from dashboards.gate import CheckStatus, GateNotice, failed_checks
+from dashboards.gate import CheckStatus, GateNotice
 from dashboards.marts import WarehouseReader
 from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
+from pipelines.surveys.loader import FILE_ENTITY as SURVEY_FILE_ENTITY
 
 MARTS = "marts"
 RAW = "raw"
@@ -741,33 +742,63 @@ def _check_blocks(ctx: PageContext) -> list[Block]:
             )
         )
         return blocks
-    failed = failed_checks(ctx.checks)
-    ordered = sorted(ctx.checks, key=lambda c: (c.passed is not False, c.asset, c.check))
+    failed = sorted(
+        (c for c in ctx.checks if c.passed is False),
+        key=lambda c: (not c.blocking, c.asset, c.check),
+    )
+    not_run = sorted((c for c in ctx.checks if c.passed is None), key=lambda c: (c.asset, c.check))
+    passed = sorted((c for c in ctx.checks if c.passed), key=lambda c: (c.asset, c.check))
+    blocking = sum(1 for c in failed if c.blocking)
     blocks.append(
-        Table(
-            f"Checks: {len(failed)} failed of n = {len(ctx.checks)}",
-            [
-                Column("result", "FAILED, passed, or not run yet."),
-                Column("asset"),
-                Column("check"),
-                Column("blocking", "A failed blocking check stops dbt and publishing."),
-                Column("checked (UTC)"),
-                Column("detail"),
-            ],
-            [
-                [
-                    {True: "passed", False: "FAILED", None: "not run"}[c.passed],
-                    c.asset,
-                    c.check,
-                    "yes" if c.blocking else "no",
-                    fmt_time(c.checked_at),
-                    c.description,
-                ]
-                for c in ordered
-            ],
+        Note(
+            f"Checks: {len(failed)} failed ({blocking} blocking), {len(passed)} passed, "
+            f"{len(not_run)} not run yet, of n = {len(ctx.checks)}. A failed blocking check stops "
+            "dbt and publishing; a failed warning is listed here and the site is still published."
         )
     )
+    columns = [
+        Column("result", "FAILED, passed, or not run yet."),
+        Column("asset"),
+        Column("check"),
+        Column("blocking", "A failed blocking check stops dbt and publishing."),
+        Column("checked (UTC)"),
+        Column("detail"),
+    ]
+
+    def rows(checks: list[CheckStatus]) -> list[list[str]]:
+        return [
+            [
+                {True: "passed", False: "FAILED", None: "not run"}[c.passed],
+                c.asset,
+                c.check,
+                "yes" if c.blocking else "no",
+                fmt_time(c.checked_at),
+                c.description,
+            ]
+            for c in checks
+        ]
+
+    if failed or not_run:
+        blocks.append(
+            Table(
+                f"Failed and not run: {len(failed)} failed, {len(not_run)} not run",
+                columns,
+                rows(failed + not_run),
+            )
+        )
+    if passed:
+        blocks.append(
+            Table(f"Passed checks (n = {len(passed)})", columns, rows(passed), folded=True)
+        )
     return blocks
+
+
+def sync_scope_label(scope: object, entity: object, cursor: object) -> str:
+    """The scope as a reader knows it: a survey file (its cursor is keyed by the file's SHA-256) by
+    its name, which names the wave (``2026-Q1.csv``)."""
+    if str(entity) == SURVEY_FILE_ENTITY and not missing(cursor):
+        return f"{cursor} (file {str(scope)[:8]})"
+    return str(scope)
 
 
 def build_data_quality(ctx: PageContext) -> list[Block]:
@@ -786,7 +817,9 @@ def build_data_quality(ctx: PageContext) -> list[Block]:
         blocks.append(NoData("Rows per raw table", f"{NO_DATA}: the raw schema is empty."))
     if reader.row_count(RAW, "sync_state"):
         sync = reader.frame(
-            RAW, "sync_state", ["source", "scope", "entity", "items_total", "last_synced_at"]
+            RAW,
+            "sync_state",
+            ["source", "scope", "entity", "cursor", "items_total", "last_synced_at"],
         ).sort_values(["source", "scope", "entity"])
         blocks.append(
             Table(
@@ -801,7 +834,7 @@ def build_data_quality(ctx: PageContext) -> list[Block]:
                 [
                     [
                         str(r["source"]),
-                        str(r["scope"]),
+                        sync_scope_label(r["scope"], r["entity"], r["cursor"]),
                         str(r["entity"]),
                         fmt_int(r["items_total"]),
                         fmt_time(r["last_synced_at"]),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from dashboards.alert_rules import RULES_DIR, RULES_FILE, AlertThresholds, alert_rules_yaml
@@ -44,6 +45,20 @@ PLOTLY_JS = "plotly.min.js"
 _VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 _TMP_PREFIX = ".building-"
 _STALE_TMP = dt.timedelta(hours=6)
+# The published outputs besides the pages, linked from every page (second navigation row) when the
+# version holds them: the leadership reports, the SLO report, dbt docs, metrics.prom, the Grafana
+# folder (its index.html lists the files) and the alerting rules.
+OUTPUT_LINKS: tuple[tuple[str, str], ...] = (
+    ("Weekly report", "leadership-weekly.html"),
+    ("Monthly report", "leadership-monthly.html"),
+    ("Weekly PDF", "leadership-weekly.pdf"),
+    ("Monthly PDF", "leadership-monthly.pdf"),
+    ("SLO report", "slo-report.html"),
+    ("dbt docs", "dbt-docs.html"),
+    ("metrics.prom", EXPOSITION_FILE),
+    ("Grafana", f"{GRAFANA_DIR}/index.html"),
+    ("Alert rules", f"{RULES_DIR}/{RULES_FILE}"),
+)
 
 
 class SiteError(PlatformMetricsError):
@@ -94,6 +109,10 @@ def build_site(
     tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=versions))
     tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
     try:
+        # Copied first: the pages link every output the version holds.
+        for extra in map(Path, extra_files):
+            if extra.is_file():
+                shutil.copyfile(extra, tmp / extra.name)
         pages = render_pages(
             tmp,
             Path(warehouse_path),
@@ -106,9 +125,6 @@ def build_site(
             site_url=site_url,
             alerting=alerting,
         )
-        for extra in map(Path, extra_files):
-            if extra.is_file():
-                shutil.copyfile(extra, tmp / extra.name)
         version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
     except BaseException:
@@ -136,7 +152,7 @@ def render_pages(
     alerting: AlertThresholds | None = None,
 ) -> list[str]:
     """Render every page (or the pages named in ``only``, into an existing version), metrics.prom
-    and the Grafana bundle."""
+    and the Grafana bundle; every page links the outputs the folder holds (``OUTPUT_LINKS``)."""
     if only is None:
         assets = folder / ASSETS
         assets.mkdir()
@@ -163,24 +179,27 @@ def render_pages(
         )
         if pr_url:
             ctx.pr_url = pr_url
+        if only is None:
+            (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
+            write_grafana_bundle(folder / GRAFANA_DIR, benchmark=benchmark, site_url=site_url or "")
+            _write_folder_index(folder / GRAFANA_DIR, f"{organisation}: Grafana bundle")
+            rules = folder / RULES_DIR / RULES_FILE
+            rules.parent.mkdir()
+            rules.write_text(alert_rules_yaml(alerting or AlertThresholds()), encoding="utf-8")
+        outputs = [(label, href) for label, href in OUTPUT_LINKS if (folder / href).is_file()]
         for page in PAGES:
             if only is not None and page.filename not in only:
                 continue
             html = template.render(
                 page=page,
                 pages=PAGES,
+                outputs=outputs,
                 blocks=page.build(ctx),
                 organisation=organisation,
                 built_at=now.strftime("%Y-%m-%d %H:%M UTC"),
             )
             _write_page(folder, page, html)
             written.append(page.filename)
-        if only is None:
-            (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
-            write_grafana_bundle(folder / GRAFANA_DIR, benchmark=benchmark, site_url=site_url or "")
-            rules = folder / RULES_DIR / RULES_FILE
-            rules.parent.mkdir()
-            rules.write_text(alert_rules_yaml(alerting or AlertThresholds()), encoding="utf-8")
     finally:
         con.close()
     return written
@@ -188,6 +207,27 @@ def render_pages(
 
 def _write_page(folder: Path, page: Page, html: str) -> None:
     (folder / page.filename).write_text(html, encoding="utf-8")
+
+
+def _write_folder_index(folder: Path, title: str) -> None:
+    """An index.html listing every file under ``folder`` (a folder link works on ``file://`` and
+    on a server without directory listings)."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    items = "".join(
+        str(Markup('<li><a href="{0}">{0}</a></li>').format(name))
+        for name in files
+        if name != "index.html"
+    )
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{Markup.escape(title)}</title>"
+        '<link rel="stylesheet" href="../assets/site.css"></head><body><main>'
+        f"<h1>{Markup.escape(title)}</h1>"
+        '<p class="lede">Dashboards and provisioning files for Grafana (docs/grafana.md). '
+        '<a href="../index.html">Back to the site</a>.</p>'
+        f"<ul>{items}</ul></main></body></html>"
+    )
+    (folder / "index.html").write_text(page, encoding="utf-8")
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -344,3 +344,14 @@ def test_metrics_prom_is_published_beside_the_pages(warehouse, site_dir):
     prom = (site_dir / "metrics.prom").read_text()
     assert "# TYPE platform_metrics_dora_deployments gauge" in prom
     assert "platform_metrics_site_build_timestamp_seconds" in prom
+
+
+def test_a_survey_file_is_named_by_its_wave_file_not_its_hash_on_the_data_quality_page(
+    tmp_path, site_dir
+):
+    from tests.mart_fixtures import SURVEY_FILE_DIGEST
+
+    _build(make_warehouse(tmp_path / "w.duckdb"), site_dir)
+    quality = _html(site_dir, "data-quality.html")
+    assert f"2025-Q1.csv (file {SURVEY_FILE_DIGEST[:8]})" in quality
+    assert SURVEY_FILE_DIGEST not in quality
