@@ -355,3 +355,18 @@ def test_a_survey_file_is_named_by_its_wave_file_not_its_hash_on_the_data_qualit
     quality = _html(site_dir, "data-quality.html")
     assert f"2025-Q1.csv (file {SURVEY_FILE_DIGEST[:8]})" in quality
     assert SURVEY_FILE_DIGEST not in quality
+
+
+def test_the_slo_report_page_renders_with_the_shared_template_and_no_output_links():
+    """slo_report renders page.html.j2 without the site's output links: the template must not
+    require them (a run once failed at publish/slo_report on exactly this)."""
+    import datetime as dt
+
+    from dashboards.blocks import Note
+    from dashboards.slo_report import render_report_html
+
+    html = render_report_html(
+        [Note("n = 0 SLOs")], organisation="Acme", now=dt.datetime(2025, 3, 10, tzinfo=dt.UTC)
+    )
+    assert "SLO report" in html and "n = 0 SLOs" in html
+    assert 'aria-label="Reports and files"' not in html
