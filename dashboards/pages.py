@@ -88,8 +88,12 @@ class PageContext:
     min_sample: int = 5
     checks: list[CheckStatus] = field(default_factory=list)
     gate: GateNotice | None = None
-    # Where a pull request opens ({repository}, {number}); the configured GitHub web host.
-    pr_url: str = "https://github.com/{repository}/pull/{number}"
+    # Where a pull request opens ({repository}, {number}) when its row has no url of its own (a mart
+    # built before fct_changes.url); empty: no link rather than a guessed one.
+    pr_url: str = ""
+    # Link ids to their source pages (the rows' urls). Off for the demo organisation: its sources
+    # are generated, and a link would lead nowhere.
+    link_sources: bool = True
     benchmark: str = "dora_2024"
 
 
@@ -473,6 +477,7 @@ CHANGE_COLUMNS = [
     "review_hours",
     "deploy_hours",
     "lead_time_hours",
+    "url",
 ]
 PHASES = ("coding", "pickup", "review", "deploy")
 
@@ -546,13 +551,26 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
 SLOWEST = 25
 
 
-def pr_link(ctx: PageContext, repository: object, number: object) -> Markup | str:
-    """``owner/repo#123`` linked to the pull request on the configured GitHub web host."""
+def source_link(
+    ctx: PageContext, label: str, url: object, css: str = "source-link"
+) -> Markup | str:
+    """``label`` linked to the row's page in its source (an http(s) url from the data), else text."""
+    if not ctx.link_sources or missing(url) or not str(url).startswith(("https://", "http://")):
+        return label
+    return Markup('<a class="{}" href="{}">{}</a>').format(css, str(url), label)
+
+
+def pr_link(
+    ctx: PageContext, repository: object, number: object, url: object = None
+) -> Markup | str:
+    """``owner/repo#123`` linked to the pull request: the row's own url (fct_changes.url), else the
+    configured host's pattern (``pr_url``), else plain text."""
     if missing(repository) or missing(number):
         return "—"
     label = f"{repository}#{int(number)}"
-    url = ctx.pr_url.format(repository=repository, number=int(number))
-    return Markup('<a class="pr-link" href="{}">{}</a>').format(url, label)
+    if (missing(url) or not url) and ctx.pr_url:
+        url = ctx.pr_url.format(repository=repository, number=int(number))
+    return source_link(ctx, label, url, css="pr-link")
 
 
 def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
@@ -569,7 +587,7 @@ def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
         ],
         [
             [
-                pr_link(ctx, r["repository"], r["pr_number"]),
+                pr_link(ctx, r["repository"], r["pr_number"], r["url"]),
                 fmt_cell(r["service"]),
                 str(r["team"]),
                 fmt_time(r["deployed_at"]),
@@ -605,6 +623,7 @@ INCIDENT_COLUMNS = [
     "recovery_hours",
     "deployment_id",
     "attribution",
+    "url",
 ]
 
 
@@ -697,6 +716,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
         Table(
             f"Incidents (latest {len(shown)} of {len(incidents)})",
             [
+                Column("incident", "Linked to its page in the source when the source gave one."),
                 Column("started"),
                 Column("service"),
                 Column("team"),
@@ -707,6 +727,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
             ],
             [
                 [
+                    source_link(ctx, fmt_cell(r["incident_id"]), r["url"]),
                     fmt_time(r["started_at"]),
                     str(r["service"]),
                     fmt_cell(r["team"]),

@@ -91,6 +91,7 @@ def build_site(
     benchmark: str = "dora_2024",
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
+    link_sources: bool = True,
 ) -> SiteBuild:
     """Render every page from the warehouse (opened read-only) and make it the live site.
 
@@ -124,6 +125,7 @@ def build_site(
             benchmark=benchmark,
             site_url=site_url,
             alerting=alerting,
+            link_sources=link_sources,
         )
         version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
@@ -150,6 +152,7 @@ def render_pages(
     benchmark: str = "dora_2024",
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
+    link_sources: bool = True,
 ) -> list[str]:
     """Render every page (or the pages named in ``only``, into an existing version), metrics.prom
     and the Grafana bundle; every page links the outputs the folder holds (``OUTPUT_LINKS``)."""
@@ -176,6 +179,7 @@ def render_pages(
             checks=list(checks),
             gate=gate,
             benchmark=benchmark,
+            link_sources=link_sources,
         )
         if pr_url:
             ctx.pr_url = pr_url

@@ -370,3 +370,40 @@ def test_the_slo_report_page_renders_with_the_shared_template_and_no_output_link
     )
     assert "SLO report" in html and "n = 0 SLOs" in html
     assert 'aria-label="Reports and files"' not in html
+
+
+def test_ids_link_to_their_source_pages_from_the_data_and_never_to_a_guess(tmp_path):
+    """A change and an incident link to the url their row carries; with no url and no configured
+    pull-request host there is no link (the demo: generated sources, nothing to open)."""
+    warehouse = make_warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE marts.fct_changes ADD COLUMN url VARCHAR")
+    con.execute("UPDATE marts.fct_changes SET url = 'https://code.example/pr/' || change_id")
+    con.execute("ALTER TABLE marts.fct_incidents ADD COLUMN url VARCHAR")
+    con.execute("UPDATE marts.fct_incidents SET url = 'https://pager.example/i/' || incident_id")
+    con.close()
+
+    linked = tmp_path / "linked"
+    build_site(warehouse, linked, organisation="Acme", now=BUILD_TIME)
+    changes = re.findall(
+        r'<a class="pr-link" href="([^"]+)">([^<]+)</a>', _html(linked, "lead-time.html")
+    )
+    assert len(changes) == 25
+    assert all(url.startswith("https://code.example/pr/") for url, _ in changes)
+    incidents = re.findall(
+        r'<a class="source-link" href="([^"]+)">([^<]+)</a>', _html(linked, "deployments.html")
+    )
+    assert incidents and all(url == f"https://pager.example/i/{i}" for url, i in incidents)
+
+    demo = tmp_path / "demo"
+    build_site(warehouse, demo, organisation="Acme", now=BUILD_TIME, link_sources=False)
+    for page in ("lead-time.html", "deployments.html"):
+        assert 'class="pr-link"' not in _html(demo, page)
+        assert 'class="source-link"' not in _html(demo, page)
+
+
+def test_without_a_url_or_a_configured_host_a_pull_request_is_plain_text(warehouse, site_dir):
+    _build(warehouse, site_dir)
+    html = _html(site_dir, "lead-time.html")
+    assert "Slowest changes" in html
+    assert 'class="pr-link"' not in html
