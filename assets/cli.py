@@ -89,6 +89,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path, help="organisation YAML file")
     run.set_defaults(handler=_cmd_run)
 
+    init = sub.add_parser(
+        "init",
+        help="discover a GitHub organisation and write a proposed, commented configuration",
+    )
+    init.add_argument("--org", required=True, help="the GitHub organisation to discover")
+    init.add_argument(
+        "--token-env",
+        default="GITHUB_TOKEN",
+        help="environment variable holding a read-only token (default: GITHUB_TOKEN)",
+    )
+    init.add_argument(
+        "--base-url",
+        default="https://api.github.com",
+        help="the GitHub API root (Enterprise Server: https://HOST/api/v3)",
+    )
+    init.add_argument(
+        "--out", type=Path, help="where to write the configuration (default: build/<org>.yaml)"
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing --out file")
+    init.set_defaults(handler=_cmd_init)
+
     validate = sub.add_parser(
         "validate", help="check a configuration file and say what it describes"
     )
@@ -143,6 +164,66 @@ def _parser() -> argparse.ArgumentParser:
 def _config_path(given: Path | None) -> Path:
     """--config, else $PLATFORM_METRICS_CONFIG, else the embedded demo organisation."""
     return Path(given or os.environ.get(CONFIG_ENV_VAR) or DEMO_CONFIG_PATH)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """Discover --org, write the proposed configuration (validated before it replaces anything),
+    and print what it holds and what a first sync would cost."""
+    from pipelines.github.client import GitHubClient
+    from pipelines.github.init_org import discover, render_config
+    from pipelines.github.plan import format_plan, plan_organisation
+    from pipelines.http import RetryPolicy
+
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", args.org):
+        raise ConfigError(
+            f"--org {args.org!r}: not a GitHub organisation name (letters, digits, -)"
+        )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.token_env):
+        raise ConfigError(f"--token-env {args.token_env!r}: not an environment variable name")
+    token = os.environ.get(args.token_env)
+    if not token:
+        raise ConfigError(
+            f"--token-env {args.token_env}: ${args.token_env} is not set; export a token with read "
+            "access to the organisation (docs/sources/github.md#token)"
+        )
+    out = args.out or Path("build") / f"{args.org.lower()}.yaml"
+    if out.exists() and not args.force:
+        raise ConfigError(f"--out {out}: already exists; pass --force to replace it")
+    client = GitHubClient(args.base_url, token=token, retry=RetryPolicy(max_retries=2))
+    try:
+        found = discover(client, args.org)
+    finally:
+        client.close()
+    text = render_config(found, base_url=args.base_url, token_env=args.token_env)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Validated under a temporary name beside the target (its relative paths resolve the same),
+    # then renamed: a config that does not validate never replaces anything.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.yaml")
+    partial.write_text(text, encoding="utf-8")
+    try:
+        config = load_config(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)
+    teams = sorted({s.team for s in config.services})
+    print(
+        f"wrote {out}: {len(config.services)} services of {len(teams)} teams, "
+        f"{len(found.repositories)} repositories ({found.archived} archived left out); "
+        f"environments: {', '.join(sorted(found.environments)) or 'none'}; "
+        f"workflows: {len(found.workflows)} distinct names"
+    )
+    for note in found.notes:
+        print(f"note: {note}")
+    if found.per_repository:
+        print(format_plan(plan_organisation(load_config(out))))
+    else:
+        print(
+            f"cost: not estimated for {len(found.repositories):,} repositories here (it probes "
+            f"each one); narrow the config, then run: platform-metrics plan --config {out}"
+        )
+    print(f"next: review {out}, then platform-metrics run --config {out}")
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
