@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from dashboards.swap import staging_folder, unique_path
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,7 @@ def publish_gate_notice(
     live = site_dir.resolve()
     versions = site_module.versions_dir(site_dir)
     notice = GateNotice(failed_checks(checks), live.name, now)
-    tmp = Path(tempfile.mkdtemp(prefix=site_module._TMP_PREFIX, dir=versions))
-    try:
+    with staging_folder(versions, site_module._TMP_PREFIX) as tmp:
         shutil.copytree(live, tmp, dirs_exist_ok=True, symlinks=True)
         tmp.chmod(0o755)
         site_module.render_pages(
@@ -80,11 +80,7 @@ def publish_gate_notice(
             checks=checks,
             gate=notice,
         )
-        version_dir = site_module._unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
+        version_dir = unique_path(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    site_module._point_at(site_dir, version_dir)
-    site_module._prune(versions, keep_copies, live=version_dir, now=now)
+    site_module.publish_version(site_dir, version_dir, keep_copies, now=now)
     return version_dir

@@ -17,10 +17,7 @@ loads it from ``assets/``: the site works from ``file://`` or an intranet server
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +32,7 @@ from dashboards.gate import CheckStatus, GateNotice
 from dashboards.grafana import GRAFANA_DIR, write_grafana_bundle
 from dashboards.marts import WarehouseReader
 from dashboards.pages import PAGES, Page, PageContext
+from dashboards.swap import point_symlink, prune_versions, staging_folder, unique_path
 from pipelines.errors import PlatformMetricsError
 from pipelines.warehouse import connect
 
@@ -42,7 +40,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
 PLOTLY_JS = "plotly.min.js"
-_VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 _TMP_PREFIX = ".building-"
 _STALE_TMP = dt.timedelta(hours=6)
 # The published outputs besides the pages, linked from every page (second navigation row) when the
@@ -107,9 +104,7 @@ def build_site(
     versions.mkdir(parents=True, exist_ok=True)
     _check_target(site_dir)
 
-    tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=versions))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
-    try:
+    with staging_folder(versions, _TMP_PREFIX) as tmp:
         # Copied first: the pages link every output the version holds.
         for extra in map(Path, extra_files):
             if extra.is_file():
@@ -127,13 +122,9 @@ def build_site(
             alerting=alerting,
             link_sources=link_sources,
         )
-        version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
+        version_dir = unique_path(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _point_at(site_dir, version_dir)
-    _prune(versions, keep_copies, live=version_dir, now=now)
+    publish_version(site_dir, version_dir, keep_copies, now=now)
     size = sum(p.stat().st_size for p in version_dir.rglob("*") if p.is_file())
     return SiteBuild(path=site_dir, version_dir=version_dir, pages=pages, bytes=size)
 
@@ -238,15 +229,6 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _unique(path: Path) -> Path:
-    """Two builds in the same second get ``-1``, ``-2``... so neither overwrites the other."""
-    candidate, n = path, 0
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
-
-
 def _check_target(site_dir: Path) -> None:
     """Refuse to replace a real folder that does not look like a site (a misconfigured path)."""
     if site_dir.is_symlink() or not site_dir.exists():
@@ -260,32 +242,17 @@ def _check_target(site_dir: Path) -> None:
         )
 
 
-def _point_at(site_dir: Path, version_dir: Path) -> None:
-    """Make ``site_dir`` a relative symlink to ``version_dir``, atomically where it already is one.
-
-    A real folder left by an older build (or created by hand) cannot be swapped atomically for a
-    symlink, so it is moved aside and deleted once; every later build is a plain atomic swap.
-    """
-    target = os.path.relpath(version_dir, site_dir.parent)
-    link_tmp = site_dir.with_name(f".{site_dir.name}.link-{os.getpid()}")
-    link_tmp.unlink(missing_ok=True)
-    link_tmp.symlink_to(target, target_is_directory=True)
-    aside = None
-    if site_dir.exists() and not site_dir.is_symlink():
-        aside = site_dir.with_name(f".{site_dir.name}.replaced-{os.getpid()}")
-        site_dir.rename(aside)
-    os.replace(link_tmp, site_dir)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
-
-
-def _prune(versions: Path, keep_copies: int, *, live: Path, now: dt.datetime) -> None:
-    dated = sorted(p for p in versions.iterdir() if p.is_dir() and _VERSION_NAME.match(p.name))
-    for old in dated[:-keep_copies]:
-        if old.resolve() != live.resolve():
-            shutil.rmtree(old, ignore_errors=True)
-    # A build killed outright (no chance to clean up) leaves its temporary folder behind.
-    for leftover in versions.glob(f"{_TMP_PREFIX}*"):
-        age = now - dt.datetime.fromtimestamp(leftover.stat().st_mtime, dt.UTC)
-        if age > _STALE_TMP:
-            shutil.rmtree(leftover, ignore_errors=True)
+def publish_version(
+    site_dir: Path, version_dir: Path, keep_copies: int, *, now: dt.datetime
+) -> None:
+    """Make ``version_dir`` the live site (the ``site_dir`` symlink, swapped atomically) and prune
+    the versions to ``keep_copies``."""
+    point_symlink(site_dir, version_dir)
+    prune_versions(
+        versions_dir(site_dir),
+        keep_copies,
+        live=version_dir,
+        now=now,
+        staging_prefix=_TMP_PREFIX,
+        stale_after=_STALE_TMP,
+    )
