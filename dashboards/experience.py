@@ -37,7 +37,7 @@ from dashboards.blocks import (
 from pipelines.surveys.text import spreadsheet_safe
 
 if TYPE_CHECKING:
-    from dashboards.pages import PageContext
+    from dashboards.context import PageContext
 
 MARTS = "marts"
 NO_DATA = "No data yet"

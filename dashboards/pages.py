@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -35,9 +35,9 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.context import PageContext
 from dashboards.experience import build_devex
-from dashboards.gate import CheckStatus, GateNotice
-from dashboards.marts import WarehouseReader
+from dashboards.gate import CheckStatus
 from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
@@ -78,23 +78,6 @@ DEFINITIONS: dict[str, str] = {
     "mart_rows": "Rows in the published mart table.",
     "last_sync": "When the sync of this source/scope/entity last committed rows and its cursor.",
 }
-
-
-@dataclass
-class PageContext:
-    reader: WarehouseReader
-    organisation: str
-    now: dt.datetime
-    min_sample: int = 5
-    checks: list[CheckStatus] = field(default_factory=list)
-    gate: GateNotice | None = None
-    # Where a pull request opens ({repository}, {number}) when its row has no url of its own (a mart
-    # built before fct_changes.url); empty: no link rather than a guessed one.
-    pr_url: str = ""
-    # Link ids to their source pages (the rows' urls). Off for the demo organisation: its sources
-    # are generated, and a link would lead nowhere.
-    link_sources: bool = True
-    benchmark: str = "dora_2024"
 
 
 @dataclass(frozen=True)

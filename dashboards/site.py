@@ -40,7 +40,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
 PLOTLY_JS = "plotly.min.js"
-_TMP_PREFIX = ".building-"
+STAGING_PREFIX = ".building-"
 _STALE_TMP = dt.timedelta(hours=6)
 # The published outputs besides the pages, linked from every page (second navigation row) when the
 # version holds them: the leadership reports, the SLO report, dbt docs, metrics.prom, the Grafana
@@ -98,13 +98,13 @@ def build_site(
     """
     if keep_copies < 1:
         raise ValueError("keep_copies must be at least 1")
-    now = _utc(now or dt.datetime.now(dt.UTC))
+    now = utc(now or dt.datetime.now(dt.UTC))
     site_dir = Path(site_dir)
     versions = versions_dir(site_dir)
     versions.mkdir(parents=True, exist_ok=True)
     _check_target(site_dir)
 
-    with staging_folder(versions, _TMP_PREFIX) as tmp:
+    with staging_folder(versions, STAGING_PREFIX) as tmp:
         # Copied first: the pages link every output the version holds.
         for extra in map(Path, extra_files):
             if extra.is_file():
@@ -225,7 +225,7 @@ def _write_folder_index(folder: Path, title: str) -> None:
     (folder / "index.html").write_text(page, encoding="utf-8")
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
+def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
@@ -253,6 +253,6 @@ def publish_version(
         keep_copies,
         live=version_dir,
         now=now,
-        staging_prefix=_TMP_PREFIX,
+        staging_prefix=STAGING_PREFIX,
         stale_after=_STALE_TMP,
     )

@@ -1,5 +1,5 @@
 """Atomic publishing of folders, for every publisher: the site (dashboards/site.py), the quality-gate
-notice (gate.py), the analysts' snapshot (publish.py), the leadership reports (leadership.py) and
+notice (gate_notice.py), the analysts' snapshot (publish.py), the leadership reports (leadership.py) and
 the SLO report (slo_report.py).
 
 The pattern is always the same: write everything into a fresh staging folder beside the target,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from dashboards.gate import CheckStatus, publish_gate_notice
+from dashboards.gate import CheckStatus
+from dashboards.gate_notice import publish_gate_notice
 from dashboards.site import build_site, versions_dir
 from tests.mart_fixtures import BUILD_TIME, make_warehouse
 

@@ -54,9 +54,9 @@ def test_two_versions_in_one_second_get_distinct_names(tmp_path):
 
 
 def test_no_publisher_writes_its_own_temporary_folder_swap():
-    """site, gate, leadership and slo_report stage through dashboards/swap.py (the snapshot's
+    """site, gate_notice, leadership and slo_report stage through dashboards/swap.py (the snapshot's
     parquet folder too, via point_symlink); no other module renames a folder into place itself."""
-    for module in ("site", "gate", "leadership", "slo_report"):
+    for module in ("site", "gate_notice", "leadership", "slo_report"):
         tree = ast.parse((DASHBOARDS / f"{module}.py").read_text(encoding="utf-8"))
         calls = {
             node.func.attr
