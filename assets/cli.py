@@ -13,7 +13,9 @@ import os
 import re
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipelines.config import (
     CONFIG_ENV_VAR,
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="platform-metrics",
         description="A warehouse of platform-engineering metrics (DORA, DevEx, platform value, SLOs).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo organisation")
@@ -85,6 +88,27 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the whole pipeline for an organisation")
     run.add_argument("--config", required=True, type=Path, help="organisation YAML file")
     run.set_defaults(handler=_cmd_run)
+
+    init = sub.add_parser(
+        "init",
+        help="discover a GitHub organisation and write a proposed, commented configuration",
+    )
+    init.add_argument("--org", required=True, help="the GitHub organisation to discover")
+    init.add_argument(
+        "--token-env",
+        default="GITHUB_TOKEN",
+        help="environment variable holding a read-only token (default: GITHUB_TOKEN)",
+    )
+    init.add_argument(
+        "--base-url",
+        default="https://api.github.com",
+        help="the GitHub API root (Enterprise Server: https://HOST/api/v3)",
+    )
+    init.add_argument(
+        "--out", type=Path, help="where to write the configuration (default: build/<org>.yaml)"
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing --out file")
+    init.set_defaults(handler=_cmd_init)
 
     validate = sub.add_parser(
         "validate", help="check a configuration file and say what it describes"
@@ -144,6 +168,66 @@ def _parser() -> argparse.ArgumentParser:
 def _config_path(given: Path | None) -> Path:
     """--config, else $PLATFORM_METRICS_CONFIG, else the embedded demo organisation."""
     return Path(given or os.environ.get(CONFIG_ENV_VAR) or DEMO_CONFIG_PATH)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """Discover --org, write the proposed configuration (validated before it replaces anything),
+    and print what it holds and what a first sync would cost."""
+    from pipelines.github.client import GitHubClient
+    from pipelines.github.init_org import discover, render_config
+    from pipelines.github.plan import format_plan, plan_organisation
+    from pipelines.http import RetryPolicy
+
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", args.org):
+        raise ConfigError(
+            f"--org {args.org!r}: not a GitHub organisation name (letters, digits, -)"
+        )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.token_env):
+        raise ConfigError(f"--token-env {args.token_env!r}: not an environment variable name")
+    token = os.environ.get(args.token_env)
+    if not token:
+        raise ConfigError(
+            f"--token-env {args.token_env}: ${args.token_env} is not set; export a token with read "
+            "access to the organisation (docs/sources/github.md#token)"
+        )
+    out = args.out or Path("build") / f"{args.org.lower()}.yaml"
+    if out.exists() and not args.force:
+        raise ConfigError(f"--out {out}: already exists; pass --force to replace it")
+    client = GitHubClient(args.base_url, token=token, retry=RetryPolicy(max_retries=2))
+    try:
+        found = discover(client, args.org)
+    finally:
+        client.close()
+    text = render_config(found, base_url=args.base_url, token_env=args.token_env)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Validated under a temporary name beside the target (its relative paths resolve the same),
+    # then renamed: a config that does not validate never replaces anything.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.yaml")
+    partial.write_text(text, encoding="utf-8")
+    try:
+        config = load_config(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)
+    teams = sorted({s.team for s in config.services})
+    print(
+        f"wrote {out}: {len(config.services)} services of {len(teams)} teams, "
+        f"{len(found.repositories)} repositories ({found.archived} archived left out); "
+        f"environments: {', '.join(sorted(found.environments)) or 'none'}; "
+        f"workflows: {len(found.workflows)} distinct names"
+    )
+    for note in found.notes:
+        print(f"note: {note}")
+    if found.per_repository:
+        print(format_plan(plan_organisation(load_config(out))))
+    else:
+        print(
+            f"cost: not estimated for {len(found.repositories):,} repositories here (it probes "
+            f"each one); narrow the config, then run: platform-metrics plan --config {out}"
+        )
+    print(f"next: review {out}, then platform-metrics run --config {out}")
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -353,23 +437,41 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _recover_dead_runs(instance) -> None:
+def _recover_dead_runs(instance, say=_say) -> None:
     from assets.run_recovery import recover_dead_runs
 
     for recovered in recover_dead_runs(instance):
-        _say(recovered.line())
+        say(recovered.line())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("platform-metrics")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _run(config: Config, *, config_path: Path) -> int:
+    """Run the pipeline with a quiet console: phase lines, progress, a closing summary; Dagster's
+    and dbt's full output in build/logs/. Returns the exit code."""
+    from assets.console import log_path, output_to
+
     _prepare_environment(config, config_path)
     warehouse = Path(config.warehouse_path()).resolve()
     os.environ[WAREHOUSE_ENV_VAR] = str(warehouse)
+    log = log_path(dagster_home(config).name)
     # SIGTERM (systemd, kill) stops a run as Ctrl-C does: steps roll back, slots are released.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        outcome = _run_pipeline(config)
+        with output_to(log) as console_stream:
+            quiet = run_quietly(config, console_stream, log=log)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    outcome = quiet.outcome
+    for line in quiet.summary:
+        print(line)
     if not outcome.success:
         failed = outcome.github_failed
         name, message = _first_failure(next(iter(failed.values())) if failed else outcome.refresh)
@@ -382,47 +484,77 @@ def _run(config: Config, *, config_path: Path) -> int:
                 file=sys.stderr,
             )
         print(
-            "The previous site and snapshot are untouched. Run details: platform-metrics serve",
+            f"The previous site and snapshot are untouched. Full log: {log}; "
+            "run details: platform-metrics serve",
             file=sys.stderr,
         )
         return _EXIT_CODES.get(name, 1)
-    # absolute(), not resolve(): the site is a symlink swapped on every run; print the stable name.
-    site = Path(config.publish.site_dir).absolute() / "index.html"
-    print()
-    print(f"Warehouse:          {warehouse}")
-    print(f"Analysts' snapshot: {Path(config.publish.snapshot_dir).absolute()}")
-    print(f"Site:               {site}")
-    print(f"Open it in a browser: file://{site}")
     return 0
 
 
-def _run_pipeline(config: Config):
+@dataclass
+class QuietRun:
+    outcome: Any  # assets.runner.PipelineOutcome
+    lines: int  # console lines written while running (the summary not included)
+    summary: list[str]
+    defs: Any  # the dagster Definitions it ran
+
+
+def run_quietly(config: Config, stream, *, log: Path | None = None, instance=None) -> QuietRun:
+    """The pipeline with its console lines on ``stream`` (the summary is returned, not written).
+    ``instance`` defaults to the Dagster instance of $DAGSTER_HOME."""
     import dagster as dg
 
+    from assets.console import Console, RunWatcher, step_phases, summary_lines
     from assets.graph import build_definitions
+    from assets.ingest import partitioned_sources
     from assets.runner import run_pipeline
 
+    console = Console(stream)
+    say = console.line
+    say(
+        f"platform-metrics {_version()}: {config.organisation.name}"
+        + (" (demo organisation, fake API)" if config.is_demo else "")
+        + (f"; full log: {log}" if log else "")
+    )
+    say("loading definitions (dbt parses the project when it changed) ...")
     defs = build_definitions(config)
-    with dg.DagsterInstance.get() as instance:
-        _recover_dead_runs(instance)
-        with _demo_history(config):
-            return run_pipeline(
+    phases = step_phases(defs)
+    scope = contextlib.nullcontext(instance) if instance is not None else dg.DagsterInstance.get()
+    with scope as active:
+        _recover_dead_runs(active, say=say)
+        if partitioned_sources(config):
+            say(f"sync {', '.join(s.name for s in partitioned_sources(config))} ...")
+        watcher = RunWatcher(console, active, phases)
+        with _demo_history(config, say=say):
+            outcome = run_pipeline(
                 defs,
                 config,
-                instance,
+                active,
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                say=_say,
+                progress=console.status,
+                say=say,
+                watch=watcher.watch,
             )
+    summary = summary_lines(
+        outcome,
+        phases,
+        site=Path(config.publish.site_dir).absolute(),
+        snapshot=Path(config.publish.snapshot_dir).absolute(),
+        warehouse=Path(config.warehouse_path()).absolute(),
+        log=log,
+    )
+    return QuietRun(outcome, console.lines, summary, defs)
 
 
-def _demo_history(config: Config) -> contextlib.AbstractContextManager[object]:
+def _demo_history(config: Config, say=_say) -> contextlib.AbstractContextManager[object]:
     """For a demo organisation: one clock for the whole run, and a fresh warehouse when it holds
     another generated history (pipelines/demo/history.py). Nothing for a real organisation."""
     if not config.is_demo:
         return contextlib.nullcontext()
     from pipelines.demo.history import demo_run
 
-    return demo_run(config)
+    return demo_run(config, say=say)
 
 
 def _first_failure(result) -> tuple[str, str]:

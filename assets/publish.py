@@ -46,7 +46,9 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
                 *sorted(dbt_docs_dir(config).glob("dbt-docs*.html")),
             ],
             checks=latest_checks(context.instance, asset_graph(context)),
-            pr_url=pr_url_template(config),
+            # The demo's sources are generated: no link that would lead nowhere.
+            pr_url=None if config.is_demo else pr_url_template(config),
+            link_sources=not config.is_demo,
             benchmark=config.metrics.benchmark,
             site_url=config.publish.site_url,
             alerting=AlertThresholds(**config.publish.alerting.model_dump()),

@@ -9,7 +9,8 @@ import dagster as dg
 
 from assets.dbt import mart_keys
 from assets.project import WAREHOUSE_POOL
-from dashboards.gate import CheckStatus, publish_gate_notice
+from dashboards.gate import CheckStatus
+from dashboards.gate_notice import publish_gate_notice
 from dashboards.leadership import report_files, write_leadership_reports
 from dashboards.notify import NotifyError, post_summary
 from pipelines.config import Config

@@ -68,6 +68,7 @@ class Table:
     rows: list[list[str]]
     note: str = ""
     kind: str = "table"
+    folded: bool = False  # rendered closed (<details>): the reader opens it
 
 
 @dataclass(frozen=True)

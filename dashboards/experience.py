@@ -8,6 +8,7 @@ intermediate survey tables. A hidden group is written as its reason, never as a 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from dashboards.periods import complete_periods
 from pipelines.surveys.text import spreadsheet_safe
 
 if TYPE_CHECKING:
-    from dashboards.pages import PageContext
+    from dashboards.context import PageContext
 
 MARTS = "marts"
 NO_DATA = "No data yet"
@@ -555,7 +556,7 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
                 ],
                 [
                     [
-                        "—" if missing(r["item_id"]) else str(r["item_id"]),
+                        question_text(r["item_id"]),
                         # Prefixed here too (idempotent), for a mart built before the rule.
                         Markup('<span class="comment">{}</span>').format(
                             spreadsheet_safe(str(r["comment_text"]))
@@ -566,6 +567,23 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
             )
         )
     return blocks
+
+
+@functools.cache
+def _questions() -> dict[str, str]:
+    """Item id -> question text, from the survey instrument (pipelines/surveys/instrument.yaml)."""
+    from pipelines.surveys.loader import Instrument
+
+    return {
+        str(item["id"]): str(item.get("text") or item["id"]) for item in Instrument.load().items
+    }
+
+
+def question_text(item_id: object) -> str:
+    """``OT1`` -> "The biggest thing slowing you down"; an id the instrument lacks stays as it is."""
+    if missing(item_id):
+        return "—"
+    return _questions().get(str(item_id), str(item_id))
 
 
 def _privacy_note(waves: pd.DataFrame) -> Note:

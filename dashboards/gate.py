@@ -3,19 +3,17 @@
 The asset layer reads the latest outcome of every asset check (the blocking Great Expectations
 checks on raw payloads and the dbt tests, among them ``no_deployment_before_its_commit``) and passes
 them here as :class:`CheckStatus` rows. The data-quality page lists them. When a blocking check
-fails, Dagster skips the dbt build and the site; :func:`publish_gate_notice` then keeps the previous
-site's pages and numbers and replaces only its data-quality page with one that says why the site
-was not refreshed (a new dated version, swapped in atomically like any other build).
+fails, Dagster skips the dbt build and the site; ``publish_gate_notice`` (dashboards/gate_notice.py)
+then keeps the previous site's pages and numbers and replaces only its data-quality page with one
+that says why the site was not refreshed (a new dated version, swapped in atomically like any other
+build).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -39,52 +37,3 @@ class GateNotice:
 
 def failed_checks(checks: Sequence[CheckStatus]) -> list[CheckStatus]:
     return [c for c in checks if c.passed is False and c.blocking]
-
-
-def publish_gate_notice(
-    warehouse_path: Path,
-    site_dir: Path,
-    *,
-    organisation: str,
-    checks: Sequence[CheckStatus],
-    now: dt.datetime | None = None,
-    keep_copies: int = 14,
-    min_sample: int = 5,
-) -> Path | None:
-    """Re-publish the live site with a data-quality page that names the failed checks.
-
-    Every other file of the live version is copied unchanged (its numbers stay the last good ones).
-    Returns the new version's folder, or None when there is no live site to keep (nothing is
-    published then: the first site waits for a passing gate).
-    """
-    from dashboards import site as site_module  # the site imports pages, which import this module
-
-    now = site_module._utc(now or dt.datetime.now(dt.UTC))
-    site_dir = Path(site_dir)
-    if not (site_dir.is_symlink() and (site_dir / "index.html").exists()):
-        return None
-    live = site_dir.resolve()
-    versions = site_module.versions_dir(site_dir)
-    notice = GateNotice(failed_checks(checks), live.name, now)
-    tmp = Path(tempfile.mkdtemp(prefix=site_module._TMP_PREFIX, dir=versions))
-    try:
-        shutil.copytree(live, tmp, dirs_exist_ok=True, symlinks=True)
-        tmp.chmod(0o755)
-        site_module.render_pages(
-            tmp,
-            Path(warehouse_path),
-            organisation,
-            now,
-            min_sample,
-            only=("data-quality.html",),
-            checks=checks,
-            gate=notice,
-        )
-        version_dir = site_module._unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
-        tmp.rename(version_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    site_module._point_at(site_dir, version_dir)
-    site_module._prune(versions, keep_copies, live=version_dir, now=now)
-    return version_dir

@@ -14,9 +14,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +47,7 @@ from dashboards.scorecard import (
     status_counts,
 )
 from dashboards.slo_report import read_report_data, window_label
+from dashboards.swap import replace_folder, staging_folder
 from pipelines.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -639,8 +637,7 @@ def write_leadership_reports(
         con.close()
     found = find_browser(browser) if pdf or images else None
     skipped = browser_missing(browser) if (pdf or images) and found is None else None
-    tmp = Path(tempfile.mkdtemp(prefix=".leadership-", dir=folder.parent))
-    try:
+    with staging_folder(folder.parent, ".leadership-") as tmp:
         for cadence, report in reports.items():
             html_name, pdf_name, md_name = report_files(cadence)
             fig = trend_figure(report) if images and found else None
@@ -650,13 +647,5 @@ def write_leadership_reports(
             (tmp / md_name).write_text(report_markdown(report, link=url), encoding="utf-8")
             if pdf and found:
                 print_pdf(tmp / html_name, tmp / pdf_name, browser=found)
-        tmp.chmod(0o755)
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        replace_folder(tmp, folder)
     return WrittenReports(folder, sorted(folder.iterdir()), reports, skipped)

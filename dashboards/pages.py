@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -35,9 +35,9 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.context import PageContext
 from dashboards.experience import build_devex
-from dashboards.gate import CheckStatus, GateNotice, failed_checks
-from dashboards.marts import WarehouseReader
+from dashboards.gate import CheckStatus
 from dashboards.periods import (
     PALETTE,
     add_running_bar,
@@ -49,6 +49,7 @@ from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
 from pipelines.github.sync import coverage_line
+from pipelines.surveys.loader import FILE_ENTITY as SURVEY_FILE_ENTITY
 from pipelines.warehouse import STATE_TABLES
 
 MARTS = "marts"
@@ -86,19 +87,6 @@ DEFINITIONS: dict[str, str] = {
     "mart_rows": "Rows in the published mart table.",
     "last_sync": "When the sync of this source/scope/entity last committed rows and its cursor.",
 }
-
-
-@dataclass
-class PageContext:
-    reader: WarehouseReader
-    organisation: str
-    now: dt.datetime
-    min_sample: int = 5
-    checks: list[CheckStatus] = field(default_factory=list)
-    gate: GateNotice | None = None
-    # Where a pull request opens ({repository}, {number}); the configured GitHub web host.
-    pr_url: str = "https://github.com/{repository}/pull/{number}"
-    benchmark: str = "dora_2024"
 
 
 @dataclass(frozen=True)
@@ -535,6 +523,7 @@ CHANGE_COLUMNS = [
     "review_hours",
     "deploy_hours",
     "lead_time_hours",
+    "url",
 ]
 PHASES = ("coding", "pickup", "review", "deploy")
 
@@ -608,13 +597,26 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
 SLOWEST = 25
 
 
-def pr_link(ctx: PageContext, repository: object, number: object) -> Markup | str:
-    """``owner/repo#123`` linked to the pull request on the configured GitHub web host."""
+def source_link(
+    ctx: PageContext, label: str, url: object, css: str = "source-link"
+) -> Markup | str:
+    """``label`` linked to the row's page in its source (an http(s) url from the data), else text."""
+    if not ctx.link_sources or missing(url) or not str(url).startswith(("https://", "http://")):
+        return label
+    return Markup('<a class="{}" href="{}">{}</a>').format(css, str(url), label)
+
+
+def pr_link(
+    ctx: PageContext, repository: object, number: object, url: object = None
+) -> Markup | str:
+    """``owner/repo#123`` linked to the pull request: the row's own url (fct_changes.url), else the
+    configured host's pattern (``pr_url``), else plain text."""
     if missing(repository) or missing(number):
         return "—"
     label = f"{repository}#{int(number)}"
-    url = ctx.pr_url.format(repository=repository, number=int(number))
-    return Markup('<a class="pr-link" href="{}">{}</a>').format(url, label)
+    if (missing(url) or not url) and ctx.pr_url:
+        url = ctx.pr_url.format(repository=repository, number=int(number))
+    return source_link(ctx, label, url, css="pr-link")
 
 
 def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
@@ -631,7 +633,7 @@ def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
         ],
         [
             [
-                pr_link(ctx, r["repository"], r["pr_number"]),
+                pr_link(ctx, r["repository"], r["pr_number"], r["url"]),
                 fmt_cell(r["service"]),
                 str(r["team"]),
                 fmt_time(r["deployed_at"]),
@@ -667,6 +669,7 @@ INCIDENT_COLUMNS = [
     "recovery_hours",
     "deployment_id",
     "attribution",
+    "url",
 ]
 
 
@@ -759,6 +762,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
         Table(
             f"Incidents (latest {len(shown)} of {len(incidents)})",
             [
+                Column("incident", "Linked to its page in the source when the source gave one."),
                 Column("started"),
                 Column("service"),
                 Column("team"),
@@ -769,6 +773,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
             ],
             [
                 [
+                    source_link(ctx, fmt_cell(r["incident_id"]), r["url"]),
                     fmt_time(r["started_at"]),
                     str(r["service"]),
                     fmt_cell(r["team"]),
@@ -804,33 +809,63 @@ def _check_blocks(ctx: PageContext) -> list[Block]:
             )
         )
         return blocks
-    failed = failed_checks(ctx.checks)
-    ordered = sorted(ctx.checks, key=lambda c: (c.passed is not False, c.asset, c.check))
+    failed = sorted(
+        (c for c in ctx.checks if c.passed is False),
+        key=lambda c: (not c.blocking, c.asset, c.check),
+    )
+    not_run = sorted((c for c in ctx.checks if c.passed is None), key=lambda c: (c.asset, c.check))
+    passed = sorted((c for c in ctx.checks if c.passed), key=lambda c: (c.asset, c.check))
+    blocking = sum(1 for c in failed if c.blocking)
     blocks.append(
-        Table(
-            f"Checks: {len(failed)} failed of n = {len(ctx.checks)}",
-            [
-                Column("result", "FAILED, passed, or not run yet."),
-                Column("asset"),
-                Column("check"),
-                Column("blocking", "A failed blocking check stops dbt and publishing."),
-                Column("checked (UTC)"),
-                Column("detail"),
-            ],
-            [
-                [
-                    {True: "passed", False: "FAILED", None: "not run"}[c.passed],
-                    c.asset,
-                    c.check,
-                    "yes" if c.blocking else "no",
-                    fmt_time(c.checked_at),
-                    c.description,
-                ]
-                for c in ordered
-            ],
+        Note(
+            f"Checks: {len(failed)} failed ({blocking} blocking), {len(passed)} passed, "
+            f"{len(not_run)} not run yet, of n = {len(ctx.checks)}. A failed blocking check stops "
+            "dbt and publishing; a failed warning is listed here and the site is still published."
         )
     )
+    columns = [
+        Column("result", "FAILED, passed, or not run yet."),
+        Column("asset"),
+        Column("check"),
+        Column("blocking", "A failed blocking check stops dbt and publishing."),
+        Column("checked (UTC)"),
+        Column("detail"),
+    ]
+
+    def rows(checks: list[CheckStatus]) -> list[list[str]]:
+        return [
+            [
+                {True: "passed", False: "FAILED", None: "not run"}[c.passed],
+                c.asset,
+                c.check,
+                "yes" if c.blocking else "no",
+                fmt_time(c.checked_at),
+                c.description,
+            ]
+            for c in checks
+        ]
+
+    if failed or not_run:
+        blocks.append(
+            Table(
+                f"Failed and not run: {len(failed)} failed, {len(not_run)} not run",
+                columns,
+                rows(failed + not_run),
+            )
+        )
+    if passed:
+        blocks.append(
+            Table(f"Passed checks (n = {len(passed)})", columns, rows(passed), folded=True)
+        )
     return blocks
+
+
+def sync_scope_label(scope: object, entity: object, cursor: object) -> str:
+    """The scope as a reader knows it: a survey file (its cursor is keyed by the file's SHA-256) by
+    its name, which names the wave (``2026-Q1.csv``)."""
+    if str(entity) == SURVEY_FILE_ENTITY and not missing(cursor):
+        return f"{cursor} (file {str(scope)[:8]})"
+    return str(scope)
 
 
 def build_data_quality(ctx: PageContext) -> list[Block]:
@@ -849,7 +884,9 @@ def build_data_quality(ctx: PageContext) -> list[Block]:
         blocks.append(NoData("Rows per raw table", f"{NO_DATA}: the raw schema is empty."))
     if reader.row_count(RAW, "sync_state"):
         sync = reader.frame(
-            RAW, "sync_state", ["source", "scope", "entity", "items_total", "last_synced_at"]
+            RAW,
+            "sync_state",
+            ["source", "scope", "entity", "cursor", "items_total", "last_synced_at"],
         ).sort_values(["source", "scope", "entity"])
         blocks.append(
             Table(
@@ -864,7 +901,7 @@ def build_data_quality(ctx: PageContext) -> list[Block]:
                 [
                     [
                         str(r["source"]),
-                        str(r["scope"]),
+                        sync_scope_label(r["scope"], r["entity"], r["cursor"]),
                         str(r["entity"]),
                         fmt_int(r["items_total"]),
                         fmt_time(r["last_synced_at"]),

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from dashboards.swap import point_symlink
 from pipelines.errors import WarehouseError
 
 SNAPSHOT_FILE = "warehouse.duckdb"
@@ -128,19 +129,8 @@ def publish_snapshot(warehouse_path: Path, snapshot_dir: Path) -> Snapshot:
 
 
 def _swap_dir(new: Path, target: Path) -> None:
-    """Make ``target`` a symlink to ``new``, replaced with ``os.replace`` so there is no moment
-    without a complete folder; the previously linked folder is deleted afterwards. A real folder at
-    ``target`` (from an older layout) is moved aside once, then the link takes its place."""
-    previous = target.resolve() if target.is_symlink() else None
-    link_tmp = target.with_name(f".{target.name}.link-{os.getpid()}")
-    link_tmp.unlink(missing_ok=True)
-    link_tmp.symlink_to(new.name, target_is_directory=True)
-    aside = None
-    if target.exists() and not target.is_symlink():
-        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
-        shutil.rmtree(aside, ignore_errors=True)
-        target.rename(aside)
-    os.replace(link_tmp, target)
-    for old in (aside, previous):
-        if old is not None and old != new.resolve():
-            shutil.rmtree(old, ignore_errors=True)
+    """Make ``target`` a symlink to ``new`` (dashboards/swap.py: no moment without a complete
+    folder); the previously linked folder is deleted afterwards."""
+    previous = point_symlink(target, new)
+    if previous is not None and previous != new.resolve():
+        shutil.rmtree(previous, ignore_errors=True)

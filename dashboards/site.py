@@ -17,15 +17,13 @@ loads it from ``assets/``: the site works from ``file://`` or an intranet server
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from dashboards.alert_rules import RULES_DIR, RULES_FILE, AlertThresholds, alert_rules_yaml
@@ -34,6 +32,7 @@ from dashboards.gate import CheckStatus, GateNotice
 from dashboards.grafana import GRAFANA_DIR, write_grafana_bundle
 from dashboards.marts import WarehouseReader
 from dashboards.pages import PAGES, Page, PageContext
+from dashboards.swap import point_symlink, prune_versions, staging_folder, unique_path
 from pipelines.errors import PlatformMetricsError
 from pipelines.warehouse import connect
 
@@ -41,9 +40,22 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
 PLOTLY_JS = "plotly.min.js"
-_VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
-_TMP_PREFIX = ".building-"
+STAGING_PREFIX = ".building-"
 _STALE_TMP = dt.timedelta(hours=6)
+# The published outputs besides the pages, linked from every page (second navigation row) when the
+# version holds them: the leadership reports, the SLO report, dbt docs, metrics.prom, the Grafana
+# folder (its index.html lists the files) and the alerting rules.
+OUTPUT_LINKS: tuple[tuple[str, str], ...] = (
+    ("Weekly report", "leadership-weekly.html"),
+    ("Monthly report", "leadership-monthly.html"),
+    ("Weekly PDF", "leadership-weekly.pdf"),
+    ("Monthly PDF", "leadership-monthly.pdf"),
+    ("SLO report", "slo-report.html"),
+    ("dbt docs", "dbt-docs.html"),
+    ("metrics.prom", EXPOSITION_FILE),
+    ("Grafana", f"{GRAFANA_DIR}/index.html"),
+    ("Alert rules", f"{RULES_DIR}/{RULES_FILE}"),
+)
 
 
 class SiteError(PlatformMetricsError):
@@ -76,6 +88,7 @@ def build_site(
     benchmark: str = "dora_2024",
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
+    link_sources: bool = True,
 ) -> SiteBuild:
     """Render every page from the warehouse (opened read-only) and make it the live site.
 
@@ -85,15 +98,17 @@ def build_site(
     """
     if keep_copies < 1:
         raise ValueError("keep_copies must be at least 1")
-    now = _utc(now or dt.datetime.now(dt.UTC))
+    now = utc(now or dt.datetime.now(dt.UTC))
     site_dir = Path(site_dir)
     versions = versions_dir(site_dir)
     versions.mkdir(parents=True, exist_ok=True)
     _check_target(site_dir)
 
-    tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=versions))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a web server running as another user must read it
-    try:
+    with staging_folder(versions, STAGING_PREFIX) as tmp:
+        # Copied first: the pages link every output the version holds.
+        for extra in map(Path, extra_files):
+            if extra.is_file():
+                shutil.copyfile(extra, tmp / extra.name)
         pages = render_pages(
             tmp,
             Path(warehouse_path),
@@ -105,17 +120,11 @@ def build_site(
             benchmark=benchmark,
             site_url=site_url,
             alerting=alerting,
+            link_sources=link_sources,
         )
-        for extra in map(Path, extra_files):
-            if extra.is_file():
-                shutil.copyfile(extra, tmp / extra.name)
-        version_dir = _unique(versions / now.strftime("%Y%m%dT%H%M%SZ"))
+        version_dir = unique_path(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _point_at(site_dir, version_dir)
-    _prune(versions, keep_copies, live=version_dir, now=now)
+    publish_version(site_dir, version_dir, keep_copies, now=now)
     size = sum(p.stat().st_size for p in version_dir.rglob("*") if p.is_file())
     return SiteBuild(path=site_dir, version_dir=version_dir, pages=pages, bytes=size)
 
@@ -134,9 +143,10 @@ def render_pages(
     benchmark: str = "dora_2024",
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
+    link_sources: bool = True,
 ) -> list[str]:
     """Render every page (or the pages named in ``only``, into an existing version), metrics.prom
-    and the Grafana bundle."""
+    and the Grafana bundle; every page links the outputs the folder holds (``OUTPUT_LINKS``)."""
     if only is None:
         assets = folder / ASSETS
         assets.mkdir()
@@ -160,27 +170,31 @@ def render_pages(
             checks=list(checks),
             gate=gate,
             benchmark=benchmark,
+            link_sources=link_sources,
         )
         if pr_url:
             ctx.pr_url = pr_url
+        if only is None:
+            (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
+            write_grafana_bundle(folder / GRAFANA_DIR, benchmark=benchmark, site_url=site_url or "")
+            _write_folder_index(folder / GRAFANA_DIR, f"{organisation}: Grafana bundle")
+            rules = folder / RULES_DIR / RULES_FILE
+            rules.parent.mkdir()
+            rules.write_text(alert_rules_yaml(alerting or AlertThresholds()), encoding="utf-8")
+        outputs = [(label, href) for label, href in OUTPUT_LINKS if (folder / href).is_file()]
         for page in PAGES:
             if only is not None and page.filename not in only:
                 continue
             html = template.render(
                 page=page,
                 pages=PAGES,
+                outputs=outputs,
                 blocks=page.build(ctx),
                 organisation=organisation,
                 built_at=now.strftime("%Y-%m-%d %H:%M UTC"),
             )
             _write_page(folder, page, html)
             written.append(page.filename)
-        if only is None:
-            (folder / EXPOSITION_FILE).write_text(exposition(ctx.reader, now=now), encoding="utf-8")
-            write_grafana_bundle(folder / GRAFANA_DIR, benchmark=benchmark, site_url=site_url or "")
-            rules = folder / RULES_DIR / RULES_FILE
-            rules.parent.mkdir()
-            rules.write_text(alert_rules_yaml(alerting or AlertThresholds()), encoding="utf-8")
     finally:
         con.close()
     return written
@@ -190,17 +204,29 @@ def _write_page(folder: Path, page: Page, html: str) -> None:
     (folder / page.filename).write_text(html, encoding="utf-8")
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
+def _write_folder_index(folder: Path, title: str) -> None:
+    """An index.html listing every file under ``folder`` (a folder link works on ``file://`` and
+    on a server without directory listings)."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    items = "".join(
+        str(Markup('<li><a href="{0}">{0}</a></li>').format(name))
+        for name in files
+        if name != "index.html"
+    )
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{Markup.escape(title)}</title>"
+        '<link rel="stylesheet" href="../assets/site.css"></head><body><main>'
+        f"<h1>{Markup.escape(title)}</h1>"
+        '<p class="lede">Dashboards and provisioning files for Grafana (docs/grafana.md). '
+        '<a href="../index.html">Back to the site</a>.</p>'
+        f"<ul>{items}</ul></main></body></html>"
+    )
+    (folder / "index.html").write_text(page, encoding="utf-8")
+
+
+def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _unique(path: Path) -> Path:
-    """Two builds in the same second get ``-1``, ``-2``... so neither overwrites the other."""
-    candidate, n = path, 0
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
 
 
 def _check_target(site_dir: Path) -> None:
@@ -216,32 +242,17 @@ def _check_target(site_dir: Path) -> None:
         )
 
 
-def _point_at(site_dir: Path, version_dir: Path) -> None:
-    """Make ``site_dir`` a relative symlink to ``version_dir``, atomically where it already is one.
-
-    A real folder left by an older build (or created by hand) cannot be swapped atomically for a
-    symlink, so it is moved aside and deleted once; every later build is a plain atomic swap.
-    """
-    target = os.path.relpath(version_dir, site_dir.parent)
-    link_tmp = site_dir.with_name(f".{site_dir.name}.link-{os.getpid()}")
-    link_tmp.unlink(missing_ok=True)
-    link_tmp.symlink_to(target, target_is_directory=True)
-    aside = None
-    if site_dir.exists() and not site_dir.is_symlink():
-        aside = site_dir.with_name(f".{site_dir.name}.replaced-{os.getpid()}")
-        site_dir.rename(aside)
-    os.replace(link_tmp, site_dir)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
-
-
-def _prune(versions: Path, keep_copies: int, *, live: Path, now: dt.datetime) -> None:
-    dated = sorted(p for p in versions.iterdir() if p.is_dir() and _VERSION_NAME.match(p.name))
-    for old in dated[:-keep_copies]:
-        if old.resolve() != live.resolve():
-            shutil.rmtree(old, ignore_errors=True)
-    # A build killed outright (no chance to clean up) leaves its temporary folder behind.
-    for leftover in versions.glob(f"{_TMP_PREFIX}*"):
-        age = now - dt.datetime.fromtimestamp(leftover.stat().st_mtime, dt.UTC)
-        if age > _STALE_TMP:
-            shutil.rmtree(leftover, ignore_errors=True)
+def publish_version(
+    site_dir: Path, version_dir: Path, keep_copies: int, *, now: dt.datetime
+) -> None:
+    """Make ``version_dir`` the live site (the ``site_dir`` symlink, swapped atomically) and prune
+    the versions to ``keep_copies``."""
+    point_symlink(site_dir, version_dir)
+    prune_versions(
+        versions_dir(site_dir),
+        keep_copies,
+        live=version_dir,
+        now=now,
+        staging_prefix=STAGING_PREFIX,
+        stale_after=_STALE_TMP,
+    )

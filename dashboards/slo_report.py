@@ -10,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +37,7 @@ from dashboards.blocks import (
 )
 from dashboards.marts import WarehouseReader
 from dashboards.periods import SO_FAR
+from dashboards.swap import replace_folder, staging_folder
 from pipelines.slo.rules import prometheus_rules_yaml
 from pipelines.slo.spec import Slo
 from pipelines.warehouse import connect
@@ -541,8 +539,7 @@ def write_slo_report(
     finally:
         con.close()
     report = report_json(data, organisation=organisation, now=now)
-    tmp = Path(tempfile.mkdtemp(prefix=".slo-report-", dir=folder.parent))
-    try:
+    with staging_folder(folder.parent, ".slo-report-") as tmp:
         (tmp / "slo-report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (tmp / "slo-report.md").write_text(report_markdown(report), encoding="utf-8")
         (tmp / "slo-rules.yaml").write_text(prometheus_rules_yaml(slos), encoding="utf-8")
@@ -550,15 +547,7 @@ def write_slo_report(
             render_report_html(blocks, organisation=organisation, now=now, pages=pages),
             encoding="utf-8",
         )
-        tmp.chmod(0o755)
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        replace_folder(tmp, folder)
     return WrittenReport(folder, [folder / f for f in REPORT_FILES], len(report["slos"]))
 
 

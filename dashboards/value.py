@@ -38,7 +38,7 @@ from dashboards.blocks import (
 from dashboards.periods import PALETTE, add_running_segment, complete_periods, running_periods
 
 if TYPE_CHECKING:
-    from dashboards.pages import PageContext
+    from dashboards.context import PageContext
 
 MARTS = "marts"
 NO_DATA = "No data yet"

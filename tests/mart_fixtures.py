@@ -138,6 +138,9 @@ MART_FRAMES = {
 }
 
 
+SURVEY_FILE_DIGEST = "9ca675bff7b2d200946a4800bfd28c9678c0756fa9b27c0fea1e110b82f87c39"
+
+
 def make_warehouse(path: Path, *, marts: bool = True, raw: bool = True) -> Path:
     """Create a warehouse file at ``path`` with raw tables, sync state and (optionally) the marts."""
     con = duckdb.connect(str(path))
@@ -156,6 +159,15 @@ def make_warehouse(path: Path, *, marts: bool = True, raw: bool = True) -> Path:
             )
             set_cursor(
                 con, "github", "acme/checkout-api", "pull_requests", cursor="c1", items_added=3
+            )
+            # A loaded survey file: keyed by its SHA-256, its name in the cursor.
+            set_cursor(
+                con,
+                "surveys",
+                SURVEY_FILE_DIGEST,
+                "survey_file",
+                cursor="2025-Q1.csv",
+                items_added=0,
             )
         if marts:
             con.execute("CREATE SCHEMA marts")

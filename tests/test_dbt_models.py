@@ -230,6 +230,25 @@ def test_deployments_use_first_success_status_and_actions_fallback(warehouse: Pa
     )
 
 
+def test_changes_carry_the_pull_request_title_and_its_web_page(warehouse: Path) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            warehouse, "select change_id, title, url, repo, repository from marts.fct_changes"
+        )
+    }
+    assert rows["acme/checkout-api#1"][:2] == (
+        "Add cart cache",
+        "https://github.com/acme/checkout-api/pull/1",
+    )
+    assert rows["acme/billing#10"][:2] == (
+        "Retry failed invoices",
+        "https://github.com/acme/billing/pull/10",
+    )
+    # `repo` is deprecated but kept for one release: still identical to `repository`.
+    assert all(repo == repository for _, _, repo, repository in rows.values())
+
+
 def test_change_stages_and_lead_time(warehouse: Path) -> None:
     rows = {
         r[0]: r[1:]
@@ -257,6 +276,12 @@ def test_change_stages_and_lead_time(warehouse: Path) -> None:
     assert rows["acme/checkout-api#6"][0] is None and rows["acme/checkout-api#6"][5] is None
     # carol's review came after the merge: PR#6 has no first review.
     assert rows["acme/checkout-api#6"][2] is None
+
+
+def test_incidents_carry_their_page_in_the_source(warehouse: Path) -> None:
+    urls = dict(query(warehouse, "select incident_id, url from marts.fct_incidents"))
+    assert urls["Q1CHK"] == "https://acme.pagerduty.com/incidents/Q1CHK"
+    assert urls["Q2CHK"] == "https://acme.pagerduty.com/incidents/Q2CHK"
 
 
 def test_incident_attribution_window(warehouse: Path) -> None:

@@ -106,3 +106,22 @@ def test_delivery_regressions_warn_on_the_site_without_blocking_it(defs):
     regression = [s for s in specs if s.name == "no_delivery_regression"]
     assert [s.asset_key.to_user_string() for s in regression] == ["publish/site"]
     assert not regression[0].blocking
+
+
+SNAPSHOT = Path(__file__).parent / "fixtures" / "asset_graph.json"
+
+
+def test_the_asset_graph_matches_its_checked_in_snapshot(defs):
+    """Assets (group, deps, partitioning), checks (blocking or not), jobs, schedules and sensors of
+    the demo configuration. After an intended change regenerate it (assets/graph_snapshot.py) and
+    review the diff."""
+    import json
+
+    from assets.graph_snapshot import describe
+
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    actual = describe(defs)
+    for part in ("jobs", "schedules", "sensors", "checks"):
+        assert actual[part] == expected[part], part
+    assert sorted(actual["assets"]) == sorted(expected["assets"])
+    assert actual["assets"] == expected["assets"]

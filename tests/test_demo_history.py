@@ -174,7 +174,16 @@ def test_the_demo_command_runs_the_pipeline_inside_one_demo_history(tmp_path, mo
                 "SELECT cursor FROM raw.sync_state WHERE source = 'demo'"
             ).fetchone()
         horizons.append(recorded)
-        return assets.runner.PipelineOutcome(refresh=type("Ok", (), {"success": True})())
+        refresh = type(
+            "Ok",
+            (),
+            {
+                "success": True,
+                "get_asset_materialization_events": lambda self: [],
+                "get_asset_check_evaluations": lambda self: [],
+            },
+        )()
+        return assets.runner.PipelineOutcome(refresh=refresh)
 
     monkeypatch.setattr(assets.runner, "run_pipeline", fake_pipeline)
     config = demo_config(tmp_path)

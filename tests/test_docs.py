@@ -59,6 +59,16 @@ def test_example_configuration_validates(monkeypatch):
     assert not config.is_demo
 
 
+def test_the_example_configuration_writes_its_outputs_under_build(monkeypatch):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for name in set(_ENV_REF.findall(text)):
+        monkeypatch.setenv(name, f"example-{name.lower()}")
+    config = load_config(EXAMPLE)
+    build = EXAMPLE.parent.resolve() / "build"
+    for path in (config.warehouse_path(), config.publish.site_dir, config.publish.snapshot_dir):
+        assert Path(path).resolve().parent == build, path
+
+
 def test_every_configuration_key_is_in_the_reference():
     reference = CONFIGURATION_MD.read_text(encoding="utf-8")
     paths = list(config_key_paths())

@@ -130,6 +130,14 @@ def test_cognitive_load_signals_cover_the_latest_four_complete_weeks(devex):
     assert "not a productivity score" in signals
 
 
+def test_comments_show_their_question_text_not_the_item_id(devex):
+    text = _text(devex)
+    # OT1 is the instrument's "The biggest thing slowing you down"; OT2 is not in it and stays.
+    assert "The biggest thing slowing you down Provisioning a database needs a ticket" in text
+    assert "OT1" not in text
+    assert "OT2 Flaky <integration> tests & slow CI" in text
+
+
 def test_comments_of_the_latest_wave_come_only_from_the_comments_mart(devex):
     text = _text(devex)
     assert "Comments from payments (n = 2)" in text

@@ -33,7 +33,8 @@ def test_snapshot_opens_read_only_with_the_same_tables_and_rows(warehouse, tmp_p
     try:
         for table, rows in expected.items():
             assert con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0] == rows
-        assert con.execute("SELECT count(*) FROM raw.sync_state").fetchone()[0] == 1
+        # The fixture's two sync cursors (a GitHub repository, a survey file) travel with it.
+        assert con.execute("SELECT count(*) FROM raw.sync_state").fetchone()[0] == 2
         with pytest.raises(duckdb.Error):
             con.execute("CREATE TABLE marts.scratch (x INT)")
     finally:

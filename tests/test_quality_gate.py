@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from dashboards.gate import CheckStatus, publish_gate_notice
+from dashboards.gate import CheckStatus
+from dashboards.gate_notice import publish_gate_notice
 from dashboards.site import build_site, versions_dir
 from tests.mart_fixtures import BUILD_TIME, make_warehouse
 
@@ -21,16 +22,20 @@ FAILED = CheckStatus(
 )
 
 
-def test_the_data_quality_page_lists_every_check_with_failures_first(tmp_path):
+def test_the_data_quality_page_leads_with_failures_and_a_summary_and_folds_passed_checks(tmp_path):
     warehouse = make_warehouse(tmp_path / "w.duckdb")
     site = build_site(
         warehouse, tmp_path / "site", organisation="Acme", now=BUILD_TIME, checks=[PASSED, FAILED]
     ).path
 
     html = (site / "data-quality.html").read_text()
-    assert "Checks: 1 failed of n = 2" in html
-    assert html.index("FAILED") < html.index("passed")
+    summary = "Checks: 1 failed (1 blocking), 1 passed, 0 not run yet, of n = 2."
+    assert summary in html
+    assert html.index(summary) < html.index("<td>FAILED</td>") < html.index("<details>")
     assert "3 rows with a timestamp in the future" in html
+    folded = html[html.index("<details>") : html.index("</details>")]
+    assert "Passed checks (n = 1)" in folded and "42 rows ok" in folded
+    assert "<td>FAILED</td>" not in folded
 
 
 def test_without_check_outcomes_the_page_says_so(tmp_path):

@@ -344,3 +344,66 @@ def test_metrics_prom_is_published_beside_the_pages(warehouse, site_dir):
     prom = (site_dir / "metrics.prom").read_text()
     assert "# TYPE platform_metrics_dora_deployments gauge" in prom
     assert "platform_metrics_site_build_timestamp_seconds" in prom
+
+
+def test_a_survey_file_is_named_by_its_wave_file_not_its_hash_on_the_data_quality_page(
+    tmp_path, site_dir
+):
+    from tests.mart_fixtures import SURVEY_FILE_DIGEST
+
+    _build(make_warehouse(tmp_path / "w.duckdb"), site_dir)
+    quality = _html(site_dir, "data-quality.html")
+    assert f"2025-Q1.csv (file {SURVEY_FILE_DIGEST[:8]})" in quality
+    assert SURVEY_FILE_DIGEST not in quality
+
+
+def test_the_slo_report_page_renders_with_the_shared_template_and_no_output_links():
+    """slo_report renders page.html.j2 without the site's output links: the template must not
+    require them (a run once failed at publish/slo_report on exactly this)."""
+    import datetime as dt
+
+    from dashboards.blocks import Note
+    from dashboards.slo_report import render_report_html
+
+    html = render_report_html(
+        [Note("n = 0 SLOs")], organisation="Acme", now=dt.datetime(2025, 3, 10, tzinfo=dt.UTC)
+    )
+    assert "SLO report" in html and "n = 0 SLOs" in html
+    assert 'aria-label="Reports and files"' not in html
+
+
+def test_ids_link_to_their_source_pages_from_the_data_and_never_to_a_guess(tmp_path):
+    """A change and an incident link to the url their row carries; with no url and no configured
+    pull-request host there is no link (the demo: generated sources, nothing to open)."""
+    warehouse = make_warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE marts.fct_changes ADD COLUMN url VARCHAR")
+    con.execute("UPDATE marts.fct_changes SET url = 'https://code.example/pr/' || change_id")
+    con.execute("ALTER TABLE marts.fct_incidents ADD COLUMN url VARCHAR")
+    con.execute("UPDATE marts.fct_incidents SET url = 'https://pager.example/i/' || incident_id")
+    con.close()
+
+    linked = tmp_path / "linked"
+    build_site(warehouse, linked, organisation="Acme", now=BUILD_TIME)
+    changes = re.findall(
+        r'<a class="pr-link" href="([^"]+)">([^<]+)</a>', _html(linked, "lead-time.html")
+    )
+    assert len(changes) == 25
+    assert all(url.startswith("https://code.example/pr/") for url, _ in changes)
+    incidents = re.findall(
+        r'<a class="source-link" href="([^"]+)">([^<]+)</a>', _html(linked, "deployments.html")
+    )
+    assert incidents and all(url == f"https://pager.example/i/{i}" for url, i in incidents)
+
+    demo = tmp_path / "demo"
+    build_site(warehouse, demo, organisation="Acme", now=BUILD_TIME, link_sources=False)
+    for page in ("lead-time.html", "deployments.html"):
+        assert 'class="pr-link"' not in _html(demo, page)
+        assert 'class="source-link"' not in _html(demo, page)
+
+
+def test_without_a_url_or_a_configured_host_a_pull_request_is_plain_text(warehouse, site_dir):
+    _build(warehouse, site_dir)
+    html = _html(site_dir, "lead-time.html")
+    assert "Slowest changes" in html
+    assert 'class="pr-link"' not in html

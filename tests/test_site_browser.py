@@ -128,3 +128,47 @@ def test_overview_screenshot_is_saved_for_review(site, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 20_000  # a blank page is a few kB; charts and cards are more
     shutil.copyfile(shot, target)
+
+
+def _nav_links(dom: str) -> list[str]:
+    """The hrefs of every <nav> of a rendered page."""
+    return [
+        href
+        for nav in re.findall(r"<nav\b.*?</nav>", dom, flags=re.S)
+        for href in re.findall(r'<a [^>]*href="([^"]+)"', nav)
+    ]
+
+
+def test_navigation_reaches_every_page_and_every_published_output(site, tmp_path):
+    """From the overview, follow the navigation in the browser: every page, the leadership reports,
+    metrics.prom, the Grafana folder's index (and so its dashboards) and the alert rules."""
+    from dashboards.site import OUTPUT_LINKS
+
+    root = site.resolve()
+    seen: set[str] = set()
+    queue = ["index.html"]
+    while queue:
+        href = queue.pop(0)
+        if href in seen:
+            continue
+        seen.add(href)
+        target = (root / href).resolve()
+        assert target.is_file(), f"{href} is linked but missing"
+        if target.suffix != ".html":
+            continue
+        done = _chromium(tmp_path / "profile", "--dump-dom", target.as_uri())
+        assert done.returncode == 0, done.stderr[-2000:]
+        base = Path(href).parent
+        links = _nav_links(done.stdout)
+        if href.startswith("grafana/"):  # the folder index lists its files, not a <nav>
+            links = re.findall(r'<li><a href="([^"]+)"', done.stdout)
+            assert links, "the Grafana index lists no file"
+        for link in links:
+            queue.append((base / link).as_posix().removeprefix("./"))
+    pages = {p.name for p in root.glob("*.html")}
+    outputs = {href for _, href in OUTPUT_LINKS if (root / href).is_file()}
+    assert {"leadership-weekly.html", "leadership-monthly.html", "metrics.prom"} <= outputs
+    assert {"grafana/index.html", "prometheus/platform-metrics.rules.yaml"} <= outputs
+    assert pages | outputs <= seen, sorted((pages | outputs) - seen)
+    dashboards_reached = [s for s in seen if s.startswith("grafana/") and s.endswith(".json")]
+    assert dashboards_reached, "no Grafana dashboard reached from the Grafana index"

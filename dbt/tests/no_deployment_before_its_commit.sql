@@ -3,6 +3,9 @@
 -- commit of a change it shipped, beyond an hour of clock skew. It means broken timestamps or a
 -- wrong commit/deployment link upstream; the failing test stops the dbt build, so the site is not
 -- republished from such data and the previous site stays up.
+-- Reads three models; Dagster loads it as an asset check of fct_deployments (not an observation).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_deployments'}}}) }}
+
 with deployment_commits as (
     select
         d.deployment_id,

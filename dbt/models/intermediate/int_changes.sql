@@ -236,6 +236,7 @@ final as (
         classified.pr_number,
         classified.author,
         classified.title,
+        classified.url,
         classified.head_ref,
         classified.merge_commit_sha,
         landings.landing_sha,

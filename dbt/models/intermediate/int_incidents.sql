@@ -28,7 +28,8 @@ mapped_incidents as (
         severity,
         started_at,
         resolved_at,
-        incident_text
+        incident_text,
+        url
     from {{ ref('int_incidents_unified') }}
     where is_counted
 ),
@@ -187,6 +188,7 @@ final as (
         mapped_incidents.severity,
         mapped_incidents.started_at,
         mapped_incidents.resolved_at,
+        mapped_incidents.url,
         coalesce(
             explicit_candidates.deployment_id, window_candidates.deployment_id
         ) as deployment_id,

@@ -34,6 +34,8 @@ final as (
         service,
         team,
         pr_number,
+        title,
+        url,
         author,
         first_commit_at,
         opened_at,

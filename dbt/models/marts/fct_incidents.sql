@@ -15,7 +15,8 @@ final as (
         resolved_at,
         {{ hours_between('started_at', 'resolved_at') }} as recovery_hours,
         deployment_id,
-        attribution
+        attribution,
+        url
     from incidents
 )
 

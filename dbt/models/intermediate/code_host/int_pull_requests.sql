@@ -14,6 +14,7 @@ github as (
         pull_request_id,
         pr_number,
         title,
+        url,
         body,
         state,
         is_draft,

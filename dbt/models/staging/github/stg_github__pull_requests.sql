@@ -12,6 +12,7 @@ renamed as (
         cast(payload ->> '$.id' as bigint) as pull_request_id,
         cast(payload ->> '$.number' as integer) as pr_number,
         payload ->> '$.title' as title,
+        payload ->> '$.html_url' as url,
         payload ->> '$.body' as body,
         payload ->> '$.state' as state,
         cast(payload ->> '$.draft' as boolean) as is_draft,
