@@ -198,3 +198,19 @@ def test_the_registered_source_syncs_from_the_config_with_the_token_from_the_env
     assert outcome.metadata["history_entries"] == 3
     assert outcome.metadata["requests"] == 1
     assert TOKEN not in json.dumps(outcome.metadata) + " ".join(outcome.messages)
+    fake_empty = FakeArgoCD([], token=TOKEN)
+    with ScriptedServer(fake_empty) as server:
+        path.write_text(
+            ARGOCD_CONFIG.replace("ARGOCD", f"{{base_url: '{server.url}', token: {TOKEN}}}"),
+            "utf-8",
+        )
+        con = connect(db)
+        try:
+            outcome = get_source("argocd").sync(con, SyncRequest(SourceClients(load_config(path))))
+        finally:
+            con.close()
+    # A token that may see nothing gets an empty list from Argo CD, not an error: say so.
+    assert outcome.messages == [
+        "argocd: 0 applications visible; check the token's RBAC (applications, get) and the "
+        "projects filter"
+    ]

@@ -58,6 +58,9 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
         metadata["history_entries"] += report.history
         messages.append(
             f"{source.name}: {report.applications} applications, {report.history} new syncs"
+            if report.applications or report.skipped
+            else f"{source.name}: 0 applications visible; check the token's RBAC "
+            "(applications, get) and the projects filter"
         )
     metadata["items_landed"] = metadata["applications"] + metadata["history_entries"]
     return SyncOutcome(metadata=metadata, messages=messages)
