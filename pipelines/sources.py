@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from pipelines.argocd.source import SOURCE as ARGOCD
 from pipelines.github.source import SOURCE as GITHUB
 from pipelines.gitlab.source import SOURCE as GITLAB
 from pipelines.incidents.source import INCIDENT_FILES, OPSGENIE, STATUSPAGE
@@ -25,6 +26,7 @@ from pipelines.surveys.source import SOURCE as SURVEYS
 BUILTIN_SOURCES: tuple[Source, ...] = (
     GITHUB,
     GITLAB,
+    ARGOCD,
     PAGERDUTY,
     OPSGENIE,
     STATUSPAGE,

@@ -136,6 +136,22 @@ def test_5xx_that_persists_stops_with_one_line_keeping_earlier_pages_and_the_old
     assert counts(db) == FULL
 
 
+def kill_when(reached: threading.Event, script_and_args: list[str], what: str) -> None:
+    """Run ``python -c <script> <args>`` and SIGKILL it once ``reached`` is set (within 60 s)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", *script_and_args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        assert reached.wait(60), f"the sync never {what}"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 KILLED_SYNC = textwrap.dedent(
     """
     import datetime as dt, sys
@@ -165,18 +181,7 @@ def test_sync_process_killed_between_pages_loses_nothing_and_duplicates_nothing(
 
     fake.fault = fault
     with ScriptedServer(fake) as server:
-        process = subprocess.Popen(
-            [sys.executable, "-c", KILLED_SYNC, str(db), server.url, TOKEN],
-            cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
-        try:
-            assert reached.wait(60), "the sync never asked for page 3"
-            process.send_signal(signal.SIGKILL)
-            assert process.wait(30) == -signal.SIGKILL
-        finally:
-            if process.poll() is None:
-                process.kill()
+        kill_when(reached, [KILLED_SYNC, str(db), server.url, TOKEN], "asked for page 3")
         con = connect(db)
         assert con.execute(
             "SELECT count(*), count(DISTINCT natural_key) FROM raw.gitlab_merge_requests"

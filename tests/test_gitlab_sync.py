@@ -227,6 +227,33 @@ def new_warehouse(tmp_path: Path) -> Path:
     return path
 
 
+def build_dora_marts(db: Path, target: Path, repository: str) -> None:
+    """The org (team payments, service checkout owning ``repository``), then a dbt build of
+    fct_deployments, fct_changes and metrics_dora_weekly with everything upstream."""
+    con = connect(db)
+    for table, columns in ORG_TABLES.items():
+        con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
+    con.execute("INSERT INTO raw.org_teams VALUES ('payments', 5, 1)")
+    con.execute("INSERT INTO raw.org_services VALUES ('checkout', 'payments', 'critical')")
+    con.execute(f"INSERT INTO raw.org_repositories VALUES ('{repository}', 'checkout', 'payments')")
+    ensure_definition_tables(con)
+    con.close()
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+fct_deployments",
+            "+fct_changes",
+            "+metrics_dora_weekly",
+            "--exclude",
+            "test_type:singular",
+        ],
+        db,
+        target,
+    )
+    assert not failures(result), failures(result)
+
+
 def build_code_host_layer(db: Path, target: Path) -> None:
     """dbt build of the code hosts' staging models and the union layer (with their tests)."""
     result = run_dbt(
@@ -235,6 +262,7 @@ def build_code_host_layer(db: Path, target: Path) -> None:
             "--select",
             "path:models/staging/github",
             "path:models/staging/gitlab",
+            "path:models/staging/argocd",
             "path:models/intermediate/code_host",
             "--exclude",
             "test_type:singular",
@@ -470,28 +498,7 @@ def test_gitlab_deployments_and_merge_requests_reach_the_dora_marts(
     none yet)."""
     with ScriptedServer(FakeGitLab([make_project()], token=TOKEN)) as server:
         sync(db, server)
-    con = connect(db)
-    for table, columns in ORG_TABLES.items():
-        con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
-    con.execute("INSERT INTO raw.org_teams VALUES ('payments', 5, 1)")
-    con.execute("INSERT INTO raw.org_services VALUES ('checkout', 'payments', 'critical')")
-    con.execute(f"INSERT INTO raw.org_repositories VALUES ('{PATH}', 'checkout', 'payments')")
-    ensure_definition_tables(con)
-    con.close()
-    result = run_dbt(
-        [
-            "build",
-            "--select",
-            "+fct_deployments",
-            "+fct_changes",
-            "+metrics_dora_weekly",
-            "--exclude",
-            "test_type:singular",
-        ],
-        db,
-        tmp_path / "target",
-    )
-    assert not failures(result), failures(result)
+    build_dora_marts(db, tmp_path / "target", PATH)
     con = connect(db)
     try:
         deployments = con.execute(

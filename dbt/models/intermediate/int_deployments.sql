@@ -12,7 +12,9 @@
        on the configured branches); with a job regex, the matching jobs of those runs instead.
        A run that created a recorded deployment (a status names the run, or a deployment of the
        same SHA was created while the run was going) is that deployment: the run is dropped, so
-       one deployment is never counted twice.
+       one deployment is never counted twice. So is a successful run followed, within
+       deployment_handoff_minutes, by an Argo CD sync of the same SHA for the same repository (the
+       run handed the commit to Argo CD).
     3. releases: published, non-draft, non-prerelease releases (deployed_at = published_at).
     4. tags: tags matching the tag regex (deployed_at = the release of the tag if any, else the
        tagged commit's committer date; a tag with a release is dropped when releases are a
@@ -194,6 +196,27 @@ runs_with_recorded_deployment as (
             and recorded_deployments.created_at
             between coalesce(deployment_runs.run_started_at, deployment_runs.created_at)
             and deployment_runs.updated_at
+    union
+    -- A successful run that handed the commit to a GitOps controller (an Argo CD sync of the same
+    -- SHA for the same repository, started within deployment_handoff_minutes after the run ended:
+    -- a push to the manifests, an `argocd app sync` without waiting) is that sync.
+    select distinct deployment_runs.workflow_run_key
+    from deployment_runs
+    inner join recorded_deployments
+        on
+            deployment_runs.repository = recorded_deployments.repository
+            and deployment_runs.head_sha = recorded_deployments.commit_sha
+            and deployment_runs.updated_at < recorded_deployments.created_at
+            and deployment_runs.updated_at
+            + to_minutes(cast({{ var('deployment_handoff_minutes') }} as bigint))
+            >= recorded_deployments.created_at
+    where
+        recorded_deployments.source in ('argocd')
+        and {{ knob_in(
+            'deployment_runs.conclusion',
+            'deployment_success_statuses',
+            'deployment_runs.service'
+        ) }}
 ),
 
 unique_runs as (

@@ -102,10 +102,54 @@ gitlab as (
     where status in ('success', 'failed', 'canceled')
 ),
 
+argocd_syncs as (
+    select * from {{ ref('stg_argocd__syncs') }}
+),
+
+-- Argo CD records a sync in its history only when it succeeded: a `created` event when the sync
+-- started and a `success` event when it finished. The revision synced is the commit; the
+-- repository is the service repository the application maps to (unmapped ones are left out).
+-- Every synced application is `production`: choose them with the source's filters.
+argocd as (
+    select
+        'argocd' as source,
+        source_instance,
+        sync_key as event_key,
+        sync_key as deployment_key,
+        'created' as event_kind,
+        repository,
+        'production' as environment,
+        revision as commit_sha,
+        coalesce(deploy_started_at, deployed_at) as deployment_created_at,
+        cast(null as varchar) as state,
+        coalesce(deploy_started_at, deployed_at) as event_at,
+        cast(null as bigint) as ci_run_id
+    from argocd_syncs
+    where repository is not null
+    union all
+    select
+        'argocd' as source,
+        source_instance,
+        sync_key || '/status/success' as event_key,
+        sync_key as deployment_key,
+        'status' as event_kind,
+        repository,
+        'production' as environment,
+        revision as commit_sha,
+        coalesce(deploy_started_at, deployed_at) as deployment_created_at,
+        'success' as state,
+        deployed_at as event_at,
+        cast(null as bigint) as ci_run_id
+    from argocd_syncs
+    where repository is not null and deployed_at is not null
+),
+
 final as (
     select * from github
     union all
     select * from gitlab
+    union all
+    select * from argocd
 )
 
 select * from final

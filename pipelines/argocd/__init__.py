@@ -1,0 +1,1 @@
+"""Argo CD as a source: applications and their sync history as deployments."""
