@@ -565,12 +565,32 @@ def _first_failure(result) -> tuple[str, str]:
         error = event.step_failure_data.error
         while error.cause is not None:
             error = error.cause
-        text = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+        text = _dbt_error(error.message) or (
+            error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+        )
         prefix = f"{error.cls_name}: "
         if prefix in text:
             text = text.split(prefix, 1)[1]
         return error.cls_name or "", f"{event.step_key}: {text}"
     return "", "the run failed; see the Dagster run log"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DBT_NODE_ERROR = re.compile(r"^\s*(Runtime|Compilation|Database) Error in ")
+
+
+def _dbt_error(message: str) -> str | None:
+    """dbt's own words for the first failed node, from dagster-dbt's "Errors parsed from dbt logs"
+    (``Runtime Error in model m (path): Binder Error: ...``), instead of the first line of the
+    exception, which only says that the dbt CLI failed. None when the message holds no such part."""
+    if "Errors parsed from dbt logs" not in message:
+        return None
+    lines = [_ANSI.sub("", line).strip() for line in message.splitlines()]
+    for index, line in enumerate(lines):
+        if _DBT_NODE_ERROR.match(line):
+            cause = next((rest for rest in lines[index + 1 :] if rest), "")
+            return f"{line}: {cause}" if cause and cause != "Stack Trace:" else line
+    return None
 
 
 if __name__ == "__main__":

@@ -150,3 +150,25 @@ def test_summary_names_what_was_synced_checked_published_and_skipped_with_the_fi
     assert "Prometheus metrics: metrics.prom" in text
     assert "Skipped:   publish/report: PDF skipped: no Chromium found; install chromium" in text
     assert lines[-1] == f"  Full log:  {tmp_path / 'run.log'}"
+
+
+def test_a_failed_dbt_model_is_named_with_its_cause_in_the_error_line():
+    """dagster-dbt's exception starts "The dbt CLI process with command ..." (a 5,000-character
+    --vars line); the one error line the user sees names the model and dbt's cause instead."""
+    from assets.cli import _dbt_error
+
+    message = (
+        "The dbt CLI process with command\n\n`dbt build --vars {...}`\n\nfailed with exit code `1`.\n\n"
+        "Errors parsed from dbt logs:\n\n"
+        "177 of 678 ERROR creating sql view model intermediate.int_pull_requests .... "
+        "[\x1b[31mERROR\x1b[0m in 0.03s]\n\n"
+        "\x1b[31mFailure in model int_pull_requests (models/int_pull_requests.sql)\x1b[0m\n\n"
+        "  Runtime Error in model int_pull_requests (models/int_pull_requests.sql)\n"
+        "  Binder Error: Set operations can only apply to expressions with the same number of "
+        "result columns\n"
+    )
+    assert _dbt_error(message) == (
+        "Runtime Error in model int_pull_requests (models/int_pull_requests.sql): Binder Error: "
+        "Set operations can only apply to expressions with the same number of result columns"
+    )
+    assert _dbt_error("ValueError: something else") is None

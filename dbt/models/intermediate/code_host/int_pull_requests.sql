@@ -41,6 +41,7 @@ gitlab as (
         merge_request_id as pull_request_id,
         iid as pr_number,
         title,
+        web_url as url,
         description as body,
         case when state = 'opened' then 'open' else 'closed' end as state,
         is_draft,
