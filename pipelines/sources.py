@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pipelines.github.source import SOURCE as GITHUB
 from pipelines.gitlab.source import SOURCE as GITLAB
 from pipelines.incidents.source import INCIDENT_FILES, OPSGENIE, STATUSPAGE
+from pipelines.jenkins.source import SOURCE as JENKINS
 from pipelines.pagerduty.source import SOURCE as PAGERDUTY
 from pipelines.slo.source import SOURCE as PROMETHEUS
 from pipelines.source import RawTable, Source
@@ -25,6 +26,7 @@ from pipelines.surveys.source import SOURCE as SURVEYS
 BUILTIN_SOURCES: tuple[Source, ...] = (
     GITHUB,
     GITLAB,
+    JENKINS,
     PAGERDUTY,
     OPSGENIE,
     STATUSPAGE,
