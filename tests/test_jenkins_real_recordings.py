@@ -19,7 +19,6 @@ What the recordings hold and what the fake makes of them:
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from pipelines.warehouse import connect
 from tests.conftest import SHARED_REAL
 from tests.http_server import ScriptedServer
 from tests.jenkins_api import FOLDER, MULTIBRANCH, FakeJenkins
+from tests.test_gitlab_real_recordings import rows, when
 from tests.test_gitlab_sync import new_warehouse
 from tests.test_jenkins_sync import build_jenkins_layer
 
@@ -116,12 +116,6 @@ def synced(tmp_path_factory):
     con.close()
 
 
-def rows(con, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-
-
 def snapshot(folder: Path, name: str) -> list[dict]:
     return read(folder / "snapshot_tables" / f"{name}.csv")
 
@@ -129,14 +123,6 @@ def snapshot(folder: Path, name: str) -> list[dict]:
 def build_of(devlake_id: str) -> str:
     """``jenkins:JenkinsBuild:1:<job>#<n>`` -> ``<job>#<n>``, our build key."""
     return devlake_id.split(":", 3)[3]
-
-
-def when(value) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC)
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def test_every_recorded_build_of_the_configured_jobs_lands_verbatim(synced) -> None:
