@@ -17,12 +17,18 @@ from pipelines.http import RetryPolicy
 from pipelines.jenkins.client import JenkinsClient, job_path
 from pipelines.jenkins.config import JenkinsSourceConfig
 from pipelines.jenkins.source import sync_controller
+from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import connect, get_sync_state
+from tests.gitlab_api import FakeGitLab
 from tests.http_server import ScriptedServer
 from tests.jenkins_api import MULTIBRANCH, PIPELINE, FakeJenkins, folder, job
 from tests.test_config import MINIMAL
-from tests.test_dbt_models import failures, run_dbt
-from tests.test_gitlab_sync import new_warehouse
+from tests.test_dbt_models import ORG_TABLES, failures, run_dbt
+from tests.test_gitlab_sync import PATH as GITLAB_PATH
+from tests.test_gitlab_sync import TOKEN as GITLAB_TOKEN
+from tests.test_gitlab_sync import make_project, new_warehouse
+from tests.test_gitlab_sync import sync as gitlab_sync
+from tests.test_gitlab_sync import ts as gitlab_ts
 
 USER = "metrics-reader"
 TOKEN = "11aa22bb33cc44dd-jenkins-secret"
@@ -35,7 +41,14 @@ def sha(i: int) -> str:
     return f"{i:040x}"
 
 
-def build(number: int, *, result: str | None = "SUCCESS", commit: int | None = None, **extra):
+def build(
+    number: int,
+    *,
+    result: str | None = "SUCCESS",
+    commit: int | None = None,
+    remote: str = REMOTE,
+    **extra,
+):
     """A build as ``allBuilds[...]`` sends it: causes, then the git plugin's build data."""
     actions: list[dict] = [
         {
@@ -52,7 +65,7 @@ def build(number: int, *, result: str | None = "SUCCESS", commit: int | None = N
                     "SHA1": sha(commit),
                     "branch": [{"name": "refs/remotes/origin/main"}],
                 },
-                "remoteUrls": [REMOTE],
+                "remoteUrls": [remote],
             }
         )
     return {
@@ -374,3 +387,85 @@ def test_the_code_host_layer_builds_when_jenkins_is_not_configured(
         ).fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_a_gitlab_project_deployed_by_jenkins_reaches_the_dora_marts(
+    db: Path, tmp_path: Path
+) -> None:
+    """A service on GitLab (its commits and merge requests) deployed by a Jenkins job: the deploy
+    builds are fct_deployments rows (jenkins_deployment; success for commits 0 and 8, failure for
+    4), counted once although the job's name also matches the deployment workflow regex, and the
+    ancestry walk over GitLab's commits gives each merged merge request (merge commits 0, 3, 6, 9)
+    the first successful Jenkins deployment of a descendant (#1, #3, #3, none yet)."""
+    project = make_project()
+    project.deployments = []
+    with ScriptedServer(FakeGitLab([project], token=GITLAB_TOKEN)) as server:
+        gitlab_sync(db, server)
+
+    def built(number: int, commit: int, result: str) -> dict:
+        at = dt.datetime.fromisoformat(gitlab_ts(6 * (12 - commit) - 1).replace("Z", "+00:00"))
+        return build(
+            number,
+            result=result,
+            commit=commit,
+            remote=f"git@gitlab.example:{GITLAB_PATH}.git",
+            timestamp=int(at.timestamp() * 1000),
+        )
+
+    fake = FakeJenkins(
+        [
+            folder(
+                "platform",
+                job(
+                    "deploy-checkout",
+                    [built(1, 0, "SUCCESS"), built(2, 4, "FAILURE"), built(3, 8, "SUCCESS")],
+                ),
+            )
+        ],
+        user=USER,
+        token=TOKEN,
+    )
+    with ScriptedServer(fake) as server:
+        sync(db, server)
+    con = connect(db)
+    for table, columns in ORG_TABLES.items():
+        con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
+    con.execute("INSERT INTO raw.org_teams VALUES ('payments', 5, 1)")
+    con.execute("INSERT INTO raw.org_services VALUES ('checkout', 'payments', 'critical')")
+    con.execute(
+        f"INSERT INTO raw.org_repositories VALUES ('{GITLAB_PATH}', 'checkout', 'payments')"
+    )
+    ensure_definition_tables(con)
+    con.close()
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+fct_deployments",
+            "+fct_changes",
+            "+metrics_dora_weekly",
+            "--exclude",
+            "test_type:singular",
+        ],
+        db,
+        tmp_path / "target",
+    )
+    assert not failures(result), failures(result)
+    con = connect(db)
+    try:
+        deployments = con.execute(
+            "SELECT deployment_id, source, status, service FROM marts.fct_deployments "
+            "ORDER BY deployed_at"
+        ).fetchall()
+        changes = con.execute(
+            "SELECT pr_number, deployment_id FROM marts.fct_changes ORDER BY pr_number"
+        ).fetchall()
+    finally:
+        con.close()
+    dep = "platform/deploy-checkout#"
+    assert deployments == [
+        (f"{dep}1", "jenkins_deployment", "success", "checkout"),
+        (f"{dep}2", "jenkins_deployment", "failure", "checkout"),
+        (f"{dep}3", "jenkins_deployment", "success", "checkout"),
+    ]
+    assert changes == [(1, f"{dep}1"), (4, f"{dep}3"), (7, f"{dep}3"), (10, None)]
