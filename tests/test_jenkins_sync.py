@@ -469,3 +469,31 @@ def test_a_gitlab_project_deployed_by_jenkins_reaches_the_dora_marts(
         (f"{dep}3", "jenkins_deployment", "success", "checkout"),
     ]
     assert changes == [(1, f"{dep}1"), (4, f"{dep}3"), (7, f"{dep}3"), (10, None)]
+
+
+def test_the_ingest_job_syncs_a_configured_jenkins_through_its_registered_asset(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The registry makes a `jenkins` asset of the configured source; the ingest job runs it with
+    the token from the environment, and the builds land."""
+    import dagster as dg
+
+    from assets.graph import build_definitions
+    from assets.runner import run_pipeline
+    from pipelines.config import parse_config
+
+    monkeypatch.setenv("JENKINS_API_TOKEN", TOKEN)
+    with ScriptedServer(controller()) as server:
+        config = parse_config(
+            MINIMAL
+            + f"warehouse: {{path: {tmp_path / 'warehouse.duckdb'}}}\n"
+            + f"publish: {{site_dir: {tmp_path / 'site'}, snapshot_dir: {tmp_path / 'snap'}}}\n"
+            + "sources:\n  jenkins:\n"
+            + f"    - {{base_url: '{server.url}', user: {USER}, token: '${{JENKINS_API_TOKEN}}', "
+            + "folders: [platform], deployment_job_regex: 'deploy-'}\n"
+        )
+        defs = build_definitions(config)
+        with dg.DagsterInstance.ephemeral() as instance:
+            outcome = run_pipeline(defs, config, instance, job="ingest")
+    assert outcome.success
+    assert build_keys(tmp_path / "warehouse.duckdb") == FULL_KEYS
