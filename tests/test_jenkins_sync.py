@@ -243,9 +243,9 @@ def test_deployment_jobs_are_the_jobs_matching_the_regex(db: Path) -> None:
     with ScriptedServer(controller()) as server:
         sync(db, server)
         con = connect(db)
-        assert con.execute("SELECT * FROM raw.jenkins_deployment_jobs").fetchall() == [
-            ("jenkins", "platform/deploy-checkout", "production")
-        ]
+        assert con.execute(
+            "SELECT source, scope, payload ->> '$.environment' FROM raw.jenkins_deployment_jobs"
+        ).fetchall() == [("jenkins", "platform/deploy-checkout", "production")]
         con.close()
         sync(db, server, config(deployment_job_regex=None))
     con = connect(db)

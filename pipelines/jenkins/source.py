@@ -131,10 +131,9 @@ SOURCE = Source(
         RawTable(
             jenkins_sync.DEPLOYMENT_JOBS_TABLE,
             "Jobs whose builds are deployments (deployment_job_regex), rewritten each sync.",
-            payload=False,
+            ("$.job", "$.environment"),
         ),
     ),
     sync=_sync,
     client=jenkins_client,
-    create_tables=jenkins_sync.create_deployment_jobs_table,
 )

@@ -160,17 +160,17 @@ def write_deployment_jobs(
     environment: str,
 ) -> None:
     """Rewrite this source's rows of ``raw.jenkins_deployment_jobs``: the jobs whose builds are
-    deployments (the configured regex, evaluated here so dbt needs no regex dialect of its own)."""
+    deployments (the configured regex, evaluated here so dbt needs no regex dialect of its own).
+    Payload ``{"job", "environment"}``, natural_key and scope the job's full name."""
     with transaction(con):
         con.execute(f"DELETE FROM raw.{DEPLOYMENT_JOBS_TABLE} WHERE source = ?", [source])
-        rows = [(source, job, environment) for job in jobs if is_deployment(job)]
-        if rows:
-            con.executemany(f"INSERT INTO raw.{DEPLOYMENT_JOBS_TABLE} VALUES (?, ?, ?)", rows)
-
-
-def create_deployment_jobs_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS raw.{DEPLOYMENT_JOBS_TABLE} "
-        "(source VARCHAR, job VARCHAR, environment VARCHAR)"
-    )
+        upsert_raw(
+            con,
+            DEPLOYMENT_JOBS_TABLE,
+            source,
+            [
+                RawRecord(job, job, {"job": job, "environment": environment})
+                for job in jobs
+                if is_deployment(job)
+            ],
+        )

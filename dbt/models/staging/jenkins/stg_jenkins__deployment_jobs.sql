@@ -7,8 +7,8 @@ source as (
 renamed as (
     select
         source as source_instance,
-        job as job_full_name,
-        environment
+        scope as job_full_name,
+        payload ->> '$.environment' as environment
     from source
 )
 
