@@ -94,7 +94,7 @@ class FakeJenkins:
         if tree.startswith("allBuilds"):
             if "builds" not in node:
                 return Reply(200, {"_class": node["_class"]})
-            builds = sorted(node["builds"], key=lambda b: -b["number"])
+            builds = sorted(node["builds"], key=lambda b: -int(b["number"]))
             if ranged:
                 builds = builds[int(ranged.group(1)) : int(ranged.group(2))]
             body = {"_class": node["_class"], "allBuilds": builds}

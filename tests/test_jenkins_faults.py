@@ -165,3 +165,17 @@ def test_sync_process_killed_mid_job_loses_nothing_and_duplicates_nothing(db: Pa
         "SELECT count(*), count(DISTINCT natural_key) FROM raw.jenkins_jobs"
     ).fetchone() == (3, 3)
     con.close()
+
+
+def test_a_build_without_a_number_is_one_clear_line_and_nothing_of_the_job_lands(db: Path) -> None:
+    fake = controller()
+    fake.node(["platform", "deploy-checkout"])[0]["builds"][2] = {
+        "number": "3",
+        "result": "SUCCESS",
+    }
+    with ScriptedServer(fake) as server, pytest.raises(SourceError) as info:
+        sync(db, server)
+    message = str(info.value)
+    assert "platform/deploy-checkout" in message and "without a number" in message
+    assert "\n" not in message
+    assert build_keys(db) == []

@@ -92,4 +92,10 @@ class JenkinsClient(ApiClient):
             raise SourceError(
                 f"Jenkins sent no allBuilds for job {full_name!r}; is it a job (not a folder)?"
             )
+        for build in builds:
+            if not isinstance(build, dict) or not isinstance(build.get("number"), int):
+                raise SourceError(
+                    f"Jenkins sent a build without a number for job {full_name!r} "
+                    f"(builds {start}-{end}); nothing of the job was written"
+                )
         return builds
