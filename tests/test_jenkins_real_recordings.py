@@ -222,6 +222,9 @@ def test_commits_agree_with_devlakes_cicd_pipeline_commits(synced) -> None:
         assert build["commit_sha"] == dl["commit_sha"], key
         assert build["remote_url"] == dl["repo_url"], key
         assert build["branch"] == dl["branch"].removeprefix("refs/remotes/origin/"), key
+    runs = rows(con, "SELECT event FROM intermediate.int_ci_runs WHERE source = 'jenkins'")
+    # Freestyle builds started by a user; multibranch builds by branch events and indexing.
+    assert {r["event"] for r in runs} == {"workflow_dispatch", "push"}
     repositories = {b["repository"] for b in builds.values() if b["repository"]}
     assert repositories == {"merico-dev/lake", "gustavobini/devlake-jenkins"}
 

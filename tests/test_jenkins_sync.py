@@ -53,7 +53,13 @@ def build(
     actions: list[dict] = [
         {
             "_class": "hudson.model.CauseAction",
-            "causes": [{"shortDescription": "Started by user dev", "userId": "dev"}],
+            "causes": [
+                {
+                    "_class": "hudson.model.Cause$UserIdCause",
+                    "shortDescription": "Started by user dev",
+                    "userId": "dev",
+                }
+            ],
         },
         {},
     ]
@@ -333,13 +339,18 @@ def test_builds_become_ci_runs_and_deployment_builds_deployment_events(
         build(9, result="NOT_BUILT", commit=9),
         build(10, result=None, commit=10),
     ]
+    nightly = build(11, commit=10)
+    nightly["actions"][0]["causes"] = [
+        {"_class": "hudson.triggers.TimerTrigger$TimerTriggerCause", "shortDescription": "timer"}
+    ]
+    deploy["builds"].append(nightly)
     with ScriptedServer(fake) as server:
         sync(db, server)
     build_jenkins_layer(db, tmp_path / "target")
     con = connect(db)
     try:
         runs = con.execute(
-            "SELECT workflow_run_key, repository, head_sha, head_branch, status, conclusion "
+            "SELECT workflow_run_key, repository, head_sha, head_branch, status, conclusion, event "
             "FROM intermediate.int_ci_runs WHERE source = 'jenkins' ORDER BY 1"
         ).fetchall()
         events = con.execute(
@@ -349,8 +360,8 @@ def test_builds_become_ci_runs_and_deployment_builds_deployment_events(
         ).fetchall()
     finally:
         con.close()
-    assert len(runs) == 13
-    by_key = {r[0]: r[1:] for r in runs}
+    assert len(runs) == 14
+    by_key = {r[0]: r[1:6] for r in runs}
     assert by_key["platform/deploy-checkout#3"] == (
         "acme/checkout",
         sha(3),
@@ -358,13 +369,16 @@ def test_builds_become_ci_runs_and_deployment_builds_deployment_events(
         "completed",
         "success",
     )
+    run_events = {r[0]: r[6] for r in runs}
+    assert run_events["platform/deploy-checkout#3"] == "workflow_dispatch"
+    assert run_events["platform/deploy-checkout#11"] == "schedule"
     assert by_key["platform/checkout/feature%2Fx#1"][4] == "failure"
     assert by_key["platform/deploy-checkout#8"][4] == "cancelled"
     assert by_key["platform/deploy-checkout#9"][4] == "skipped"
     assert by_key["platform/deploy-checkout#10"][3:] == ("in_progress", None)
     created = [e for e in events if e[1] == "created"]
     statuses = {e[0]: e for e in events if e[1] == "status"}
-    assert len(created) == 10  # every build of the deployment job, none of the branches'
+    assert len(created) == 11  # every build of the deployment job, none of the branches'
     assert all(e[2:5] == ("acme/checkout", "production", e[4]) for e in created)
     assert statuses["platform/deploy-checkout#3/status/success"][4:] == (
         sha(3),
@@ -373,7 +387,7 @@ def test_builds_become_ci_runs_and_deployment_builds_deployment_events(
     )
     assert statuses["platform/deploy-checkout#8/status/aborted"][5] == "cancelled"
     # NOT_BUILT never deployed; the running build has not reported yet.
-    assert len(statuses) == 8
+    assert len(statuses) == 9
 
 
 def test_the_code_host_layer_builds_when_jenkins_is_not_configured(

@@ -73,7 +73,7 @@ jenkins as (
         job_full_name as workflow_name,
         job_full_name as workflow_path,
         display_name as display_title,
-        cause as event,
+        {{ jenkins_event('cause_class') }} as event,
         branch as head_branch,
         commit_sha as head_sha,
         case when is_building then 'in_progress' else 'completed' end as status,

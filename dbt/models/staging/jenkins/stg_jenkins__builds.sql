@@ -41,6 +41,7 @@ renamed as (
         git.build_data ->> '$.lastBuiltRevision.branch[0].name' as built_ref,
         git.build_data ->> '$.remoteUrls[0]' as remote_url,
         git.cause ->> '$.shortDescription' as cause,
+        git.cause ->> '$._class' as cause_class,
         git.cause ->> '$.userId' as started_by
     from source
     left join git on source.natural_key = git.natural_key
