@@ -17,6 +17,7 @@ from pipelines.argocd.source import SOURCE as ARGOCD
 from pipelines.github.source import SOURCE as GITHUB
 from pipelines.gitlab.source import SOURCE as GITLAB
 from pipelines.incidents.source import INCIDENT_FILES, OPSGENIE, STATUSPAGE
+from pipelines.jenkins.source import SOURCE as JENKINS
 from pipelines.pagerduty.source import SOURCE as PAGERDUTY
 from pipelines.slo.source import SOURCE as PROMETHEUS
 from pipelines.source import RawTable, Source
@@ -27,6 +28,7 @@ BUILTIN_SOURCES: tuple[Source, ...] = (
     GITHUB,
     GITLAB,
     ARGOCD,
+    JENKINS,
     PAGERDUTY,
     OPSGENIE,
     STATUSPAGE,

@@ -255,7 +255,8 @@ def build_dora_marts(db: Path, target: Path, repository: str) -> None:
 
 
 def build_code_host_layer(db: Path, target: Path) -> None:
-    """dbt build of the code hosts' staging models and the union layer (with their tests)."""
+    """dbt build of every code host's and deployment tool's staging models and the union layer
+    (with their tests): a union model needs all of its branches' inputs."""
     result = run_dbt(
         [
             "build",
@@ -263,6 +264,7 @@ def build_code_host_layer(db: Path, target: Path) -> None:
             "path:models/staging/github",
             "path:models/staging/gitlab",
             "path:models/staging/argocd",
+            "path:models/staging/jenkins",
             "path:models/intermediate/code_host",
             "--exclude",
             "test_type:singular",

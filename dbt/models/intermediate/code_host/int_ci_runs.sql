@@ -59,10 +59,41 @@ gitlab as (
     from {{ ref('stg_gitlab__pipelines') }}
 ),
 
+-- Jenkins: every build is a run of its job (workflow = the job's full name); the commit is the
+-- git plugin's build data, the repository parsed from its remote URL.
+jenkins as (
+    select
+        'jenkins' as source,
+        'jenkins' as ci_system,
+        source_instance,
+        build_key as workflow_run_key,
+        repository,
+        build_number as run_id,
+        cast(null as bigint) as workflow_id,
+        job_full_name as workflow_name,
+        job_full_name as workflow_path,
+        display_name as display_title,
+        {{ jenkins_event('cause_class') }} as event,
+        branch as head_branch,
+        commit_sha as head_sha,
+        case when is_building then 'in_progress' else 'completed' end as status,
+        {{ jenkins_conclusion('result', 'is_building') }} as conclusion,
+        cast(build_number as integer) as run_number,
+        1 as run_attempt,
+        started_by as actor,
+        started_at as created_at,
+        started_at as run_started_at,
+        coalesce(finished_at, started_at) as updated_at,
+        cast([] as varchar[]) as referenced_workflow_paths
+    from {{ ref('stg_jenkins__builds') }}
+),
+
 final as (
     select * from github
     union all
     select * from gitlab
+    union all
+    select * from jenkins
 )
 
 select * from final

@@ -144,12 +144,62 @@ argocd as (
     where repository is not null and deployed_at is not null
 ),
 
+-- Jenkins: builds of deployment jobs (raw.jenkins_deployment_jobs, from deployment_job_regex) are
+-- deployments of the commit they built: a `created` event at the build's start and, once it
+-- finished, a `status` event at its end (SUCCESS: success; FAILURE, UNSTABLE: failure; ABORTED:
+-- cancelled; NOT_BUILT: none).
+jenkins_deployments as (
+    select
+        builds.*,
+        deployment_jobs.environment
+    from {{ ref('stg_jenkins__builds') }} as builds
+    inner join {{ ref('stg_jenkins__deployment_jobs') }} as deployment_jobs
+        on
+            builds.source_instance = deployment_jobs.source_instance
+            and builds.job_full_name = deployment_jobs.job_full_name
+),
+
+jenkins as (
+    select
+        'jenkins' as source,
+        source_instance,
+        build_key as event_key,
+        build_key as deployment_key,
+        'created' as event_kind,
+        repository,
+        environment,
+        commit_sha,
+        started_at as deployment_created_at,
+        cast(null as varchar) as state,
+        started_at as event_at,
+        cast(null as bigint) as ci_run_id
+    from jenkins_deployments
+    union all
+    select
+        'jenkins' as source,
+        source_instance,
+        build_key || '/status/' || lower(result) as event_key,
+        build_key as deployment_key,
+        'status' as event_kind,
+        repository,
+        environment,
+        commit_sha,
+        started_at as deployment_created_at,
+        {{ jenkins_conclusion('result', 'is_building') }} as state,
+        finished_at as event_at,
+        cast(null as bigint) as ci_run_id
+    from jenkins_deployments
+    where not is_building and result in ('SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED')
+),
+
 final as (
     select * from github
     union all
     select * from gitlab
     union all
     select * from argocd
+    union all
+    select * from jenkins
 )
 
 select * from final

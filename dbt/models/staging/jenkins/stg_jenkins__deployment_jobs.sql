@@ -1,0 +1,15 @@
+with
+
+source as (
+    select * from {{ source('raw', 'jenkins_deployment_jobs') }}
+),
+
+renamed as (
+    select
+        source as source_instance,
+        scope as job_full_name,
+        payload ->> '$.environment' as environment
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Jenkins (jobs, folders, multibranch pipelines and their builds) as a source."""
