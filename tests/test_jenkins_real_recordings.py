@@ -32,8 +32,7 @@ from tests.conftest import SHARED_REAL
 from tests.http_server import ScriptedServer
 from tests.jenkins_api import FOLDER, MULTIBRANCH, FakeJenkins
 from tests.test_gitlab_real_recordings import rows, when
-from tests.test_gitlab_sync import new_warehouse
-from tests.test_jenkins_sync import build_jenkins_layer
+from tests.test_gitlab_sync import build_code_host_layer, new_warehouse
 
 FREESTYLE_JOB = "Test-jenkins-dir/test-jenkins-sub-dir/test-sub-sub-dir/devlake"
 MULTIBRANCH_JOB = "github_org/devlake-jenkins"
@@ -110,7 +109,7 @@ def synced(tmp_path_factory):
         )
         sync_controller(con, client, source)
     con.close()
-    build_jenkins_layer(db, tmp / "target")
+    build_code_host_layer(db, tmp / "target")
     con = connect(db)
     yield folder, con
     con.close()

@@ -863,6 +863,7 @@ def _gql_pull(p: dict[str, Any], data: RepoData, nested: int) -> dict[str, Any]:
         "databaseId": p["id"],
         "number": p["number"],
         "title": p["title"],
+        "url": p.get("html_url"),
         "body": p["body"],
         "state": "MERGED" if merged else p["state"].upper(),
         "isDraft": p["draft"],

@@ -61,7 +61,7 @@ query PullRequests($owner: String!, $name: String!, $first: Int!, $after: String
     pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
       pageInfo {{ hasNextPage endCursor }}
       nodes {{
-        databaseId number title body state isDraft createdAt updatedAt closedAt mergedAt
+        databaseId number title url body state isDraft createdAt updatedAt closedAt mergedAt
         author {_ACTOR}
         headRefName headRefOid baseRefName
         mergeCommit {{ oid }}
@@ -251,6 +251,7 @@ def pull_request_item(node: dict[str, Any]) -> dict[str, Any]:
         "id": node.get("databaseId"),
         "number": node["number"],
         "title": node.get("title"),
+        "html_url": node.get("url"),
         "body": node.get("body"),
         "state": "closed" if state == "merged" else state,
         "draft": bool(node.get("isDraft")),
