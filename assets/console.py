@@ -293,19 +293,23 @@ def summary_lines(
         payload = [e for e in evaluations if e.check_name == "payloads_are_well_formed"]
         dbt_tests = [e for e in evaluations if e not in payload]
         failed = [e for e in evaluations if not e.passed]
+        # A warn-level check (e.g. the delivery-regression check) reports a finding about the data,
+        # not a broken run: it is counted and named as a warning, apart from the failures.
+        warned = [e for e in failed if _severity(e) == "WARN"]
+        errors = [e for e in failed if e not in warned]
         lines.append(
             f"  Checks:    {len(dbt_tests):,} dbt tests and asset checks, {len(payload)} raw payload "
             f"check{'' if len(payload) == 1 else 's'}: {len(evaluations) - len(failed):,} passed, "
-            f"{len(failed)} failed"
+            f"{len(errors)} failed"
+            + (f", {len(warned)} warning{'' if len(warned) == 1 else 's'}" if warned else "")
         )
-        for evaluation in failed[:10]:
-            severity = getattr(getattr(evaluation, "severity", None), "value", "")
+        named = [("failed", e) for e in errors] + [("warning", e) for e in warned]
+        for word, evaluation in named[:10]:
             lines.append(
-                f"    failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}"
-                + (f" ({severity.lower()})" if severity else "")
+                f"    {word}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}"
             )
-        if len(failed) > 10:
-            lines.append(f"    ... and {len(failed) - 10} more (data-quality page)")
+        if len(named) > 10:
+            lines.append(f"    ... and {len(named) - 10} more (data-quality page)")
     if published:
         index = site / "index.html"
         lines.append(f"  Published: site file://{index}")
@@ -324,3 +328,8 @@ def summary_lines(
 
 def _value(metadata_value: Any) -> Any:
     return getattr(metadata_value, "value", metadata_value)
+
+
+def _severity(evaluation) -> str:
+    """The check's severity name (ERROR, WARN), empty when the evaluation carries none."""
+    return str(getattr(getattr(evaluation, "severity", None), "value", "") or "").upper()
