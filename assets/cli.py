@@ -88,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the whole pipeline for an organisation")
     run.add_argument("--config", required=True, type=Path, help="organisation YAML file")
     run.set_defaults(handler=_cmd_run)
+    for command in (demo, run):
+        command.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="rebuild the incremental dbt models from the raw layer instead of adding the "
+            "rows fetched since the last run",
+        )
 
     init = sub.add_parser(
         "init",
@@ -291,11 +298,23 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _request_full_refresh(args: argparse.Namespace) -> None:
+    """``--full-refresh``: the dbt asset of this process's run passes it on to dbt build."""
+    from assets.dbt import FULL_REFRESH_ENV_VAR
+
+    if getattr(args, "full_refresh", False):
+        os.environ[FULL_REFRESH_ENV_VAR] = "1"
+    else:
+        os.environ.pop(FULL_REFRESH_ENV_VAR, None)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    _request_full_refresh(args)
     return _run(load_config(DEMO_CONFIG_PATH), config_path=DEMO_CONFIG_PATH)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    _request_full_refresh(args)
     return _run(load_config(args.config), config_path=args.config)
 
 

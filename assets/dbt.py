@@ -14,6 +14,19 @@ from pipelines.config import WAREHOUSE_ENV_VAR, Config
 from pipelines.definitions import dbt_vars
 from pipelines.offline import refusing_proxy
 
+# Set (to "1") by `platform-metrics run --full-refresh`: the next dbt build rebuilds the incremental
+# models from the raw layer (docs/operations.md#incremental-runs).
+FULL_REFRESH_ENV_VAR = "PLATFORM_METRICS_FULL_REFRESH"
+
+
+def dbt_build_args(variables: str) -> list[str]:
+    """The dbt command of the ``dbt_models`` asset: ``build`` with the vars, and ``--full-refresh``
+    when the run asked for one."""
+    args = ["build", "--vars", variables]
+    if os.environ.get(FULL_REFRESH_ENV_VAR) == "1":
+        args.append("--full-refresh")
+    return args
+
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """Asset keys say where a table lives: ``raw/<table>`` for sources, ``<schema>/<model>``."""
@@ -56,7 +69,7 @@ def build_dbt_assets(config: Config, warehouse_path: Path) -> dg.AssetsDefinitio
         # dagster-dbt runs `dbt --version` (which asks the package index for the latest release)
         # and `dbt build` with a copy of os.environ taken here: both get the refusing proxy.
         with refusing_proxy():
-            invocation = dbt.cli(["build", "--vars", variables], context=context)
+            invocation = dbt.cli(dbt_build_args(variables), context=context)
         yield from invocation.stream()
 
     return dbt_models

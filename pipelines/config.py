@@ -312,6 +312,12 @@ class WarehouseConfig(_Model):
         default=None,
         description=f"DuckDB file; default ${WAREHOUSE_ENV_VAR} or build/warehouse.duckdb.",
     )
+    incremental_lookback_days: int = Field(
+        default=3,
+        ge=0,
+        description="Incremental dbt models re-read raw rows fetched this many days before the "
+        "newest they hold (rows a slower sync committed late).",
+    )
 
 
 class DemoConfig(_Model):

@@ -62,6 +62,7 @@ def dbt_vars(config: Config) -> dict[str, Any]:
             "min_sample": m.min_sample,
             "benchmark": m.benchmark,
             "rolling_lookback_days": m.rolling_lookback_days,
+            "incremental_lookback_days": config.warehouse.incremental_lookback_days,
             "timezone": config.organisation.timezone,
         }
     )

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['datasource', 'sample_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'prometheus_sli_samples') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -14,7 +23,8 @@ renamed as (
         cast(payload ->> '$.step_seconds' as integer) as step_seconds,
         to_timestamp(cast(payload ->> '$.value[0]' as double)) as sampled_at,
         try_cast(payload ->> '$.value[1]' as double) as sample_value,
-        fetched_at
+        fetched_at,
+        {{ sql_literal(incremental_hash()) }} as definitions_hash
     from source
 )
 

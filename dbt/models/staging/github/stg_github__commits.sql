@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'commit_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_commits') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -19,7 +28,8 @@ renamed as (
             cast(json_extract_string(payload, '$.parents[*].sha') as varchar[]),
             cast([] as varchar[])
         ) as parent_shas,
-        coalesce(cast(json_array_length(payload, '$.parents') as integer), 0) as n_parents
+        coalesce(cast(json_array_length(payload, '$.parents') as integer), 0) as n_parents,
+        {{ incremental_columns() }}
     from source
 )
 

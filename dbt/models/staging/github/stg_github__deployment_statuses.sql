@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'deployment_status_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_deployment_statuses') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -18,7 +27,8 @@ renamed as (
         payload ->> '$.target_url' as target_url,
         payload ->> '$.log_url' as log_url,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        {{ incremental_columns() }}
     from source
 )
 

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'deployment_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_deployments') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -19,7 +28,8 @@ renamed as (
         cast(payload ->> '$.production_environment' as boolean) as is_production_environment,
         cast(payload ->> '$.transient_environment' as boolean) as is_transient_environment,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        {{ incremental_columns() }}
     from source
 )
 

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'review_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_pull_request_reviews') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -14,7 +23,8 @@ renamed as (
         payload ->> '$.user.login' as reviewer,
         payload ->> '$.state' as state,
         payload ->> '$.commit_id' as commit_sha,
-        cast(payload ->> '$.submitted_at' as timestamp with time zone) as submitted_at
+        cast(payload ->> '$.submitted_at' as timestamp with time zone) as submitted_at,
+        {{ incremental_columns() }}
     from source
 )
 

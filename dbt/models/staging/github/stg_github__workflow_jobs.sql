@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'workflow_job_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_workflow_jobs') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -23,7 +32,8 @@ renamed as (
         json_extract_string(payload, '$.labels[*]') as runner_labels,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
-        cast(payload ->> '$.completed_at' as timestamp with time zone) as completed_at
+        cast(payload ->> '$.completed_at' as timestamp with time zone) as completed_at,
+        {{ incremental_columns() }}
     from source
 )
 

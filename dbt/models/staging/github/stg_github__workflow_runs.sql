@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'workflow_run_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'github_workflow_runs') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -25,7 +34,8 @@ renamed as (
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.run_started_at' as timestamp with time zone) as run_started_at,
         cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
-        json_extract_string(payload, '$.referenced_workflows[*].path') as referenced_workflow_paths
+        json_extract_string(payload, '$.referenced_workflows[*].path') as referenced_workflow_paths,
+        {{ incremental_columns() }}
     from source
 )
 

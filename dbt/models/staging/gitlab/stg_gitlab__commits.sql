@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'commit_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'gitlab_commits') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -16,7 +25,8 @@ renamed as (
         cast(payload ->> '$.authored_date' as timestamp with time zone) as authored_at,
         cast(payload ->> '$.committed_date' as timestamp with time zone) as committed_at,
         coalesce(json_extract_string(payload, '$.parent_ids[*]'), []) as parent_shas,
-        len(coalesce(json_extract_string(payload, '$.parent_ids[*]'), [])) as n_parents
+        len(coalesce(json_extract_string(payload, '$.parent_ids[*]'), [])) as n_parents,
+        {{ incremental_columns() }}
     from source
 )
 

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'deployment_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'gitlab_deployments') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -26,7 +35,8 @@ renamed as (
             cast(payload ->> '$.finished_at' as timestamp with time zone),
             cast(payload ->> '$.deployable.finished_at' as timestamp with time zone)
         ) as finished_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        {{ incremental_columns() }}
     from source
 )
 

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'merge_request_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'gitlab_merge_requests') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -31,7 +40,8 @@ renamed as (
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
         cast(payload ->> '$.closed_at' as timestamp with time zone) as closed_at,
-        cast(payload ->> '$.merged_at' as timestamp with time zone) as merged_at
+        cast(payload ->> '$.merged_at' as timestamp with time zone) as merged_at,
+        {{ incremental_columns() }}
     from source
 )
 

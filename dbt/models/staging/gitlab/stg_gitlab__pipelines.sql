@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_instance', 'pipeline_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'gitlab_pipelines') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -24,7 +33,8 @@ renamed as (
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
         cast(payload ->> '$.finished_at' as timestamp with time zone) as finished_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        {{ incremental_columns() }}
     from source
 )
 
