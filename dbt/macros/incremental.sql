@@ -1,5 +1,5 @@
 {#-
-    Incremental models (docs/adr/0012-incremental-models.md, docs/operations.md#incremental-runs).
+    Incremental models (docs/adr/0009-incremental-staging-models.md, docs/operations.md#incremental-runs).
 
     The raw layer upserts on (source, natural_key) and stamps every row it writes with fetched_at,
     and never deletes a row of the tables these models read: a row whose fetched_at is newer than
