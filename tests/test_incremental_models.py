@@ -210,8 +210,22 @@ def _differences(a: Path, b: Path, schema: str, tables: list[str] | None = None)
 
 def test_a_daily_incremental_run_gives_every_mart_of_a_full_rebuild_row_for_row(builds):
     diffs = _differences(builds["incremental"], builds["full"], "marts")
+    diffs.pop("metrics_dora_rolling_28d")  # its own lookback: the strict xfail test below
     assert len(diffs) >= 20, sorted(diffs)  # every mart, not a handful
     assert any(rows for rows, *_ in diffs.values())
+    assert {name: d for name, d in diffs.items() if d[0] != d[1] or d[2] or d[3]} == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="metrics_dora_rolling_28d (incremental before issue 17) recomputes only windows within "
+    "rolling_lookback_days; a late change to an older fact (here: a status moved to an older "
+    "deployment) reaches it on --full-refresh only (docs/operations.md#incremental-runs)",
+)
+def test_the_rolling_mart_takes_in_late_changes_older_than_its_lookback(builds):
+    diffs = _differences(
+        builds["incremental"], builds["full"], "marts", ["metrics_dora_rolling_28d"]
+    )
     assert {name: d for name, d in diffs.items() if d[0] != d[1] or d[2] or d[3]} == {}
 
 
