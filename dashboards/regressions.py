@@ -102,7 +102,14 @@ def _monthly_failure_rate(
     df = reader.frame(
         MARTS,
         "metrics_dora_monthly",
-        ["period_start", "scope", "scope_name", "is_complete", "deployments", "change_failure_rate"],
+        [
+            "period_start",
+            "scope",
+            "scope_name",
+            "is_complete",
+            "deployments",
+            "change_failure_rate",
+        ],
     )
     df = df[df["period_start"].notna()]
     if df.empty:

@@ -298,7 +298,9 @@ class AlertingConfig(_Model):
         description="Deployment-drop alert only where the baseline averages at least this a week.",
     )
     min_changes_for_lead_time: int = Field(
-        default=5, ge=0, description="Lead-time alert only for a week with at least this many changes."
+        default=5,
+        ge=0,
+        description="Lead-time alert only for a week with at least this many changes.",
     )
     min_incidents_for_recovery_time: int = Field(
         default=3,
