@@ -29,3 +29,6 @@ class PageContext:
     # are generated, and a link would lead nowhere.
     link_sources: bool = True
     benchmark: str = "dora_2024"
+    # The configured time zone (organisation.timezone): the marts cut days, weeks and months in it,
+    # so the rows' days that the page filters read are written in it too.
+    timezone: str = "UTC"

@@ -34,6 +34,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.definitions import DEFINITIONS, SATISFACTION_TARGET
 from dashboards.periods import complete_periods
 from pipelines.surveys.text import spreadsheet_safe
 
@@ -45,7 +46,6 @@ NO_DATA = "No data yet"
 WAVES = "metrics_devex_wave"
 COMMENTS = "metrics_devex_comments"
 SIGNALS = "metrics_cognitive_load_signals"
-SATISFACTION_TARGET = 4.0
 SIGNAL_WEEKS = 4
 INDEX_COLOUR = "#3b6ea8"
 SATISFACTION_COLOUR = "#e67e22"
@@ -118,36 +118,6 @@ SIGNAL_COLUMNS = [
     "ci_queue_p50_seconds",
     "ci_run_p50_seconds",
 ]
-DEFINITIONS = {
-    "devex_index": (
-        "DevEx index: mean favourable % of feedback loops, cognitive load (the four load "
-        "constructs), flow and platform experience; 0-100, higher is better."
-    ),
-    "satisfaction_mean": (
-        "Satisfaction (SW1, SW2) on the 1-5 scale: the mean of the items' mean scores. "
-        f"The plan's target is > {SATISFACTION_TARGET:.1f}."
-    ),
-    "platform_nps": "Platform NPS: % of answers 9-10 minus % 0-6 (-100 to 100).",
-    "response_rate": "Respondents / people invited in the wave.",
-    "hours_lost_per_week": (
-        "Hours a developer loses to friction per week (TL1), mean of the answers' bucket values."
-    ),
-    "cognitive_load_index": (
-        "Cognitive load index: 100 - the mean favourable % of the four load constructs; "
-        "0-100, higher means more load."
-    ),
-    "respondents": "Responses in the group: the sample behind its scores.",
-    "services_per_engineer": "Services the team owns / its configured engineers (latest week).",
-    "repositories_per_engineer": "Repositories the team owns / its engineers (latest week).",
-    "incidents_per_on_call": "Incidents on the team's services per on-call engineer, weekly mean.",
-    "open_prs_per_developer": "Pull requests open at the end of the week per developer, weekly mean.",
-    "repos_touched_per_developer": (
-        "Repositories each active developer committed to or opened a pull request in, weekly mean."
-    ),
-    "ci_queue": "CI queue time: median wait from a job being queued to starting, mean of the weeks.",
-    "ci_run": "CI run time: median job duration, mean of the weeks.",
-    "comments": "Free-text answers of the teams whose results may be shown in the wave.",
-}
 PRIVACY_REASON = re.compile(r"fewer than (\d+) responses")
 
 
@@ -501,7 +471,7 @@ def _signals(ctx: PageContext) -> Block:
         )
     columns = [
         Column("team"),
-        Column("engineers", "Configured headcount of the team.", True),
+        Column("engineers", DEFINITIONS["engineers"], True),
         Column("services / engineer", DEFINITIONS["services_per_engineer"], True),
         Column("repos / engineer", DEFINITIONS["repositories_per_engineer"], True),
         Column("incidents / on-call per week (total)", DEFINITIONS["incidents_per_on_call"], True),
@@ -509,7 +479,7 @@ def _signals(ctx: PageContext) -> Block:
         Column("repos touched / developer", DEFINITIONS["repos_touched_per_developer"], True),
         Column("CI queue p50", DEFINITIONS["ci_queue"], True),
         Column("CI run p50", DEFINITIONS["ci_run"], True),
-        Column("sample", "Mean weekly active developers and CI runs in the weeks.", True),
+        Column("sample", DEFINITIONS["signal_sample"], True),
     ]
     span = f"{fmt_date(weeks[0])} to {fmt_date(weeks[-1] + pd.Timedelta(days=6))}"
     return Table(
@@ -551,7 +521,7 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
             Table(
                 f"Comments from {team} (n = {len(part)})",
                 [
-                    Column("question", "The survey item the answer was given to."),
+                    Column("question", DEFINITIONS["question"]),
                     Column("comment", DEFINITIONS["comments"]),
                 ],
                 [

@@ -23,6 +23,7 @@ from dashboards.blocks import (
     Column,
     NoData,
     Note,
+    Stat,
     Table,
     count,
     figure_html,
@@ -32,19 +33,25 @@ from dashboards.blocks import (
     fmt_int,
     fmt_pct,
     fmt_time,
+    local_days,
     missing,
+    text_value,
     utc_naive,
 )
 from dashboards.context import PageContext
+from dashboards.definitions import DEFINITIONS
 from dashboards.experience import build_devex
 from dashboards.gate import CheckStatus
+from dashboards.headlines import METRICS, Headline, card_change
 from dashboards.periods import (
+    GRAIN_OFFSETS,
     PALETTE,
     add_running_bar,
     add_running_segment,
     complete_periods,
     running_periods,
 )
+from dashboards.rows import attr_text, filters, flag, names, period_link, view_link
 from dashboards.scorecard import scorecard_block
 from dashboards.slo_report import build_slo_blocks
 from dashboards.value import build_platform_value
@@ -59,34 +66,7 @@ RECENT_DAYS = 90
 OK_COLOUR = "#3b6ea8"
 FAIL_COLOUR = "#c0392b"
 INCIDENT_COLOUR = "#e67e22"
-
-DEFINITIONS: dict[str, str] = {
-    "deployments": "Successful production deployments in the period.",
-    "deploy_days": "Days in the period with at least one production deployment.",
-    "lead_time": (
-        "Change lead time: from a change's start (first commit, or PR opened, per config) to running "
-        "in production; interpolated percentile over the changes deployed in the period."
-    ),
-    "change_failure_rate": (
-        "Share of production deployments that caused a failure needing remediation "
-        "(failed deployments / deployments; never above 100%)."
-    ),
-    "recovery_time": (
-        "Failed deployment recovery time: from the start of an incident a deployment caused to its "
-        "resolution."
-    ),
-    "rework_rate": "Share of deployments that are unplanned and made because of a production incident.",
-    "performance_level": "DORA performance band for the period under the configured benchmark.",
-    "coding": "Coding time: first commit to pull request opened (p50).",
-    "pickup": "Pickup time: pull request opened to first review (p50).",
-    "review": "Review time: first review to merge (p50).",
-    "deploy": "Deploy time: merge to running in production (p50).",
-    "n_changes": "Changes (pull requests) deployed in the window: the sample behind the percentiles.",
-    "incidents": "Production incidents that started in the window.",
-    "raw_rows": "Rows landed in the raw table (untouched source payloads).",
-    "mart_rows": "Rows in the published mart table.",
-    "last_sync": "When the sync of this source/scope/entity last committed rows and its cursor.",
-}
+DORA_PAGE, LEAD_TIME_PAGE, DEPLOYMENTS_PAGE = "dora.html", "lead-time.html", "deployments.html"
 
 
 @dataclass(frozen=True)
@@ -134,12 +114,52 @@ DORA_COLUMNS = [
 ]
 
 
-def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
+# Each headline card's rows: the page, its section and any extra filter (the period is the card's).
+CARD_ROWS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "deployments": (DEPLOYMENTS_PAGE, "deployments", {"status": "success"}),
+    "lead_time_p50_hours": (LEAD_TIME_PAGE, "changes", {}),
+    "change_failure_rate": (DEPLOYMENTS_PAGE, "failed-deployments", {}),
+    "recovery_time_p50_hours": (DEPLOYMENTS_PAGE, "incidents", {}),
+    "rework_rate": (DEPLOYMENTS_PAGE, "deployments", {"status": "success"}),
+    "performance_level": (DORA_PAGE, "weekly-rows", {}),
+}
+
+
+def _previous(complete: pd.DataFrame, row: pd.Series, grain: str) -> pd.Series | None:
+    """The complete period just before ``row``'s, or None when the mart has no such row."""
+    wanted = pd.Timestamp(row["period_start"]) - GRAIN_OFFSETS[grain]
+    before = complete[complete["period_start"] == wanted]
+    return None if before.empty else before.iloc[-1]
+
+
+def _period_label(start: object, grain: str) -> str:
+    return f"the {grain} of {fmt_date(start)}"
+
+
+def _dora_cards(
+    row: pd.Series, min_sample: int, grain: str = "week", previous: pd.Series | None = None
+) -> list[Card]:
+    """The six headline cards of one complete period: each links to the rows behind it (the same
+    period) and, where the previous period has a value, shows its change."""
     deployments, changes, incidents = (
         count(row["deployments"]),
         count(row["n_changes"]),
         count(row["n_incidents"]),
     )
+    metrics = {m.key: m for m in METRICS}
+    before = "" if previous is None else _period_label(previous["period_start"], grain)
+
+    def extras(key: str) -> dict[str, object]:
+        page, show, state = CARD_ROWS[key]
+        out: dict[str, object] = {
+            "href": period_link(page, show, row["period_start"], grain, **state)
+        }
+        if key in metrics and previous is not None:
+            m = metrics[key]
+            headline = Headline(m, _num(row[key]), _num(previous[key]), 0, 0)
+            out["change"] = card_change(headline, before)
+        return out
+
     return [
         Card(
             "Deployments",
@@ -147,6 +167,7 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"on {fmt_int(row['deploy_days'])} deploy days",
             DEFINITIONS["deployments"],
             deployments < min_sample,
+            **extras("deployments"),
         ),
         Card(
             "Lead time p50",
@@ -154,6 +175,7 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"n = {changes} changes · p90 {fmt_hours(row['lead_time_p90_hours'])}",
             DEFINITIONS["lead_time"],
             changes < min_sample,
+            **extras("lead_time_p50_hours"),
         ),
         Card(
             "Change failure rate",
@@ -161,6 +183,7 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"{fmt_int(row['n_failed_deployments'])} of n = {deployments} deployments",
             DEFINITIONS["change_failure_rate"],
             deployments < min_sample,
+            **extras("change_failure_rate"),
         ),
         Card(
             "Recovery time p50",
@@ -168,6 +191,7 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"n = {incidents} incidents",
             DEFINITIONS["recovery_time"],
             incidents < min_sample,
+            **extras("recovery_time_p50_hours"),
         ),
         Card(
             "Rework rate",
@@ -175,6 +199,7 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"n = {deployments} deployments",
             DEFINITIONS["rework_rate"],
             deployments < min_sample,
+            **extras("rework_rate"),
         ),
         Card(
             "Performance level",
@@ -182,8 +207,13 @@ def _dora_cards(row: pd.Series, min_sample: int) -> list[Card]:
             f"from n = {deployments} deployments, {changes} changes",
             DEFINITIONS["performance_level"],
             deployments < min_sample,
+            **extras("performance_level"),
         ),
     ]
+
+
+def _num(value: object) -> float | None:
+    return None if missing(value) else float(value)
 
 
 def _headline(ctx: PageContext, grain: str) -> Block:
@@ -196,7 +226,21 @@ def _headline(ctx: PageContext, grain: str) -> Block:
     row = complete.iloc[-1]
     start = row["period_start"]
     title = f"Latest complete {label}: {label} of {fmt_date(start)}"
-    return Cards(title, _dora_cards(row, ctx.min_sample))
+    previous = _previous(complete, row, grain)
+    return Cards(title, _dora_cards(row, ctx.min_sample, grain, previous))
+
+
+def _team_views(ctx: PageContext) -> list[Block]:
+    """Links from the overview to each team's filtered DORA view."""
+    weekly = _dora(ctx, "week")
+    teams = names(weekly.loc[weekly["scope"] == "team", "scope_name"]) if not weekly.empty else []
+    if not teams:
+        return []
+    links = Markup(" · ").join(
+        Markup('<a class="team-view" href="{}">{}</a>').format(view_link(DORA_PAGE, team=t), t)
+        for t in teams
+    )
+    return [Note(Markup("Team views: ") + links + ".")]
 
 
 # ------------------------------------------------------------------------------------------ pages
@@ -205,6 +249,7 @@ def build_overview(ctx: PageContext) -> list[Block]:
         *_sync_coverage(ctx),
         _headline(ctx, "week"),
         _headline(ctx, "month"),
+        *_team_views(ctx),
         scorecard_block(ctx.reader, ctx.now.date()),
     ]
     weekly = _dora(ctx, "week")
@@ -302,7 +347,7 @@ def _freshness(ctx: PageContext) -> Table:
     )
 
 
-def _team_table(title: str, df: pd.DataFrame, min_sample: int) -> Table:
+def _team_table(title: str, df: pd.DataFrame, min_sample: int, anchor: str = "") -> Table:
     columns = [
         Column("team"),
         Column("deployments (deploy days)", DEFINITIONS["deployments"], True),
@@ -315,11 +360,14 @@ def _team_table(title: str, df: pd.DataFrame, min_sample: int) -> Table:
         Column("level", DEFINITIONS["performance_level"]),
     ]
     rows = []
-    for _, r in df.sort_values("scope_name").iterrows():
+    ordered = df.sort_values("scope_name")
+    for _, r in ordered.iterrows():
         low = " (low sample)" if count(r["deployments"]) < min_sample else ""
         rows.append(
             [
-                str(r["scope_name"]),
+                Markup('<a href="{}">{}</a>').format(
+                    view_link("", team=str(r["scope_name"])), str(r["scope_name"])
+                ),
                 f"{fmt_int(r['deployments'])} ({fmt_int(r['deploy_days'])} d)",
                 " / ".join(fmt_hours(r[f"lead_time_p{p}_hours"]) for p in (50, 75, 90)),
                 fmt_int(r["n_changes"]),
@@ -332,7 +380,14 @@ def _team_table(title: str, df: pd.DataFrame, min_sample: int) -> Table:
                 "—" if missing(r["performance_level"]) else str(r["performance_level"]),
             ]
         )
-    return Table(title, columns, rows)
+    return Table(
+        title,
+        columns,
+        rows,
+        anchor=anchor,
+        row_data=[{"team": str(t)} for t in ordered["scope_name"]],
+        noun="teams",
+    )
 
 
 def _team_lines(
@@ -361,6 +416,7 @@ def _team_lines(
             name=str(team),
             legendgroup=str(team),
             line_color=colour,
+            meta={"team": str(team)},
             customdata=done[sample],
             hovertemplate=f"{team}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} {unit}<br>n = %{{customdata}}"
             "<extra></extra>",
@@ -375,6 +431,7 @@ def _team_lines(
             grain=grain,
             colour=colour,
             scale=100 if pct else 1,
+            meta={"team": str(team)},
         )
     fig.update_layout(yaxis_title=unit)
     return Chart(title, figure_html(fig, height=320), definition)
@@ -447,8 +504,92 @@ def _draw_bands(fig: go.Figure, bands: list[tuple[str, float, float]], data_max:
         )
 
 
+def _weekly_rows(ctx: PageContext, weekly: pd.DataFrame) -> Table:
+    """Every complete week of every team and service: the rows the filters narrow (a team view
+    shows team rows, a service view service rows) and the sums the browser adds up."""
+    df = weekly[weekly["scope"].isin(["team", "service"])]
+    df = _complete(df, "week", ctx.now.date()).sort_values(
+        ["period_start", "scope", "scope_name"], ascending=[False, True, True]
+    )
+    owners = _service_teams(ctx)
+    columns = [
+        Column("week of"),
+        Column("scope"),
+        Column("team or service"),
+        Column("deployments", DEFINITIONS["deployments"], True),
+        Column("lead time p50", DEFINITIONS["lead_time"], True),
+        Column("n changes", DEFINITIONS["n_changes"], True),
+        Column("change failure rate", DEFINITIONS["change_failure_rate"], True),
+        Column("recovery p50", DEFINITIONS["recovery_time"], True),
+        Column("n incidents", DEFINITIONS["incidents"], True),
+        Column("level", DEFINITIONS["performance_level"]),
+    ]
+    rows, data = [], []
+    for _, r in df.iterrows():
+        name, scope = str(r["scope_name"]), str(r["scope"])
+        rows.append(
+            [
+                fmt_date(r["period_start"]),
+                scope,
+                name,
+                fmt_int(r["deployments"]),
+                fmt_hours(r["lead_time_p50_hours"]),
+                fmt_int(r["n_changes"]),
+                f"{fmt_pct(r['change_failure_rate'])} ({fmt_int(r['n_failed_deployments'])})",
+                fmt_hours(r["recovery_time_p50_hours"]),
+                fmt_int(r["n_incidents"]),
+                "—" if missing(r["performance_level"]) else str(r["performance_level"]),
+            ]
+        )
+        item = {
+            "scope": scope,
+            "team": name if scope == "team" else owners.get(name, ""),
+            "day": fmt_date(r["period_start"]),
+            "deployments": str(count(r["deployments"])),
+            "changes": str(count(r["n_changes"])),
+            "failed": str(count(r["n_failed_deployments"])),
+            "incidents": str(count(r["n_incidents"])),
+        }
+        if scope == "service":
+            item["service"] = name
+        data.append(item)
+    return Table(
+        "Weekly metrics per team and service (complete weeks)",
+        columns,
+        rows,
+        note="A team view lists team rows; choose a service for its rows. Weeks start on Monday.",
+        anchor="weekly-rows",
+        row_data=data,
+        noun="team and service weeks",
+        stats=(
+            Stat("deployments", "deployments", "sum"),
+            Stat("changes", "changes", "sum"),
+            Stat("failed", "failed deployments", "sum"),
+            Stat("incidents", "incidents", "sum"),
+        ),
+    )
+
+
+def _service_teams(ctx: PageContext) -> dict[str, str]:
+    """Each service's team, as the deployments and changes record it (the last one seen)."""
+    owners: dict[str, str] = {}
+    for table in ("fct_changes", "fct_deployments"):
+        df = ctx.reader.frame(MARTS, table, ["service", "team"])
+        for service, team in df.dropna().drop_duplicates().itertuples(index=False):
+            owners[str(service)] = str(team)
+    return owners
+
+
 def build_dora(ctx: PageContext) -> list[Block]:
+    weekly = _dora(ctx, "week")
     blocks: list[Block] = []
+    if not weekly.empty:
+        blocks.append(
+            filters(
+                weekly.loc[weekly["scope"] == "team", "scope_name"],
+                weekly.loc[weekly["scope"] == "service", "scope_name"],
+            )
+        )
     for grain, label in (("month", "month"), ("week", "week")):
         df = _dora(ctx, grain)
         teams = df[df["scope"] == "team"] if not df.empty else df
@@ -459,8 +600,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
         start = complete["period_start"].max()
         latest = complete[complete["period_start"] == start]
         title = f"Per team, latest complete {label}: {label} of {fmt_date(start)}"
-        blocks.append(_team_table(title, latest, ctx.min_sample))
-    weekly = _dora(ctx, "week")
+        blocks.append(_team_table(title, latest, ctx.min_sample, anchor=f"latest-{label}"))
     teams = weekly[weekly["scope"] == "team"] if not weekly.empty else weekly
     if teams.empty:
         blocks.append(NoData("Weekly trends per team", f"{NO_DATA}: marts.metrics_dora_weekly."))
@@ -507,6 +647,7 @@ def build_dora(ctx: PageContext) -> list[Block]:
             bands=benchmark_bands(ctx, "recovery_time_p50_hours"),
             today=ctx.now.date(),
         ),
+        _weekly_rows(ctx, weekly),
     ]
     return blocks
 
@@ -560,6 +701,7 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
             name=phase,
             orientation="h",
             marker_color=colours[phase],
+            meta={"points": {"team": [str(t) for t in summary.index]}},
             customdata=summary["n"],
             hovertemplate=f"%{{y}} {phase} p50: %{{x:.1f}} h<br>n = %{{customdata}} changes"
             "<extra></extra>",
@@ -583,18 +725,23 @@ def build_lead_time(ctx: PageContext) -> list[Block]:
     window = f"Changes deployed in the {RECENT_DAYS} days to {fmt_date(df['deployed_at'].max())}."
     slowest = _slowest_changes(ctx, recent)
     return [
+        filters(recent["team"], recent["service"]),
         Note(window + " Phase medians do not add up to the lead-time median."),
         Chart(
             "Where the time goes, per team",
             figure_html(fig, height=140 + 44 * len(summary)),
             DEFINITIONS["lead_time"],
         ),
-        Table("Lead time per team", columns, rows),
+        Table(
+            "Lead time per team (the whole window)",
+            columns,
+            rows,
+            anchor="per-team",
+            row_data=[{"team": str(team)} for team in summary.index],
+            noun="teams",
+        ),
         slowest,
     ]
-
-
-SLOWEST = 25
 
 
 def source_link(
@@ -620,9 +767,12 @@ def pr_link(
 
 
 def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
-    top = recent.sort_values("lead_time_hours", ascending=False).head(SLOWEST)
+    """Every change deployed in the window, slowest first: the rows behind lead time. Each row's day
+    is its deployment's day in the configured time zone (the period the marts count it in)."""
+    ordered = recent.sort_values("lead_time_hours", ascending=False, na_position="last")
+    days = local_days(ordered["deployed_at"], ctx.timezone)
     return Table(
-        f"Slowest changes (top {len(top)} of n = {len(recent):,} in the window)",
+        f"Changes deployed in the window, slowest first (n = {len(ordered):,})",
         [
             Column("pull request"),
             Column("service"),
@@ -640,8 +790,22 @@ def _slowest_changes(ctx: PageContext, recent: pd.DataFrame) -> Table:
                 fmt_hours(r["lead_time_hours"]),
                 *(fmt_hours(r[f"{p}_hours"]) for p in PHASES),
             ]
-            for _, r in top.iterrows()
+            for _, r in ordered.iterrows()
         ],
+        anchor="changes",
+        row_data=[
+            {
+                "team": attr_text(team),
+                "service": attr_text(service),
+                "day": day,
+                "lead": text_value(lead),
+            }
+            for team, service, day, lead in zip(
+                ordered["team"], ordered["service"], days, ordered["lead_time_hours"], strict=True
+            )
+        ],
+        noun="changes",
+        stats=(Stat("lead", "lead time p50", "p50"),),
     )
 
 
@@ -688,6 +852,10 @@ def build_deployments(ctx: PageContext) -> list[Block]:
     incidents = incidents[incidents["started_at"] > since].copy()
     deployments["service"] = deployments["service"].fillna("(unknown)")
     incidents["service"] = incidents["service"].fillna("(unknown)")
+    # The day each row counts in: deployments by their deployment, incidents by their resolution
+    # (recovery time is a period's resolved incidents), in the configured time zone.
+    deployments["day"] = local_days(deployments["deployed_at"], ctx.timezone).to_numpy()
+    incidents["day"] = local_days(incidents["resolved_at"], ctx.timezone).to_numpy()
     failed_mask = deployments["is_failure"].fillna(False).astype(bool)
     failed = deployments[failed_mask]
     fig = go.Figure()
@@ -698,6 +866,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
         mode="markers",
         name="incident",
         marker={"color": INCIDENT_COLOUR, "symbol": "diamond-open", "size": 13, "line_width": 2},
+        meta={"points": _points(incidents, "started_at", ctx.timezone)},
         customdata=incidents[["incident_id", "severity"]].astype(str).to_numpy(),
         hovertemplate="%{y}<br>%{x|%Y-%m-%d %H:%M}<br>%{customdata[0]} (%{customdata[1]})"
         "<extra>incident</extra>",
@@ -712,6 +881,7 @@ def build_deployments(ctx: PageContext) -> list[Block]:
             mode="markers",
             name=name,
             marker={"color": colour, "symbol": symbol, "size": 10 if symbol == "x" else 6},
+            meta={"points": _points(part, "deployed_at", ctx.timezone)},
             customdata=part[["deployment_id", "n_changes"]].astype(str).to_numpy(),
             hovertemplate="%{y}<br>%{x|%Y-%m-%d %H:%M}<br>%{customdata[0]}"
             "<br>%{customdata[1]} changes<extra>" + name + "</extra>",
@@ -719,7 +889,11 @@ def build_deployments(ctx: PageContext) -> list[Block]:
     services = max(deployments["service"].nunique(), incidents["service"].nunique(), 1)
     fig.update_layout(yaxis={"type": "category"})
     n_deploys, n_failed = len(deployments), int(failed_mask.sum())
-    blocks: list[Block] = [
+    return [
+        filters(
+            [*deployments["team"], *incidents["team"]],
+            [*deployments["service"], *incidents["service"]],
+        ),
         Note(
             f"The {RECENT_DAYS} days to {fmt_date(end)}: {n_deploys:,} production deployments, "
             f"{n_failed:,} failed ({fmt_pct(n_failed / n_deploys) if n_deploys else '—'} of n = "
@@ -730,64 +904,154 @@ def build_deployments(ctx: PageContext) -> list[Block]:
             figure_html(fig, height=180 + 44 * services),
             DEFINITIONS["change_failure_rate"],
         ),
+        _deployments_table(deployments),
+        _failed_table(failed),
+        _incidents_table(ctx, incidents),
     ]
-    failed = failed.sort_values("deployed_at", ascending=False).head(50)
-    blocks.append(
-        Table(
-            f"Failed deployments (latest {len(failed)} of {n_failed})",
+
+
+def _points(df: pd.DataFrame, at: str, timezone: str) -> dict[str, list[str]]:
+    """Per-point team, service and day of a timeline trace (the filters redraw the matching ones);
+    a point's day is its own instant's (``at``), so the chart shows what happened in the range."""
+    return {
+        "team": [attr_text(t) for t in df["team"]],
+        "service": [attr_text(v) for v in df["service"]],
+        "day": list(local_days(df[at], timezone)),
+    }
+
+
+def _deployment_data(df: pd.DataFrame) -> list[dict[str, str]]:
+    return [
+        {
+            "team": attr_text(r["team"]),
+            "service": attr_text(r["service"]),
+            "day": str(r["day"]),
+            "status": attr_text(r["status"]),
+            "failed": flag(r["is_failure"]),
+            "rework": flag(r["is_rework"]),
+        }
+        for _, r in df.iterrows()
+    ]
+
+
+def _deployments_table(deployments: pd.DataFrame) -> Table:
+    """Every deployment attempt in the window, latest first: the rows behind deployment frequency
+    (status success), change failure rate (failed / attempts) and rework rate."""
+    shown = deployments.sort_values("deployed_at", ascending=False)
+    return Table(
+        f"Deployments (n = {len(shown):,} in the window)",
+        [
+            Column("deployed"),
+            Column("service"),
+            Column("team"),
+            Column("deployment"),
+            Column("status"),
+            Column("changes", DEFINITIONS["n_changes"], True),
+            Column("failed", DEFINITIONS["change_failure_rate"]),
+            Column("rework", DEFINITIONS["rework_rate"]),
+        ],
+        [
             [
-                Column("deployed"),
-                Column("service"),
-                Column("team"),
-                Column("deployment"),
-                Column("changes", DEFINITIONS["n_changes"], True),
-                Column("failure reason"),
-            ],
-            [
-                [
-                    fmt_time(r["deployed_at"]),
-                    str(r["service"]),
-                    fmt_cell(r["team"]),
-                    fmt_cell(r["deployment_id"]),
-                    fmt_int(r["n_changes"]),
-                    fmt_cell(r["failure_reason"]),
-                ]
-                for _, r in failed.iterrows()
-            ],
-            note="" if len(failed) else "No failed deployments in the window.",
-        )
+                fmt_time(r["deployed_at"]),
+                str(r["service"]),
+                fmt_cell(r["team"]),
+                fmt_cell(r["deployment_id"]),
+                fmt_cell(r["status"]),
+                fmt_int(r["n_changes"]),
+                _yes_no(r["is_failure"]),
+                _yes_no(r["is_rework"]),
+            ]
+            for _, r in shown.iterrows()
+        ],
+        note="" if len(shown) else "No deployments in the window.",
+        anchor="deployments",
+        row_data=_deployment_data(shown),
+        noun="deployments",
+        stats=(Stat("failed", "failed", "share"), Stat("rework", "rework", "share")),
     )
-    shown = incidents.sort_values("started_at", ascending=False).head(50)
-    blocks.append(
-        Table(
-            f"Incidents (latest {len(shown)} of {len(incidents)})",
+
+
+def _yes_no(value: object) -> str:
+    return "—" if missing(value) else ("yes" if bool(value) else "no")
+
+
+def _failed_table(failed: pd.DataFrame) -> Table:
+    """The failed deployments in the window, latest first: the rows behind change failure rate's
+    numerator."""
+    failed = failed.sort_values("deployed_at", ascending=False)
+    return Table(
+        f"Failed deployments (n = {len(failed):,} in the window)",
+        [
+            Column("deployed"),
+            Column("service"),
+            Column("team"),
+            Column("deployment"),
+            Column("changes", DEFINITIONS["n_changes"], True),
+            Column("failure reason"),
+        ],
+        [
             [
-                Column("incident", "Linked to its page in the source when the source gave one."),
-                Column("started"),
-                Column("service"),
-                Column("team"),
-                Column("severity"),
-                Column("recovery", DEFINITIONS["recovery_time"], True),
-                Column("deployment"),
-                Column("attribution"),
-            ],
-            [
-                [
-                    source_link(ctx, fmt_cell(r["incident_id"]), r["url"]),
-                    fmt_time(r["started_at"]),
-                    str(r["service"]),
-                    fmt_cell(r["team"]),
-                    fmt_cell(r["severity"]),
-                    fmt_hours(r["recovery_hours"]),
-                    fmt_cell(r["deployment_id"]),
-                    fmt_cell(r["attribution"]),
-                ]
-                for _, r in shown.iterrows()
-            ],
-            note="" if len(shown) else "No incidents in the window.",
-        )
+                fmt_time(r["deployed_at"]),
+                str(r["service"]),
+                fmt_cell(r["team"]),
+                fmt_cell(r["deployment_id"]),
+                fmt_int(r["n_changes"]),
+                fmt_cell(r["failure_reason"]),
+            ]
+            for _, r in failed.iterrows()
+        ],
+        note="" if len(failed) else "No failed deployments in the window.",
+        anchor="failed-deployments",
+        row_data=_deployment_data(failed),
+        noun="failed deployments",
     )
-    return blocks
+
+
+def _incidents_table(ctx: PageContext, incidents: pd.DataFrame) -> Table:
+    """The incidents that started in the window, latest first; a time range keeps those resolved
+    in it (the rows behind recovery time, which counts an incident in its resolution's period)."""
+    shown = incidents.sort_values("started_at", ascending=False)
+    return Table(
+        f"Incidents (n = {len(shown):,} in the window)",
+        [
+            Column("incident", DEFINITIONS["incident_link"]),
+            Column("started"),
+            Column("resolved", DEFINITIONS["resolved"]),
+            Column("service"),
+            Column("team"),
+            Column("severity"),
+            Column("recovery", DEFINITIONS["recovery_time"], True),
+            Column("deployment"),
+            Column("attribution"),
+        ],
+        [
+            [
+                source_link(ctx, fmt_cell(r["incident_id"]), r["url"]),
+                fmt_time(r["started_at"]),
+                fmt_time(r["resolved_at"]),
+                str(r["service"]),
+                fmt_cell(r["team"]),
+                fmt_cell(r["severity"]),
+                fmt_hours(r["recovery_hours"]),
+                fmt_cell(r["deployment_id"]),
+                fmt_cell(r["attribution"]),
+            ]
+            for _, r in shown.iterrows()
+        ],
+        note="" if len(shown) else "No incidents in the window.",
+        anchor="incidents",
+        row_data=[
+            {
+                "team": attr_text(r["team"]),
+                "service": attr_text(r["service"]),
+                "day": str(r["day"]),
+                "recovery": text_value(r["recovery_hours"]),
+            }
+            for _, r in shown.iterrows()
+        ],
+        noun="incidents",
+        stats=(Stat("recovery", "recovery time p50", "p50"),),
+    )
 
 
 def _check_blocks(ctx: PageContext) -> list[Block]:
@@ -824,10 +1088,10 @@ def _check_blocks(ctx: PageContext) -> list[Block]:
         )
     )
     columns = [
-        Column("result", "FAILED, passed, or not run yet."),
+        Column("result", DEFINITIONS["check_result"]),
         Column("asset"),
         Column("check"),
-        Column("blocking", "A failed blocking check stops dbt and publishing."),
+        Column("blocking", DEFINITIONS["check_blocking"]),
         Column("checked (UTC)"),
         Column("detail"),
     ]
@@ -895,7 +1159,7 @@ def build_data_quality(ctx: PageContext) -> list[Block]:
                     Column("source"),
                     Column("scope"),
                     Column("entity"),
-                    Column("items synced", "Items written by this cursor since it started.", True),
+                    Column("items synced", DEFINITIONS["items_synced"], True),
                     Column("last sync (UTC)", DEFINITIONS["last_sync"]),
                 ],
                 [

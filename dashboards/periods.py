@@ -90,6 +90,7 @@ def add_running_segment(
     colour: str | None = None,
     scale: float = 1.0,
     legendgroup: str | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> None:
     """A dotted line from the last complete point to the running period's point, "so far"."""
     if running.empty:
@@ -106,6 +107,7 @@ def add_running_segment(
         mode="lines+markers",
         name=f"{name} ({so_far_label(grain)})",
         legendgroup=legendgroup or name,
+        meta=meta,
         line=line,
         marker={"symbol": "circle-open"},
         hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}} ({so_far_label(grain)}): %{{y:.1f}}"
