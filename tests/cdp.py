@@ -5,6 +5,7 @@ would, with no library and no port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -43,7 +44,7 @@ class Browser:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire,  # noqa: PLW1509 - the test process is single-threaded here
+            preexec_fn=wire,  # before exec: the pipes at fds 3 and 4
             pass_fds=(3, 4),
             env=browser_env(),
         )
@@ -124,16 +125,12 @@ class Browser:
         )
         if href is None:
             raise CdpError(f"nothing to click at {selector}")
-        self.wait_for(
-            f"location.href === {json.dumps(href)} && document.readyState === 'complete'"
-        )
+        self.wait_for(f"location.href === {json.dumps(href)} && document.readyState === 'complete'")
         return href
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CdpError):
             self.send("Browser.close")
-        except CdpError:
-            pass
         os.close(self._to_browser)
         os.close(self._from_browser)
         try:

@@ -272,4 +272,3 @@ def test_choosing_team_and_days_redraws_the_timeline_and_keeps_the_state_in_the_
     assert browser.evaluate("location.hash") == ""
     assert shown(browser, "deployments") == everything
     assert not errors(browser)
-
