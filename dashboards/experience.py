@@ -51,24 +51,19 @@ INDEX_COLOUR = "#3b6ea8"
 SATISFACTION_COLOUR = "#e67e22"
 
 # (column, label, one-line definition); every construct is a favourable % (0-100, higher is better).
-CONSTRUCTS: tuple[tuple[str, str, str], ...] = (
-    ("feedback_loops_favourable_pct", "Feedback loops",
-     "Feedback loops (FL1-FL3): share of answers that are favourable (4 or 5), mean over items."),
-    ("intrinsic_load_favourable_pct", "Intrinsic load",
-     "Intrinsic load (CL1), favourable %: the work's own difficulty feels manageable."),
-    ("extraneous_load_favourable_pct", "Extraneous load",
-     "Extraneous load (CL2 reverse-scored, CL3), favourable %: little effort lost to tooling and process."),
-    ("team_scope_favourable_pct", "Team scope",
-     "Team scope (CL4 reverse-scored), favourable %: the team owns a manageable amount."),
-    ("germane_load_favourable_pct", "Germane load",
-     "Germane load (CL5), favourable %: time and room to learn and improve."),
-    ("flow_favourable_pct", "Flow",
-     "Flow (FS1, FS2), favourable %: focus time without interruptions."),
-    ("platform_experience_favourable_pct", "Platform experience",
-     "Platform experience (PX1-PX3), favourable %."),
-    ("satisfaction_favourable_pct", "Satisfaction",
-     "Satisfaction (SW1, SW2), favourable %."),
-)  # fmt: skip
+CONSTRUCTS: tuple[tuple[str, str, str], ...] = tuple(
+    (f"{key}_favourable_pct", label, DEFINITIONS[key])
+    for key, label in (
+        ("feedback_loops", "Feedback loops"),
+        ("intrinsic_load", "Intrinsic load"),
+        ("extraneous_load", "Extraneous load"),
+        ("team_scope", "Team scope"),
+        ("germane_load", "Germane load"),
+        ("flow", "Flow"),
+        ("platform_experience", "Platform experience"),
+        ("satisfaction", "Satisfaction"),
+    )
+)
 SCORE_COLUMNS = [c for c, _, _ in CONSTRUCTS] + [
     "devex_index",
     "cognitive_load_intrinsic",

@@ -42,11 +42,7 @@ SCORECARD_COLUMNS = [
 ]
 OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 STATUSES = ("met", "at risk", "missed", "no data")
-DEFINITION = (
-    "The platform plan's success metrics: each measure now and in the period before, against its "
-    "target. met: the target holds; at risk: missed by at most at_risk_within (default 10% of the "
-    "target); missed; no data, with the reason."
-)
+DEFINITION = DEFINITIONS["scorecard_block"]
 
 
 def _num(value: Any) -> float | None:
