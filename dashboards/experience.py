@@ -512,26 +512,52 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
         )
     ]
     for team, part in wave.groupby(wave["team"].fillna("(no team)").astype(str), sort=True):
+        grouped = group_duplicates(part)
         blocks.append(
             Table(
-                f"Comments from {team} (n = {len(part)})",
+                f"Comments from {team} (n = {len(part)}, {len(grouped)} distinct)",
                 [
                     Column("question", DEFINITIONS["question"]),
                     Column("comment", DEFINITIONS["comments"]),
+                    Column("answers", DEFINITIONS["comment_count"], True),
                 ],
                 [
                     [
-                        question_text(r["item_id"]),
+                        question_text(item),
                         # Prefixed here too (idempotent), for a mart built before the rule.
-                        Markup('<span class="comment">{}</span>').format(
-                            spreadsheet_safe(str(r["comment_text"]))
-                        ),
+                        Markup('<span class="comment">{}</span>').format(spreadsheet_safe(text)),
+                        f"{times:,}",
                     ]
-                    for _, r in part.iterrows()
+                    for item, text, times in grouped
                 ],
             )
         )
     return blocks
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_comment(text: str) -> str:
+    """What makes two comments "the same": case, spacing and punctuation aside."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def group_duplicates(part: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """One (item, text, count) per distinct comment of one group, per question: the text as first
+    given (in the mart's pseudo-random order), the most repeated first within a question. Only
+    rows of the comments mart come in, so a group under the anonymity threshold never does."""
+    counts: dict[tuple[str, str], list] = {}
+    for item, text in zip(
+        part["item_id"].astype(str), part["comment_text"].astype(str), strict=True
+    ):
+        key = (item, normalise_comment(text) or text)
+        if key in counts:
+            counts[key][1] += 1
+        else:
+            counts[key] = [text, 1]
+    ordered = sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1][1]))
+    return [(item, text, times) for (item, _), (text, times) in ordered]
 
 
 @functools.cache
