@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from dashboards.gate import CheckStatus, GateNotice
 from dashboards.marts import WarehouseReader
 
+MARTS, RAW = "marts", "raw"
+NO_DATA = "No data yet"
+# The window of the row tables (lead time, deployments): the days up to the latest row.
+RECENT_DAYS = 90
+
 
 @dataclass
 class PageContext:

@@ -34,9 +34,9 @@ from dashboards.blocks import (
 )
 from dashboards.browser import browser_missing, find_browser, offline_launcher, run_chromium
 from dashboards.definitions import DEFINITIONS
+from dashboards.dora import DORA_COLUMNS, complete_rows
 from dashboards.headlines import METRICS, TARGET_NOT_SET, Headline, fmt_value
 from dashboards.marts import WarehouseReader
-from dashboards.pages import DORA_COLUMNS, _complete
 from dashboards.periods import GRAIN_OFFSETS
 from dashboards.scorecard import (
     OPS,
@@ -161,7 +161,7 @@ def read_leadership(
     df = reader.frame(MARTS, table, DORA_COLUMNS)
     if not df.empty:
         df = df.assign(period_start=utc_naive(df["period_start"]))
-        df = _complete(df[df["period_start"].notna()], grain, now.date())
+        df = complete_rows(df[df["period_start"].notna()], grain, now.date())
     org = df[df["scope"] == "org"].sort_values("period_start") if not df.empty else df
     if org.empty:
         report.slos = _slo_summary(reader, None, now, grain)

@@ -21,6 +21,8 @@ PALETTE = (
     "#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a",
     "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52",
 )  # fmt: skip
+# Deployments, failed deployments and incidents, on every chart that draws them.
+OK_COLOUR, FAIL_COLOUR, INCIDENT_COLOUR = "#3b6ea8", "#c0392b", "#e67e22"
 # One period of each grain, for marts without a period_end column.
 GRAIN_OFFSETS = {
     "week": pd.DateOffset(days=7),

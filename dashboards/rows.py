@@ -20,6 +20,8 @@ import pandas as pd
 from dashboards.blocks import Filters, missing
 from dashboards.periods import GRAIN_OFFSETS
 
+# The filtered pages.
+DORA_PAGE, LEAD_TIME_PAGE, DEPLOYMENTS_PAGE = "dora.html", "lead-time.html", "deployments.html"
 FILTER_NOTE = (
     "Filter by team, service and days (in the configured time zone); the address bar keeps the "
     "filter, so a filtered view is a link."

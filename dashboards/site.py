@@ -27,12 +27,13 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from dashboards.alert_rules import RULES_DIR, RULES_FILE, AlertThresholds, alert_rules_yaml
+from dashboards.context import PageContext
 from dashboards.definitions import DEFINITIONS
 from dashboards.exposition import EXPOSITION_FILE, exposition
 from dashboards.gate import CheckStatus, GateNotice
 from dashboards.grafana import GRAFANA_DIR, write_grafana_bundle
 from dashboards.marts import WarehouseReader
-from dashboards.pages import PAGES, Page, PageContext
+from dashboards.pages import PAGES, Page
 from dashboards.swap import point_symlink, prune_versions, staging_folder, unique_path
 from pipelines.errors import PlatformMetricsError
 from pipelines.warehouse import connect

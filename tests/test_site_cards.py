@@ -11,7 +11,7 @@ import pytest
 
 from dashboards.blocks import Cards
 from dashboards.headlines import METRICS, Headline, card_change
-from dashboards.pages import _dora_cards, _headline, _previous
+from dashboards.overview import _dora_cards, _headline, _previous
 from dashboards.site import build_site
 from tests.mart_fixtures import BUILD_TIME, make_warehouse
 
