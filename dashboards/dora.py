@@ -309,6 +309,15 @@ def _service_teams(ctx: PageContext) -> dict[str, str]:
     return owners
 
 
+# The weekly trend charts: (column, its sample column, title, definition key, unit).
+TRENDS = (
+    ("deployments", "deploy_days", "Deployments per week", "deployments", "deployments"),
+    ("lead_time_p50_hours", "n_changes", "Lead time p50 per week", "lead_time", "hours"),
+    ("change_failure_rate", "deployments", "Change failure rate per week", "change_failure_rate", "%"),
+    ("recovery_time_p50_hours", "n_incidents", "Recovery time p50 per week", "recovery_time", "hours"),
+)  # fmt: skip
+
+
 def build_dora(ctx: PageContext) -> list[Block]:
     weekly = dora_frame(ctx, "week")
     blocks: list[Block] = []
@@ -337,45 +346,16 @@ def build_dora(ctx: PageContext) -> list[Block]:
     blocks += [
         _team_lines(
             teams,
-            "deployments",
-            "deploy_days",
-            "Deployments per week",
-            DEFINITIONS["deployments"],
-            unit="deployments",
-            bands=benchmark_bands(ctx, "deployments"),
+            column,
+            sample,
+            title,
+            DEFINITIONS[definition],
+            unit=unit,
+            pct=unit == "%",
+            bands=benchmark_bands(ctx, column),
             today=ctx.now.date(),
-        ),
-        _team_lines(
-            teams,
-            "lead_time_p50_hours",
-            "n_changes",
-            "Lead time p50 per week",
-            DEFINITIONS["lead_time"],
-            unit="hours",
-            bands=benchmark_bands(ctx, "lead_time_p50_hours"),
-            today=ctx.now.date(),
-        ),
-        _team_lines(
-            teams,
-            "change_failure_rate",
-            "deployments",
-            "Change failure rate per week",
-            DEFINITIONS["change_failure_rate"],
-            unit="%",
-            pct=True,
-            bands=benchmark_bands(ctx, "change_failure_rate"),
-            today=ctx.now.date(),
-        ),
-        _team_lines(
-            teams,
-            "recovery_time_p50_hours",
-            "n_incidents",
-            "Recovery time p50 per week",
-            DEFINITIONS["recovery_time"],
-            unit="hours",
-            bands=benchmark_bands(ctx, "recovery_time_p50_hours"),
-            today=ctx.now.date(),
-        ),
-        _weekly_rows(ctx, weekly),
+        )
+        for column, sample, title, definition, unit in TRENDS
     ]
+    blocks.append(_weekly_rows(ctx, weekly))
     return blocks
