@@ -435,7 +435,8 @@ def _prom_samples(text: str) -> dict[tuple[str, frozenset], float]:
 
 def _card(html: str, label: str) -> str:
     found = re.search(
-        rf'<div class="card-label">{re.escape(label)}</div>\s*<div class="card-value">([^<]*)</div>',
+        rf'<div class="card-label">{re.escape(label)}</div>\s*<div class="card-value">'
+        r"(?:<a [^>]*>)?([^<]*)(?:</a>)?</div>",
         html,
     )
     assert found, label
@@ -543,3 +544,49 @@ def test_every_headline_reads_the_same_in_every_output(pipeline):
         ttfd = series("platform_time_to_first_deployment_p50_seconds")
         if ttfd is not None and ttfd == ttfd:  # the latest month has one (NaN: none)
             assert ttfd == pytest.approx(minutes * 60)
+
+
+def test_each_weekly_headline_equals_the_rows_its_link_shows(pipeline, tmp_path):
+    """In a real browser, on the site the pipeline published from a dbt-built warehouse: each of
+    the overview's weekly cards opens rows that count to the card's own number and sample."""
+    from dashboards.browser import find_browser
+    from tests.cdp import Browser
+
+    chromium = find_browser()
+    if chromium is None:
+        pytest.skip("no Chrome, Chromium or Edge (apt chromium)")
+    config, _, _ = pipeline
+    [(deployments, changes, failed, incidents)] = query(
+        config,
+        "SELECT deployments, n_changes, n_failed_deployments, n_incidents "
+        "FROM marts.metrics_dora_weekly WHERE scope = 'org' AND is_complete "
+        "ORDER BY period_start DESC LIMIT 1",
+    )
+    site = Path(config.publish.site_dir).resolve()
+    browser = Browser(chromium, tmp_path / "profile")
+    try:
+        seen = {}
+        for label, section in (
+            ("Deployments", "deployments"),
+            ("Lead time p50", "changes"),
+            ("Change failure rate", "failed-deployments"),
+            ("Recovery time p50", "incidents"),
+        ):
+            browser.open((site / "index.html").as_uri())
+            href = browser.evaluate(
+                "Array.from(document.querySelectorAll('.card')).find(c => c.querySelector("
+                f"'.card-label').textContent === {json.dumps(label)})"
+                ".querySelector('a.card-link').getAttribute('href')"
+            )
+            browser.click(f"a.card-link[href={json.dumps(href)}]")
+            seen[label] = browser.evaluate(
+                f"document.querySelectorAll('#{section} tbody tr:not([hidden])').length"
+            )
+    finally:
+        browser.close()
+    assert seen == {
+        "Deployments": deployments,
+        "Lead time p50": changes,
+        "Change failure rate": failed,
+        "Recovery time p50": incidents,
+    }
