@@ -15,7 +15,9 @@ GitHub (JSON shapes, pagination and headers as on api.github.com):
   ``.../actions/runs/{id}/jobs``, ``.../issues`` (issues only; state, since, labels, sort,
   direction), ``/rate_limit``; ``POST /graphql`` (and Enterprise's ``/api/graphql``) answers the
   client's fixed query set, matched by operation name (``PullRequests``, ``PullRequestReviews``,
-  ``PullRequestCommits``, ``Deployments``, ``DeploymentStatuses``; see pipelines/github/graphql.py),
+  ``PullRequestCommits``, ``Deployments``, ``DeploymentStatuses``, ``WorkflowJobs`` (runs' jobs as
+  check runs by the runs' node ids; an unknown id is a ``null`` node with a ``NOT_FOUND`` error, as
+  on GitHub), ``WorkflowRunJobs``; see pipelines/github/graphql.py),
   with nodes made from the same REST items, ``pageInfo`` cursors, the ``rateLimit`` object, and
   ``X-RateLimit-*`` headers of the ``graphql`` resource; each query is billed
   ``pipelines.github.graphql.query_cost`` points (GitHub's formula) from its own 5,000-point bucket.
@@ -130,6 +132,7 @@ class DemoTransport(httpx.MockTransport):
         self._graphql_remaining = rate_limit
         self._graphql_reset = int(clock()) + 3600
         self._lock = threading.Lock()
+        self._run_nodes: dict[str, tuple[RepoData, dict[str, Any]]] | None = None
         self._routes: list[tuple[re.Pattern[str], str, Callable[..., Any]]] = [
             (re.compile(p), name, fn)
             for p, name, fn in self._github_routes() + self._search_routes()
@@ -284,7 +287,11 @@ class DemoTransport(httpx.MockTransport):
             try:
                 answer = {"data": {"rateLimit": rate, **self._resolve(operation, variables)}}
             except HTTPError as exc:
-                answer = {"data": exc.body.get("data"), "errors": exc.body["errors"]}
+                partial = exc.body.get("data")
+                answer = {
+                    "data": {"rateLimit": rate, **partial} if partial is not None else None,
+                    "errors": exc.body["errors"],
+                }
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-RateLimit-Resource": "graphql",
@@ -298,6 +305,56 @@ class DemoTransport(httpx.MockTransport):
         return httpx.Response(200, content=content, headers=headers)
 
     def _resolve(self, operation: str, v: dict[str, Any]) -> dict[str, Any]:
+        if operation == "WorkflowJobs":
+            ids = v.get("ids") or []
+            if len(ids) > 100:
+                raise HTTPError(
+                    200,
+                    {
+                        "data": None,
+                        "errors": [
+                            {
+                                "type": "EXCESSIVE_PAGINATION",
+                                "message": f"You may not request more than 100 ids ({len(ids)})",
+                            }
+                        ],
+                    },
+                )
+            nodes: list[Any] = []
+            errors = []
+            for i, node in enumerate(ids):
+                found = self._run_of(str(node))
+                if found is None:
+                    nodes.append(None)
+                    errors.append(_node_not_found(str(node), ["nodes", i]))
+                    continue
+                data, run = found
+                jobs = [_gql_check_run(j) for j in data.jobs.get(run["id"], [])]
+                nodes.append(
+                    {
+                        "id": run["node_id"],
+                        "databaseId": run["id"],
+                        "checkSuite": {
+                            "checkRuns": _connection(jobs, int(v.get("jobs") or 0), None)
+                        },
+                    }
+                )
+            if errors:
+                raise HTTPError(200, {"data": {"nodes": nodes}, "errors": errors})
+            return {"nodes": nodes}
+        if operation == "WorkflowRunJobs":
+            found = self._run_of(str(v.get("id")))
+            if found is None:
+                raise HTTPError(
+                    200,
+                    {
+                        "data": {"node": None},
+                        "errors": [_node_not_found(str(v.get("id")), ["node"])],
+                    },
+                )
+            data, run = found
+            jobs = [_gql_check_run(j) for j in data.jobs.get(run["id"], [])]
+            return {"node": {"checkSuite": {"checkRuns": _connection(jobs, 100, v.get("after"))}}}
         if operation == "DeploymentStatuses":
             full_name, did = self._deployment_of(str(v.get("id")))
             data = self.org.repo(full_name)
@@ -353,6 +410,17 @@ class DemoTransport(httpx.MockTransport):
                 ],
             },
         )
+
+    def _run_of(self, node: str) -> tuple[RepoData, dict[str, Any]] | None:
+        """The repository data and run of a workflow run's node id (None: no such run)."""
+        with self._lock:
+            if self._run_nodes is None:
+                self._run_nodes = {}
+                for full_name in self.org.repositories:
+                    data = self.org.repo(full_name)
+                    for run in data.runs:
+                        self._run_nodes[run["node_id"]] = (data, run)
+        return self._run_nodes.get(node)
 
     def _deployment_of(self, node: str) -> tuple[str, int]:
         ids = node_id_numbers(node)
@@ -820,6 +888,28 @@ def _connection(items: list[Any], first: int, after: str | None) -> dict[str, An
             "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if chunk else None,
         },
         "nodes": chunk,
+    }
+
+
+def _node_not_found(node: str, path: list[Any]) -> dict[str, Any]:
+    return {
+        "type": "NOT_FOUND",
+        "path": path,
+        "locations": [{"line": 4, "column": 3}],
+        "message": f"Could not resolve to a node with the global id of '{node}'",
+    }
+
+
+def _gql_check_run(job: dict[str, Any]) -> dict[str, Any]:
+    """A workflow job as GitHub's GraphQL ``CheckRun`` (same id; no queued-at time)."""
+    return {
+        "id": job["node_id"],
+        "databaseId": job["id"],
+        "name": job["name"],
+        "status": (job.get("status") or "").upper(),
+        "conclusion": (job.get("conclusion") or "").upper() or None,
+        "startedAt": job.get("started_at"),
+        "completedAt": job.get("completed_at"),
     }
 
 
