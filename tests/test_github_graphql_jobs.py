@@ -414,3 +414,52 @@ def test_a_failed_jobs_query_is_one_line_naming_repository_and_credential_and_a_
         run_sync(server, db, EVERY_RUN)
     rows = landed(db)
     assert len(rows) == len({key for key, _ in rows}) == 24
+
+
+# --- the fake API: a budget per credential, payloads of a real size --------------------------------
+
+
+def test_the_fake_api_gives_each_credential_its_own_budget_and_counts_it(demo):
+    clients, _, repo, _ = demo
+    transport = demo_transport(clients.demo_organisation, rate_limit=2, enforce_rate_limit=True)
+    options = {
+        "transport": transport,
+        "retry": RetryPolicy(max_retries=0),
+        "sleep": lambda seconds: None,  # the client waits for the reset before a spent budget
+    }
+    with (
+        GitHubClient("https://api.github.com", token="tok-a", **options) as a,
+        GitHubClient("https://api.github.com", token="tok-b", **options) as b,
+    ):
+        a.get(f"/repos/{repo}")
+        a.get(f"/repos/{repo}/tags")
+        with pytest.raises(SourceError, match="rate limit"):
+            a.get(f"/repos/{repo}/releases")
+        # The other credential's budget is untouched by the first one's.
+        assert b.get(f"/repos/{repo}").headers["X-RateLimit-Remaining"] == "1"
+        b.graphql(
+            gql.DEPLOYMENTS,
+            {"owner": repo.split("/")[0], "name": repo.split("/")[1], "first": 100, "nested": 50},
+            operation="Deployments",
+        )
+    counts = sorted((dict(c) for c in transport.stats.by_credential.values()), key=len)
+    assert counts == [{"requests": 2}, {"requests": 1, "graphql_points": 1}]
+    assert all("tok-" not in key for key in transport.stats.by_credential)
+
+
+def test_realistic_payloads_make_listed_items_as_large_as_real_ones_and_sync_the_same(
+    demo, tmp_path
+):
+    clients, _, repo, _ = demo
+    plain = demo_transport(clients.demo_organisation)
+    real = demo_transport(clients.demo_organisation, realistic_payloads=True)
+    items = {}
+    for name, transport in (("plain", plain), ("real", real)):
+        with GitHubClient("https://api.github.com", token="t", transport=transport) as client:
+            items[name] = client.get(f"/repos/{repo}/pulls", {"state": "all"}).data
+    sizes = [len(json.dumps(p, separators=(",", ":"))) for p in items["real"]]
+    assert min(sizes) >= 15_000 > max(len(json.dumps(p)) for p in items["plain"])
+    assert [{k: v for k, v in p.items() if k != "fake_api_padding"} for p in items["real"]] == (
+        items["plain"]
+    )
+    assert real.stats.bytes_sent > 5 * plain.stats.bytes_sent
