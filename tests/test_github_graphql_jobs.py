@@ -14,19 +14,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipelines import ingest
 from pipelines.config import GitHubSourceConfig
-from pipelines.demo import demo_transport, scaled_demo_config
+from pipelines.demo import demo_transport
 from pipelines.errors import SourceError
 from pipelines.github import graphql as gql
 from pipelines.github.client import GitHubClient
 from pipelines.github.credentials import build_pool
-from pipelines.github.sync import RAW_TABLES, JobSelection, RepositorySync, job_selection
+from pipelines.github.sync import JobSelection, RepositorySync, job_selection
 from pipelines.http import RetryPolicy
-from pipelines.warehouse import connect, ensure_raw_table, get_sync_state
+from pipelines.warehouse import connect, get_sync_state
+from tests import test_github_graphql
 from tests.http_server import Reply, ScriptedServer
 from tests.test_dbt_models import failures, query, run_dbt
+from tests.test_github_graphql import sync
 
+# The demo repository the GraphQL parity tests use (a module-scoped fixture).
+demo = test_github_graphql.demo
 FAST = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.02, max_total_seconds=2)
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 # What a check run does not carry: the REST job's queued-at time, runner and runner labels.
@@ -36,41 +39,16 @@ REST_ONLY = ("created_at", "runner_name", "runner_labels")
 # --- parity with REST, on the demo's fake API -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo():
-    config = scaled_demo_config(repositories=2, months=3)
-    clients = ingest.SourceClients(config)
-    source = config.sources.github[0]
-    repo = next(iter(ingest.discover_github_repositories(clients).values()))[0]
-    return clients, source, repo, job_selection(source, config.metrics)
-
-
 def sync_runs(path: Path, demo, api: str, selection: JobSelection) -> dict:
-    clients, source, repo, _ = demo
-    con = connect(path)
-    try:
-        for table in RAW_TABLES:
-            ensure_raw_table(con, table)
-        with clients.client("github", source) as client:
-            RepositorySync(
-                con,
-                client,
-                source=source.name,
-                repository=repo,
-                backfill_days=source.backfill_days,
-                now=clients.now(),
-                api=api,
-                jobs=selection,
-            ).run(["workflow_runs"])
-            return client.stats.as_dict()
-    finally:
-        con.close()
+    return sync(path, demo, api, ("workflow_runs",), jobs=selection)
 
 
 @pytest.fixture(scope="module")
 def both(demo, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jobs_parity")
-    no_queue_sample = JobSelection(demo[3].deployment_workflows, demo[3].sample_per_week)
+    clients, source, _ = demo
+    configured = job_selection(source, clients.config.metrics)
+    no_queue_sample = JobSelection(configured.deployment_workflows, configured.sample_per_week)
     out = {}
     for api in ("rest", "graphql"):
         path = tmp / f"{api}.duckdb"
@@ -117,7 +95,7 @@ def test_graphql_jobs_cost_a_point_per_hundred_runs_not_a_request_per_run(both):
 
 
 def test_the_fake_api_bills_the_jobs_query_by_githubs_formula_and_nulls_an_unknown_run(demo):
-    clients, _, repo, _ = demo
+    clients, _, repo = demo
     transport = demo_transport(clients.demo_organisation)
     with GitHubClient("https://api.github.com", token="t", transport=transport) as client:
         runs = client.get(f"/repos/{repo}/actions/runs", {"per_page": 100}).data["workflow_runs"]
@@ -420,7 +398,7 @@ def test_a_failed_jobs_query_is_one_line_naming_repository_and_credential_and_a_
 
 
 def test_the_fake_api_gives_each_credential_its_own_budget_and_counts_it(demo):
-    clients, _, repo, _ = demo
+    clients, _, repo = demo
     transport = demo_transport(clients.demo_organisation, rate_limit=2, enforce_rate_limit=True)
     options = {
         "transport": transport,
@@ -450,7 +428,7 @@ def test_the_fake_api_gives_each_credential_its_own_budget_and_counts_it(demo):
 def test_realistic_payloads_make_listed_items_as_large_as_real_ones_and_sync_the_same(
     demo, tmp_path
 ):
-    clients, _, repo, _ = demo
+    clients, _, repo = demo
     plain = demo_transport(clients.demo_organisation)
     real = demo_transport(clients.demo_organisation, realistic_payloads=True)
     items = {}
