@@ -164,6 +164,12 @@ class DemoTransport(httpx.MockTransport):
         super().__init__(self._handle)
 
     @property
+    def _remaining(self) -> int:
+        """REST requests left to the most spent credential (one credential: its budget)."""
+        core = [b[0] for (_, resource), b in self._buckets.items() if resource == "core"]
+        return min(core, default=self.rate_limit)
+
+    @property
     def transport_stats(self) -> dict[str, Any]:
         return self.stats.as_dict()
 
