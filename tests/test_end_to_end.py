@@ -75,7 +75,10 @@ def quiet_run(tmp_path_factory):
         quiet = run_quietly(config, console, log=tmp / "run.log", instance=instance)
     outcome = quiet.outcome
     assert outcome.success, list(outcome.github_failed)
-    assert len(outcome.github_synced) == len(github_repositories(config))
+    # Every partition of every partitioned source: GitHub repositories and GitLab projects.
+    assert sorted(outcome.github_synced) == sorted(
+        r for s in config.services for r in s.repositories
+    )
     return config, quiet, console.getvalue()
 
 

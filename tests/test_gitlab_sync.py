@@ -5,6 +5,7 @@ and code-host models built by dbt over what landed (docs/sources/gitlab.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -227,9 +228,17 @@ def new_warehouse(tmp_path: Path) -> Path:
     return path
 
 
-def build_dora_marts(db: Path, target: Path, repository: str) -> None:
+def build_dora_marts(
+    db: Path,
+    target: Path,
+    repository: str,
+    *,
+    also: list[str] = (),
+    variables: dict | None = None,
+) -> None:
     """The org (team payments, service checkout owning ``repository``), then a dbt build of
-    fct_deployments, fct_changes and metrics_dora_weekly with everything upstream."""
+    fct_deployments, fct_changes and metrics_dora_weekly (and ``also``) with everything upstream,
+    with ``variables`` as dbt --vars."""
     con = connect(db)
     for table, columns in ORG_TABLES.items():
         con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
@@ -245,8 +254,10 @@ def build_dora_marts(db: Path, target: Path, repository: str) -> None:
             "+fct_deployments",
             "+fct_changes",
             "+metrics_dora_weekly",
+            *also,
             "--exclude",
             "test_type:singular",
+            *(["--vars", json.dumps(variables)] if variables else []),
         ],
         db,
         target,
