@@ -1,4 +1,7 @@
-"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation.
+"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation;
+GitLab (``/api/v4/...``), Jenkins (``.../api/json``) and Argo CD (``/api/v1/applications``) requests
+go to their fakes (pipelines/demo/fake_gitlab.py, fake_jenkins.py, fake_argocd.py) over the mixed
+organisation's services (pipelines/demo/mixed.py).
 
 ``demo_transport(org)`` returns an ``httpx.MockTransport``; give it to any httpx client with any base
 URL (routing is by path only, so ``https://api.github.com``, ``https://ghe.example/api/v3``,

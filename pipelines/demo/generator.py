@@ -12,7 +12,9 @@ commits, ~24,500 workflow runs (8,800 CI, 8,700 health checks, the rest staging 
 deploys), ~2,700 production and ~4,200 staging deployments, ~170 deployment-caused incidents,
 ~290 PagerDuty incidents (caused and unrelated, 4 still open), 4 survey waves (~70 responses) and
 hourly SLI series for the 4 critical services. Simulating all 13 repositories takes ~2 s; a full
-sync of the demo through the production clients is ~40,000 requests.
+sync of the demo through the production clients is ~40,000 requests. The mixed organisation adds
+two repositories (pipelines/demo/mixed.py): one served as a GitLab project built and deployed by
+Jenkins, one on GitHub deployed by Argo CD; the 13 above are generated exactly as without them.
 """
 
 from __future__ import annotations
