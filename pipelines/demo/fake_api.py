@@ -1,4 +1,7 @@
-"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation.
+"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation;
+GitLab (``/api/v4/...``), Jenkins (``.../api/json``) and Argo CD (``/api/v1/applications``) requests
+go to their fakes (pipelines/demo/fake_gitlab.py, fake_jenkins.py, fake_argocd.py) over the mixed
+organisation's services (pipelines/demo/mixed.py).
 
 ``demo_transport(org)`` returns an ``httpx.MockTransport``; give it to any httpx client with any base
 URL (routing is by path only, so ``https://api.github.com``, ``https://ghe.example/api/v3``,
@@ -67,6 +70,7 @@ from typing import Any
 import httpx
 from graphql import GraphQLSyntaxError
 
+from pipelines.demo import mixed
 from pipelines.demo._common import DAY, add_months, iso, parse_time
 from pipelines.demo.generator import Organisation
 from pipelines.demo.render import RepoData
@@ -157,6 +161,7 @@ class DemoTransport(httpx.MockTransport):
         self.payload_bytes = dict(REAL_PAYLOAD_BYTES) if realistic_payloads else {}
         self._lock = threading.Lock()
         self._run_nodes: dict[str, tuple[RepoData, dict[str, Any]]] | None = None
+        self._servers: dict[str, Callable[[str, dict[str, str]], Any]] = {}
         self._routes: list[tuple[re.Pattern[str], str, Callable[..., Any]]] = [
             (re.compile(p), name, fn)
             for p, name, fn in self._github_routes() + self._search_routes()
@@ -176,6 +181,12 @@ class DemoTransport(httpx.MockTransport):
     # --- dispatch ------------------------------------------------------------------------------
     def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.rstrip("/") or "/"
+        if path.startswith("/api/v4/"):
+            return self._served(request, "gitlab", mixed.gitlab_server)
+        if path == "/api/v1/applications":
+            return self._served(request, "argocd", mixed.argocd_server)
+        if path == "/api/json" or (path.endswith("/api/json") and path.startswith("/job/")):
+            return self._served(request, "jenkins", mixed.jenkins_server)
         if path.startswith("/api/v1/"):
             return self._plain(request, "prometheus", path, self._prometheus)
         if path == "/incidents" or path.startswith("/incidents/") or path == "/services":
@@ -183,6 +194,20 @@ class DemoTransport(httpx.MockTransport):
         if request.method == "POST" and path in ("/graphql", "/api/graphql"):
             return self._graphql(request)
         return self._github(request, path.removeprefix("/api/v3"))
+
+    def _served(self, request: httpx.Request, source: str, build) -> httpx.Response:
+        """GitLab, Jenkins and Argo CD: their fakes (pipelines/demo/fake_*.py) over the demo
+        organisation, built on their first request."""
+        with self._lock:
+            server = self._servers.get(source)
+            if server is None:
+                server = self._servers[source] = build(self.org)
+        target = request.url.raw_path.decode("ascii")
+        reply = server(target, {**request.headers, "Host": request.url.netloc.decode("ascii")})
+        content = reply.body if isinstance(reply.body, bytes) else _dumps(reply.body)
+        self._count(source, f"{source} {request.url.path}", reply.status, len(content))
+        headers = {"Content-Type": "application/json", **reply.headers}
+        return httpx.Response(reply.status, content=content, headers=headers)
 
     def _count(self, source: str, route: str, status: int, size: int) -> None:
         with self._lock:
@@ -521,6 +546,8 @@ class DemoTransport(httpx.MockTransport):
         ]
 
     def _data(self, owner: str, name: str) -> RepoData:
+        if f"{owner}/{name}" not in self.org.repositories:  # not on GitHub (GitLab's)
+            raise HTTPError(404, _not_found())
         data = self.org.repo(f"{owner}/{name}")
         if data is None:
             raise HTTPError(404, _not_found())
