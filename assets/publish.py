@@ -49,6 +49,7 @@ def build_publish_assets(config: Config, warehouse_path: Path) -> list[dg.Assets
             # The demo's sources are generated: no link that would lead nowhere.
             pr_url=None if config.is_demo else pr_url_template(config),
             link_sources=not config.is_demo,
+            timezone=config.organisation.timezone,
             benchmark=config.metrics.benchmark,
             site_url=config.publish.site_url,
             alerting=AlertThresholds(**config.publish.alerting.model_dump()),

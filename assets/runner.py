@@ -77,9 +77,10 @@ def run_github_partitions(
                 items = run_rows(result) or items
             else:
                 outcome.github_failed[key] = result
-            # "repository" -> "repositories", "service" -> "services"
+            # "repository" -> "repositories", "service" -> "services" (but "1 repository")
             unit = str(source.partitioning)
-            unit = unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
+            if len(keys) != 1:
+                unit = unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
             outcome.partition_rows[source.name] = (i, unit, items)
             if progress:
                 progress(

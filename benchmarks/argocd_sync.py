@@ -23,9 +23,9 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from pipelines.argocd.client import ArgoCDClient  # noqa: E402
 from pipelines.argocd.sync import RepositoryMap, sync_applications  # noqa: E402
+from pipelines.demo.fake_argocd import FakeArgoCD, application, history_entry  # noqa: E402
 from pipelines.ingest import ensure_raw_tables  # noqa: E402
 from pipelines.warehouse import connect  # noqa: E402
-from tests.argocd_api import FakeArgoCD, application, history_entry  # noqa: E402
 from tests.http_server import ScriptedServer  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)

@@ -22,11 +22,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from pipelines.demo.fake_gitlab import FakeGitLab  # noqa: E402
 from pipelines.gitlab.client import GitLabClient  # noqa: E402
 from pipelines.gitlab.sync import ProjectSync  # noqa: E402
 from pipelines.ingest import ensure_raw_tables  # noqa: E402
 from pipelines.warehouse import connect, raw_row_counts  # noqa: E402
-from tests.gitlab_api import FakeGitLab  # noqa: E402
 from tests.http_server import ScriptedServer  # noqa: E402
 from tests.test_gitlab_sync import NOW, make_project  # noqa: E402
 

@@ -22,13 +22,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from pipelines.demo.fake_jenkins import FakeJenkins, folder, job  # noqa: E402
 from pipelines.ingest import ensure_raw_tables  # noqa: E402
 from pipelines.jenkins.client import JenkinsClient  # noqa: E402
 from pipelines.jenkins.config import JenkinsSourceConfig  # noqa: E402
 from pipelines.jenkins.source import sync_controller  # noqa: E402
 from pipelines.warehouse import connect, raw_row_counts  # noqa: E402
 from tests.http_server import ScriptedServer  # noqa: E402
-from tests.jenkins_api import FakeJenkins, folder, job  # noqa: E402
 from tests.test_jenkins_sync import build  # noqa: E402
 
 

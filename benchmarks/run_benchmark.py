@@ -1,7 +1,7 @@
 """Benchmark: a large demo organisation through ingest, dbt build and publish; prints one JSON object.
 
     .venv/bin/python benchmarks/run_benchmark.py [--repositories 200] [--months 24] [--activity 1.0]
-        [--initial-window-days 30 [--backfill-step-days 90]]
+        [--initial-window-days 30 [--backfill-step-days 90]] [--realistic-payloads]
 
 Ingest goes through the production clients and the in-process fake API (so requests are counted as
 GitHub would bill them); a second ingest with no changes measures the incremental cost. dbt runs
@@ -66,13 +66,16 @@ def list_pages_minimum(con, since) -> int:
     return pages
 
 
+TRANSPORT_OPTIONS: dict = {}
+
+
 def ingest(config, con) -> dict:
     import datetime as dt
 
     from pipelines import ingest as ingest_mod
     from pipelines.organisation import write_organisation
 
-    clients = ingest_mod.SourceClients(config)
+    clients = ingest_mod.SourceClients(config, transport_options=TRANSPORT_OPTIONS)
     since = con.execute("SELECT now()").fetchone()[0] - dt.timedelta(seconds=1)
     started = time.perf_counter()
     ingest_mod.ensure_raw_tables(con)
@@ -106,6 +109,9 @@ def ingest(config, con) -> dict:
         "token_hours": round(cost / TOKEN_BUDGET_PER_HOUR, 2),
         # Where the GitHub budget goes: REST requests and GraphQL points per entity.
         "github_cost_by_entity": _cost_by_entity(github),
+        # What the fake API billed each credential (a fingerprint, never the token), and sent.
+        "by_credential": clients.transport.stats.as_dict()["by_credential"],
+        "bytes_sent": clients.transport.stats.bytes_sent,
     }
 
 
@@ -219,7 +225,13 @@ def main() -> None:
         default="graphql",
         help="how pull requests and deployments are read (the source's 'api' setting)",
     )
+    parser.add_argument(
+        "--realistic-payloads",
+        action="store_true",
+        help="the fake API grows listed items to the size of real ones (a pull request ~15 KB)",
+    )
     args = parser.parse_args()
+    TRANSPORT_OPTIONS["realistic_payloads"] = args.realistic_payloads
 
     from pipelines.demo import scaled_demo_config
     from pipelines.warehouse import connect, raw_row_counts
@@ -252,6 +264,7 @@ def main() -> None:
         "activity": args.activity,
         "github_api": args.github_api,
         "initial_window_days": args.initial_window_days,
+        "realistic_payloads": args.realistic_payloads,
         "python": platform.python_version(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }

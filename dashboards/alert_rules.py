@@ -33,6 +33,11 @@ class AlertThresholds:
     change_failure_ratio_max: float = 0.15
     stale_after_hours: float = 48
     slo_burn_rate_max: float = 6
+    # Sample-size guards (see AlertingConfig): no alert on a handful of events.
+    min_weekly_deployments_baseline: float = 4
+    min_changes_for_lead_time: int = 5
+    min_incidents_for_recovery_time: int = 3
+    min_deployments_for_failure_rate: int = 10
 
 
 def _m(name: str) -> str:
@@ -50,12 +55,15 @@ def alert_rules(t: AlertThresholds | None = None) -> dict:
     week = 'window="week"'
     scope = "{{ $labels.scope }} {{ $labels.name }}"
 
-    def regression(alert: str, family: str, factor: float, rising: bool, what: str) -> dict:
+    def regression(
+        alert: str, family: str, factor: float, rising: bool, what: str, guard: str
+    ) -> dict:
         current = f"{_m(family)}{{{week}}}"
         op, word = (">", "above") if rising else ("<", "below")
         return {
             "alert": alert,
-            "expr": f"{current} {op} {_num(factor)} * avg_over_time({current}[{base}])",
+            "expr": f"{current} {op} {_num(factor)} * avg_over_time({current}[{base}])"
+            f" and on (window, scope, name) {guard}",
             "for": "1h",
             "labels": {"severity": "warning", "category": "delivery"},
             "annotations": {
@@ -74,6 +82,8 @@ def alert_rules(t: AlertThresholds | None = None) -> dict:
             t.deployment_drop_factor,
             False,
             "Weekly deployments",
+            f"avg_over_time({_m('dora_deployments')}{{{week}}}[{base}]) >= "
+            f"{_num(t.min_weekly_deployments_baseline)}",
         ),
         regression(
             "PlatformMetricsLeadTimeRising",
@@ -81,6 +91,7 @@ def alert_rules(t: AlertThresholds | None = None) -> dict:
             t.lead_time_rise_factor,
             True,
             "Change lead time p50",
+            f"{_m('dora_changes')}{{{week}}} >= {_num(t.min_changes_for_lead_time)}",
         ),
         regression(
             "PlatformMetricsRecoveryTimeRising",
@@ -88,11 +99,14 @@ def alert_rules(t: AlertThresholds | None = None) -> dict:
             t.recovery_time_rise_factor,
             True,
             "Failed deployment recovery time p50",
+            f"{_m('dora_incidents')}{{{week}}} >= {_num(t.min_incidents_for_recovery_time)}",
         ),
         {
             "alert": "PlatformMetricsChangeFailureRateHigh",
             "expr": f'{_m("dora_change_failure_ratio")}{{window="month"}} > '
-            f"{_num(t.change_failure_ratio_max)}",
+            f"{_num(t.change_failure_ratio_max)} and on (window, scope, name) "
+            f'{_m("dora_deployments")}{{window="month"}} >= '
+            f"{_num(t.min_deployments_for_failure_rate)}",
             "for": "1h",
             "labels": {"severity": "warning", "category": "delivery"},
             "annotations": {

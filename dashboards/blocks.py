@@ -20,12 +20,27 @@ FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Ar
 
 # ----------------------------------------------------------------------------------------- blocks
 @dataclass(frozen=True)
+class Change:
+    """A headline's change against the previous complete period: ``text`` beside an arrow (▲ up,
+    ▼ down), ``direction`` "better", "worse" or "flat" for the metric's good direction, and ``spoken``
+    the sentence a screen reader reads instead of the arrow."""
+
+    arrow: str
+    text: str
+    direction: str
+    spoken: str
+
+
+@dataclass(frozen=True)
 class Card:
     label: str
     value: str
     sample: str
     definition: str
     low_sample: bool = False
+    # The rows behind the number: a page and its filters (``deployments.html#from=...&show=...``).
+    href: str = ""
+    change: Change | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,17 @@ class Wide:
 
 
 @dataclass(frozen=True)
+class Stat:
+    """A number the browser computes over a filterable table's shown rows (static/filters.js):
+    ``kind`` "sum", "p50" (hours, interpolated like the marts' percentile_cont) or "share" (rows
+    whose ``data-<attr>`` is "1" / shown rows), read from each row's ``data-<attr>``."""
+
+    attr: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class Table:
     title: str
     columns: list[Column]
@@ -69,6 +95,24 @@ class Table:
     note: str = ""
     kind: str = "table"
     folded: bool = False  # rendered closed (<details>): the reader opens it
+    anchor: str = ""  # the section's id: pages and cards link to it (``#show=<anchor>``)
+    # One dict per row of ``data-*`` attributes (team, service, day, ...): the page's filters
+    # show and hide the rows by them (static/filters.js). None: the table is not filtered.
+    row_data: list[dict[str, str]] | None = None
+    noun: str = "rows"  # what a row is, for "Showing 12 of 240 deployments"
+    stats: tuple[Stat, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The page's filter bar: team, service and a time range (days in the configured time zone).
+    The state lives in the URL's fragment (``#team=payments&from=2025-01-06``), so a filtered view
+    is a link."""
+
+    teams: list[str]
+    services: list[str]
+    note: str = ""
+    kind: str = "filters"
 
 
 @dataclass(frozen=True)
@@ -84,7 +128,7 @@ class Note:
     kind: str = "note"
 
 
-Block = Cards | Chart | Table | NoData | Note
+Block = Cards | Chart | Table | NoData | Note | Filters
 
 
 # ------------------------------------------------------------------------------------- formatting
@@ -182,3 +226,15 @@ def figure_html(fig: go.Figure, *, height: int = 360) -> Markup:
 
 def utc_naive(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, errors="coerce", utc=True).dt.tz_localize(None)
+
+
+def local_days(series: pd.Series, timezone: str) -> pd.Series:
+    """Each instant's day (``YYYY-MM-DD``) in ``timezone``, "" where missing: the day the marts
+    count it in (dbt's period_start cuts periods in var('timezone')). Naive values are UTC."""
+    stamps = pd.to_datetime(series, errors="coerce", utc=True).dt.tz_convert(timezone)
+    return stamps.dt.strftime("%Y-%m-%d").fillna("")
+
+
+def text_value(value: Any) -> str:
+    """A number for a ``data-*`` attribute: "" when missing, else its plain repr."""
+    return "" if missing(value) else repr(float(value))

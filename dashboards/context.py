@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from dashboards.gate import CheckStatus, GateNotice
 from dashboards.marts import WarehouseReader
 
+MARTS, RAW = "marts", "raw"
+NO_DATA = "No data yet"
+# The window of the row tables (lead time, deployments): the days up to the latest row.
+RECENT_DAYS = 90
+
 
 @dataclass
 class PageContext:
@@ -29,3 +34,6 @@ class PageContext:
     # are generated, and a link would lead nowhere.
     link_sources: bool = True
     benchmark: str = "dora_2024"
+    # The configured time zone (organisation.timezone): the marts cut days, weeks and months in it,
+    # so the rows' days that the page filters read are written in it too.
+    timezone: str = "UTC"

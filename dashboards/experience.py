@@ -34,6 +34,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.definitions import DEFINITIONS, SATISFACTION_TARGET
 from dashboards.periods import complete_periods
 from pipelines.surveys.text import spreadsheet_safe
 
@@ -45,30 +46,24 @@ NO_DATA = "No data yet"
 WAVES = "metrics_devex_wave"
 COMMENTS = "metrics_devex_comments"
 SIGNALS = "metrics_cognitive_load_signals"
-SATISFACTION_TARGET = 4.0
 SIGNAL_WEEKS = 4
 INDEX_COLOUR = "#3b6ea8"
 SATISFACTION_COLOUR = "#e67e22"
 
 # (column, label, one-line definition); every construct is a favourable % (0-100, higher is better).
-CONSTRUCTS: tuple[tuple[str, str, str], ...] = (
-    ("feedback_loops_favourable_pct", "Feedback loops",
-     "Feedback loops (FL1-FL3): share of answers that are favourable (4 or 5), mean over items."),
-    ("intrinsic_load_favourable_pct", "Intrinsic load",
-     "Intrinsic load (CL1), favourable %: the work's own difficulty feels manageable."),
-    ("extraneous_load_favourable_pct", "Extraneous load",
-     "Extraneous load (CL2 reverse-scored, CL3), favourable %: little effort lost to tooling and process."),
-    ("team_scope_favourable_pct", "Team scope",
-     "Team scope (CL4 reverse-scored), favourable %: the team owns a manageable amount."),
-    ("germane_load_favourable_pct", "Germane load",
-     "Germane load (CL5), favourable %: time and room to learn and improve."),
-    ("flow_favourable_pct", "Flow",
-     "Flow (FS1, FS2), favourable %: focus time without interruptions."),
-    ("platform_experience_favourable_pct", "Platform experience",
-     "Platform experience (PX1-PX3), favourable %."),
-    ("satisfaction_favourable_pct", "Satisfaction",
-     "Satisfaction (SW1, SW2), favourable %."),
-)  # fmt: skip
+CONSTRUCTS: tuple[tuple[str, str, str], ...] = tuple(
+    (f"{key}_favourable_pct", label, DEFINITIONS[key])
+    for key, label in (
+        ("feedback_loops", "Feedback loops"),
+        ("intrinsic_load", "Intrinsic load"),
+        ("extraneous_load", "Extraneous load"),
+        ("team_scope", "Team scope"),
+        ("germane_load", "Germane load"),
+        ("flow", "Flow"),
+        ("platform_experience", "Platform experience"),
+        ("satisfaction", "Satisfaction"),
+    )
+)
 SCORE_COLUMNS = [c for c, _, _ in CONSTRUCTS] + [
     "devex_index",
     "cognitive_load_intrinsic",
@@ -118,36 +113,6 @@ SIGNAL_COLUMNS = [
     "ci_queue_p50_seconds",
     "ci_run_p50_seconds",
 ]
-DEFINITIONS = {
-    "devex_index": (
-        "DevEx index: mean favourable % of feedback loops, cognitive load (the four load "
-        "constructs), flow and platform experience; 0-100, higher is better."
-    ),
-    "satisfaction_mean": (
-        "Satisfaction (SW1, SW2) on the 1-5 scale: the mean of the items' mean scores. "
-        f"The plan's target is > {SATISFACTION_TARGET:.1f}."
-    ),
-    "platform_nps": "Platform NPS: % of answers 9-10 minus % 0-6 (-100 to 100).",
-    "response_rate": "Respondents / people invited in the wave.",
-    "hours_lost_per_week": (
-        "Hours a developer loses to friction per week (TL1), mean of the answers' bucket values."
-    ),
-    "cognitive_load_index": (
-        "Cognitive load index: 100 - the mean favourable % of the four load constructs; "
-        "0-100, higher means more load."
-    ),
-    "respondents": "Responses in the group: the sample behind its scores.",
-    "services_per_engineer": "Services the team owns / its configured engineers (latest week).",
-    "repositories_per_engineer": "Repositories the team owns / its engineers (latest week).",
-    "incidents_per_on_call": "Incidents on the team's services per on-call engineer, weekly mean.",
-    "open_prs_per_developer": "Pull requests open at the end of the week per developer, weekly mean.",
-    "repos_touched_per_developer": (
-        "Repositories each active developer committed to or opened a pull request in, weekly mean."
-    ),
-    "ci_queue": "CI queue time: median wait from a job being queued to starting, mean of the weeks.",
-    "ci_run": "CI run time: median job duration, mean of the weeks.",
-    "comments": "Free-text answers of the teams whose results may be shown in the wave.",
-}
 PRIVACY_REASON = re.compile(r"fewer than (\d+) responses")
 
 
@@ -501,7 +466,7 @@ def _signals(ctx: PageContext) -> Block:
         )
     columns = [
         Column("team"),
-        Column("engineers", "Configured headcount of the team.", True),
+        Column("engineers", DEFINITIONS["engineers"], True),
         Column("services / engineer", DEFINITIONS["services_per_engineer"], True),
         Column("repos / engineer", DEFINITIONS["repositories_per_engineer"], True),
         Column("incidents / on-call per week (total)", DEFINITIONS["incidents_per_on_call"], True),
@@ -509,7 +474,7 @@ def _signals(ctx: PageContext) -> Block:
         Column("repos touched / developer", DEFINITIONS["repos_touched_per_developer"], True),
         Column("CI queue p50", DEFINITIONS["ci_queue"], True),
         Column("CI run p50", DEFINITIONS["ci_run"], True),
-        Column("sample", "Mean weekly active developers and CI runs in the weeks.", True),
+        Column("sample", DEFINITIONS["signal_sample"], True),
     ]
     span = f"{fmt_date(weeks[0])} to {fmt_date(weeks[-1] + pd.Timedelta(days=6))}"
     return Table(
@@ -547,26 +512,52 @@ def _comments(ctx: PageContext, latest: str | None) -> list[Block]:
         )
     ]
     for team, part in wave.groupby(wave["team"].fillna("(no team)").astype(str), sort=True):
+        grouped = group_duplicates(part)
         blocks.append(
             Table(
-                f"Comments from {team} (n = {len(part)})",
+                f"Comments from {team} (n = {len(part)}, {len(grouped)} distinct)",
                 [
-                    Column("question", "The survey item the answer was given to."),
+                    Column("question", DEFINITIONS["question"]),
                     Column("comment", DEFINITIONS["comments"]),
+                    Column("answers", DEFINITIONS["comment_count"], True),
                 ],
                 [
                     [
-                        question_text(r["item_id"]),
+                        question_text(item),
                         # Prefixed here too (idempotent), for a mart built before the rule.
-                        Markup('<span class="comment">{}</span>').format(
-                            spreadsheet_safe(str(r["comment_text"]))
-                        ),
+                        Markup('<span class="comment">{}</span>').format(spreadsheet_safe(text)),
+                        f"{times:,}",
                     ]
-                    for _, r in part.iterrows()
+                    for item, text, times in grouped
                 ],
             )
         )
     return blocks
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_comment(text: str) -> str:
+    """What makes two comments "the same": case, spacing and punctuation aside."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def group_duplicates(part: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """One (item, text, count) per distinct comment of one group, per question: the text as first
+    given (in the mart's pseudo-random order), the most repeated first within a question. Only
+    rows of the comments mart come in, so a group under the anonymity threshold never does."""
+    counts: dict[tuple[str, str], list] = {}
+    for item, text in zip(
+        part["item_id"].astype(str), part["comment_text"].astype(str), strict=True
+    ):
+        key = (item, normalise_comment(text) or text)
+        if key in counts:
+            counts[key][1] += 1
+        else:
+            counts[key] = [text, 1]
+    ordered = sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1][1]))
+    return [(item, text, times) for (item, _), (text, times) in ordered]
 
 
 @functools.cache

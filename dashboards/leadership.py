@@ -27,15 +27,16 @@ from dashboards.blocks import (
     fmt_date,
     fmt_hours,
     fmt_hours_as,
-    fmt_int,
     fmt_pct,
     hours_unit,
     missing,
     utc_naive,
 )
 from dashboards.browser import browser_missing, find_browser, offline_launcher, run_chromium
+from dashboards.definitions import DEFINITIONS
+from dashboards.dora import DORA_COLUMNS, complete_rows
+from dashboards.headlines import METRICS, TARGET_NOT_SET, Headline, fmt_value
 from dashboards.marts import WarehouseReader
-from dashboards.pages import DEFINITIONS, DORA_COLUMNS, _complete
 from dashboards.periods import GRAIN_OFFSETS
 from dashboards.scorecard import (
     OPS,
@@ -55,9 +56,6 @@ log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 MARTS = "marts"
 GRAINS = {"week": "weekly", "month": "monthly"}
-# A metric without a configured target shows none (no "target: not set" on every row); the
-# headline table has a target column only when some metric has a target.
-TARGET_NOT_SET = ""
 # The scorecard's DORA measures (seeds/scorecard_measures.csv) -> the report's column, and the
 # unit each is recorded in when the mart has no unit column (percentages 0-100, not fractions).
 SCORECARD_DORA = {
@@ -67,97 +65,6 @@ SCORECARD_DORA = {
     "recovery_time": ("recovery_time_p50_hours", "h"),
     "rework_rate": ("rework_rate", "%"),
 }
-
-
-@dataclass(frozen=True)
-class Metric:
-    key: str  # the column in metrics_dora_*
-    label: str
-    unit: str  # "count" | "hours" | "pct"
-    sample: str  # the column holding its sample size
-    sample_label: str
-    better: str  # "up" | "down"
-    definition: str
-
-
-METRICS = (
-    Metric("deployments", "Deployments", "count", "deploy_days", "deploy days", "up",
-           DEFINITIONS["deployments"]),
-    Metric("lead_time_p50_hours", "Lead time p50", "hours", "n_changes", "changes", "down",
-           DEFINITIONS["lead_time"]),
-    Metric("change_failure_rate", "Change failure rate", "pct", "deployments", "deployments",
-           "down", DEFINITIONS["change_failure_rate"]),
-    Metric("recovery_time_p50_hours", "Recovery time p50", "hours", "n_incidents", "incidents",
-           "down", DEFINITIONS["recovery_time"]),
-    Metric("rework_rate", "Rework rate", "pct", "deployments", "deployments", "down",
-           DEFINITIONS["rework_rate"]),
-)  # fmt: skip
-
-
-def fmt_value(metric: Metric, value: Any) -> str:
-    if metric.unit == "pct":
-        return fmt_pct(value)
-    if metric.unit == "hours":
-        return fmt_hours(value)
-    return fmt_int(value)
-
-
-@dataclass
-class Headline:
-    metric: Metric
-    value: float | None
-    previous: float | None
-    sample: int
-    previous_sample: int
-    target: str = TARGET_NOT_SET
-
-    @property
-    def delta(self) -> float | None:
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
-
-    @property
-    def direction(self) -> str:
-        """ "better", "worse" or "flat" given which way is good for this metric."""
-        d = self.delta
-        if d is None or abs(d) < 1e-12:
-            return "flat"
-        return "better" if (d > 0) == (self.metric.better == "up") else "worse"
-
-    @property
-    def hours_unit(self) -> str:
-        """The one unit this row's hours are written in (now, previous and change)."""
-        return hours_unit(self.value, self.previous)
-
-    def _fmt(self, value: float | None) -> str:
-        if self.metric.unit == "hours":
-            return fmt_hours_as(value, self.hours_unit)
-        return fmt_value(self.metric, value)
-
-    @property
-    def value_text(self) -> str:
-        return self._fmt(self.value)
-
-    @property
-    def previous_text(self) -> str:
-        if self.previous is None:
-            return f"no {self.metric.sample_label}" if self.metric.unit == "hours" else "—"
-        return self._fmt(self.previous)
-
-    @property
-    def change_text(self) -> str:
-        d = self.delta
-        if self.value is None:
-            return "no value this period"
-        if d is None:
-            return "no previous value"
-        sign = "+" if d > 0 else ("−" if d < 0 else "±")
-        if self.metric.unit == "pct":
-            return f"{sign}{abs(d) * 100:.1f} pp"
-        if self.metric.unit == "hours":
-            return f"{sign}{fmt_hours_as(abs(d), self.hours_unit)}"
-        return f"{sign}{abs(d):,.0f}"
 
 
 @dataclass
@@ -254,7 +161,7 @@ def read_leadership(
     df = reader.frame(MARTS, table, DORA_COLUMNS)
     if not df.empty:
         df = df.assign(period_start=utc_naive(df["period_start"]))
-        df = _complete(df[df["period_start"].notna()], grain, now.date())
+        df = complete_rows(df[df["period_start"].notna()], grain, now.date())
     org = df[df["scope"] == "org"].sort_values("period_start") if not df.empty else df
     if org.empty:
         report.slos = _slo_summary(reader, None, now, grain)
@@ -573,6 +480,7 @@ def render_html(report: LeadershipReport, *, image: bytes | None = None) -> str:
     )
     return env.get_template("leadership.html.j2").render(
         r=report,
+        definitions=DEFINITIONS,
         fmt_value=fmt_value,
         fmt_pct=fmt_pct,
         scorecard_counts=status_counts(report.scorecard_rows),

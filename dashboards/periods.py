@@ -21,6 +21,8 @@ PALETTE = (
     "#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a",
     "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52",
 )  # fmt: skip
+# Deployments, failed deployments and incidents, on every chart that draws them.
+OK_COLOUR, FAIL_COLOUR, INCIDENT_COLOUR = "#3b6ea8", "#c0392b", "#e67e22"
 # One period of each grain, for marts without a period_end column.
 GRAIN_OFFSETS = {
     "week": pd.DateOffset(days=7),
@@ -90,6 +92,7 @@ def add_running_segment(
     colour: str | None = None,
     scale: float = 1.0,
     legendgroup: str | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> None:
     """A dotted line from the last complete point to the running period's point, "so far"."""
     if running.empty:
@@ -106,6 +109,7 @@ def add_running_segment(
         mode="lines+markers",
         name=f"{name} ({so_far_label(grain)})",
         legendgroup=legendgroup or name,
+        meta=meta,
         line=line,
         marker={"symbol": "circle-open"},
         hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}} ({so_far_label(grain)}): %{{y:.1f}}"

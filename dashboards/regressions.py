@@ -38,6 +38,8 @@ def _weekly_regressions(
         "scope_name",
         "is_complete",
         "deployments",
+        "n_changes",
+        "n_incidents",
         "lead_time_p50_hours",
         "recovery_time_p50_hours",
     ]
@@ -46,13 +48,19 @@ def _weekly_regressions(
     if df.empty:
         return []
     df = complete_periods(df.assign(period_start=utc_naive(df["period_start"])), "week", today)
+    # The last element is the sample-size guard, as in the Prometheus rule: what a latest week and
+    # its history must hold before the comparison means anything.
     rules = (
         ("PlatformMetricsDeploymentFrequencyDropped", "deployments", t.deployment_drop_factor,
-         False, "weekly deployments", "{:.0f}"),
+         False, "weekly deployments", "{:.0f}",
+         lambda latest, baseline: baseline >= t.min_weekly_deployments_baseline),
         ("PlatformMetricsLeadTimeRising", "lead_time_p50_hours", t.lead_time_rise_factor,
-         True, "lead time p50", "{:.1f} h"),
+         True, "lead time p50", "{:.1f} h",
+         lambda latest, baseline: _count(latest["n_changes"]) >= t.min_changes_for_lead_time),
         ("PlatformMetricsRecoveryTimeRising", "recovery_time_p50_hours",
-         t.recovery_time_rise_factor, True, "recovery time p50", "{:.1f} h"),
+         t.recovery_time_rise_factor, True, "recovery time p50", "{:.1f} h",
+         lambda latest, baseline:
+             _count(latest["n_incidents"]) >= t.min_incidents_for_recovery_time),
     )  # fmt: skip
     found: list[Regression] = []
     for (scope, name), rows in df.sort_values("period_start").groupby(["scope", "scope_name"]):
@@ -61,9 +69,11 @@ def _weekly_regressions(
         history = rows[
             (rows["period_start"] < latest["period_start"]) & (rows["period_start"] >= since)
         ]
-        for alert, column, factor, rising, what, fmt in rules:
+        for alert, column, factor, rising, what, fmt, enough in rules:
             value, baseline = latest[column], history[column].dropna().astype(float).mean()
             if missing(value) or history.empty or missing(baseline) or baseline <= 0:
+                continue
+            if not enough(latest, baseline):
                 continue
             value = float(value)
             hit = value > factor * baseline if rising else value < factor * baseline
@@ -81,13 +91,25 @@ def _weekly_regressions(
     return found
 
 
+def _count(value: object) -> float:
+    """A sample size; a missing one counts as none."""
+    return 0.0 if missing(value) else float(value)
+
+
 def _monthly_failure_rate(
     reader: WarehouseReader, t: AlertThresholds, today: dt.date
 ) -> list[Regression]:
     df = reader.frame(
         MARTS,
         "metrics_dora_monthly",
-        ["period_start", "scope", "scope_name", "is_complete", "change_failure_rate"],
+        [
+            "period_start",
+            "scope",
+            "scope_name",
+            "is_complete",
+            "deployments",
+            "change_failure_rate",
+        ],
     )
     df = df[df["period_start"].notna()]
     if df.empty:
@@ -97,6 +119,8 @@ def _monthly_failure_rate(
     latest = df.sort_values("period_start").groupby(["scope", "scope_name"]).tail(1)
     for _, row in latest.sort_values(["scope", "scope_name"]).iterrows():
         rate = row["change_failure_rate"]
+        if _count(row["deployments"]) < t.min_deployments_for_failure_rate:
+            continue  # a rate over a handful of deployments is noise
         if not missing(rate) and float(rate) > t.change_failure_ratio_max:
             month = pd.Timestamp(row["period_start"]).strftime("%Y-%m")
             found.append(

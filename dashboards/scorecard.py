@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from dashboards.blocks import Block, Column, NoData, Table, fmt_hours, missing
+from dashboards.definitions import DEFINITIONS
 from dashboards.marts import WarehouseReader
 
 MARTS = "marts"
@@ -41,11 +42,7 @@ SCORECARD_COLUMNS = [
 ]
 OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 STATUSES = ("met", "at risk", "missed", "no data")
-DEFINITION = (
-    "The platform plan's success metrics: each measure now and in the period before, against its "
-    "target. met: the target holds; at risk: missed by at most at_risk_within (default 10% of the "
-    "target); missed; no data, with the reason."
-)
+DEFINITION = DEFINITIONS["scorecard_block"]
 
 
 def _num(value: Any) -> float | None:
@@ -287,11 +284,11 @@ def scorecard_block(reader: WarehouseReader, today: dt.date | None = None) -> Bl
         f"{title}: {status_counts(rows)} (n = {len(rows)} measures)",
         [
             Column("measure", DEFINITION),
-            Column("now", "The measure in its latest period (in brackets).", True),
-            Column("previous", "The measure in the period before.", True),
-            Column("target", "The target and how the value must compare to it.", True),
-            Column("status", "met, at risk, missed, or no data (with the reason)."),
-            Column("source", "The mart the value is read from."),
+            Column("now", DEFINITIONS["scorecard_now"], True),
+            Column("previous", DEFINITIONS["scorecard_previous"], True),
+            Column("target", DEFINITIONS["scorecard_target"], True),
+            Column("status", DEFINITIONS["scorecard_status"]),
+            Column("source", DEFINITIONS["scorecard_source"]),
         ],
         [
             [

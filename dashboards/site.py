@@ -27,11 +27,13 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from dashboards.alert_rules import RULES_DIR, RULES_FILE, AlertThresholds, alert_rules_yaml
+from dashboards.context import PageContext
+from dashboards.definitions import DEFINITIONS
 from dashboards.exposition import EXPOSITION_FILE, exposition
 from dashboards.gate import CheckStatus, GateNotice
 from dashboards.grafana import GRAFANA_DIR, write_grafana_bundle
 from dashboards.marts import WarehouseReader
-from dashboards.pages import PAGES, Page, PageContext
+from dashboards.pages import PAGES, Page
 from dashboards.swap import point_symlink, prune_versions, staging_folder, unique_path
 from pipelines.errors import PlatformMetricsError
 from pipelines.warehouse import connect
@@ -40,6 +42,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
 PLOTLY_JS = "plotly.min.js"
+# Copied into every version's assets/: the stylesheet and the filters' script (static/filters.js).
+STATIC_FILES = ("site.css", "filters.js")
 STAGING_PREFIX = ".building-"
 _STALE_TMP = dt.timedelta(hours=6)
 # The published outputs besides the pages, linked from every page (second navigation row) when the
@@ -89,6 +93,7 @@ def build_site(
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
     link_sources: bool = True,
+    timezone: str = "UTC",
 ) -> SiteBuild:
     """Render every page from the warehouse (opened read-only) and make it the live site.
 
@@ -121,6 +126,7 @@ def build_site(
             site_url=site_url,
             alerting=alerting,
             link_sources=link_sources,
+            timezone=timezone,
         )
         version_dir = unique_path(versions / now.strftime("%Y%m%dT%H%M%SZ"))
         tmp.rename(version_dir)
@@ -144,6 +150,7 @@ def render_pages(
     site_url: str | None = None,
     alerting: AlertThresholds | None = None,
     link_sources: bool = True,
+    timezone: str = "UTC",
 ) -> list[str]:
     """Render every page (or the pages named in ``only``, into an existing version), metrics.prom
     and the Grafana bundle; every page links the outputs the folder holds (``OUTPUT_LINKS``)."""
@@ -151,7 +158,8 @@ def render_pages(
         assets = folder / ASSETS
         assets.mkdir()
         (assets / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
-        shutil.copyfile(STATIC_DIR / "site.css", assets / "site.css")
+        for static in STATIC_FILES:
+            shutil.copyfile(STATIC_DIR / static, assets / static)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
@@ -171,6 +179,7 @@ def render_pages(
             gate=gate,
             benchmark=benchmark,
             link_sources=link_sources,
+            timezone=timezone,
         )
         if pr_url:
             ctx.pr_url = pr_url
@@ -191,6 +200,7 @@ def render_pages(
                 outputs=outputs,
                 blocks=page.build(ctx),
                 organisation=organisation,
+                definitions=DEFINITIONS,
                 built_at=now.strftime("%Y-%m-%d %H:%M UTC"),
             )
             _write_page(folder, page, html)

@@ -35,6 +35,7 @@ from dashboards.blocks import (
     fmt_time,
     missing,
 )
+from dashboards.definitions import DEFINITIONS
 from dashboards.marts import WarehouseReader
 from dashboards.periods import SO_FAR
 from dashboards.swap import replace_folder, staging_folder
@@ -47,13 +48,6 @@ REPORT_FILES = ("slo-report.html", "slo-report.md", "slo-report.json", "slo-rule
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 NO_DATA = "No data yet"
 HISTORY_MONTHS = 12
-DEFINITIONS = {
-    "attainment": "Good units / total units in the SLO's current window (events, or time slices).",
-    "budget_remaining": "1 - (1 - attainment) / (1 - target): share of the error budget left.",
-    "burn_rate": "Error ratio of the last 24 hours / (1 - target); 1 spends the budget exactly.",
-    "tte": "Budget remaining x period hours / burn rate: when the budget runs out at this rate.",
-    "share": "Bad units during the incident / the error budget of the SLO's period.",
-}
 PERIOD_COLUMNS = [
     "slo", "period_kind", "period_start", "period_end", "is_slo_window", "is_complete",
     "good", "total", "attainment", "previous_attainment", "target", "met", "budget_total",
@@ -438,13 +432,13 @@ def _status_table(data: SloReportData) -> Block:
             Column("SLO"),
             Column("window"),
             Column("attainment", DEFINITIONS["attainment"], True),
-            Column("change", "Attainment minus the previous period's.", True),
+            Column("change", DEFINITIONS["attainment_change"], True),
             Column("target", numeric=True),
-            Column("budget consumed", "(1 - attainment) / (1 - target).", True),
+            Column("budget consumed", DEFINITIONS["budget_consumed"], True),
             Column("budget left", DEFINITIONS["budget_remaining"], True),
             Column("burn rate", DEFINITIONS["burn_rate"], True),
             Column("time to exhaustion", DEFINITIONS["tte"], True),
-            Column("alerts page / ticket", "Burn-rate alert events fired in the window.", True),
+            Column("alerts page / ticket", DEFINITIONS["alerts"], True),
             Column("status"),
         ],
         rows,
@@ -572,6 +566,7 @@ def render_report_html(
         page=_ReportPage(),
         pages=list(pages),
         blocks=blocks,
+        definitions=DEFINITIONS,
         organisation=organisation,
         built_at=now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

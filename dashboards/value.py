@@ -35,6 +35,7 @@ from dashboards.blocks import (
     missing,
     utc_naive,
 )
+from dashboards.definitions import DEFINITIONS
 from dashboards.periods import PALETTE, add_running_segment, complete_periods, running_periods
 
 if TYPE_CHECKING:
@@ -86,34 +87,6 @@ VALUE_COLUMNS = [
     "notes",
     "is_complete",
 ]
-DEFINITIONS = {
-    "adoption_rate": (
-        "Eligible services using at least one platform capability in the month / eligible services."
-    ),
-    "capability": "Eligible services using this capability / eligible services, per month.",
-    "golden_path_share": (
-        "Successful production deployments of eligible services that ran through a golden-path "
-        "workflow / all of them."
-    ),
-    "time_to_first_deployment": (
-        "Median minutes from a new service's repository creation to its first successful "
-        "production deployment, services created in the month."
-    ),
-    "self_service_ratio": "Requests fulfilled with no human step / all requests in the month.",
-    "time_saved_value": (
-        "Hours saved (baseline median time per unit - this month's, times the month's units) "
-        "x loaded hourly rate x attribution factor. An estimate."
-    ),
-    "friction_cost": (
-        "Survey hours lost per developer per week x developers x working weeks per month x "
-        "hourly rate. An estimate."
-    ),
-    "platform_cost": "The configured monthly cost of the platform (platform.value.monthly_cost).",
-    "value_to_cost_ratio": "Time-saved value / platform cost.",
-    "roi": "(Time-saved value - platform cost) / platform cost.",
-    "payback_months": "Investment / this month's time-saved value: months to pay the platform back.",
-    "hours_saved": "(Baseline hours per unit - current hours per unit) x units; negative = slower.",
-}
 # The prefixes of the mart's `notes` and the card each explains.
 NOTE_KEYS = {
     "adoption": "adoption",
@@ -679,9 +652,9 @@ def _time_saved_table(ctx: PageContext, month: pd.Timestamp, row: pd.Series) -> 
         [
             Column("task"),
             Column("unit"),
-            Column("baseline per unit", "Median hours per unit in the baseline period.", True),
-            Column("this month per unit", "Median hours per unit this month.", True),
-            Column("units (n)", "Units of the task this month: the sample.", True),
+            Column("baseline per unit", DEFINITIONS["baseline_per_unit"], True),
+            Column("this month per unit", DEFINITIONS["month_per_unit"], True),
+            Column("units (n)", DEFINITIONS["units"], True),
             Column("hours saved", DEFINITIONS["hours_saved"], True),
             Column("value", DEFINITIONS["time_saved_value"], True),
             Column("note"),

@@ -290,6 +290,28 @@ class AlertingConfig(_Model):
     slo_burn_rate_max: float = Field(
         default=6, gt=0, description="Alert when an SLO burns its budget faster than this."
     )
+    # Sample-size guards: a median of two incidents or a rate over three deployments is noise, and
+    # an alert on it teaches people to ignore the channel.
+    min_weekly_deployments_baseline: float = Field(
+        default=4,
+        ge=0,
+        description="Deployment-drop alert only where the baseline averages at least this a week.",
+    )
+    min_changes_for_lead_time: int = Field(
+        default=5,
+        ge=0,
+        description="Lead-time alert only for a week with at least this many changes.",
+    )
+    min_incidents_for_recovery_time: int = Field(
+        default=3,
+        ge=0,
+        description="Recovery-time alert only for a week with at least this many incidents.",
+    )
+    min_deployments_for_failure_rate: int = Field(
+        default=10,
+        ge=0,
+        description="Change-failure-rate alert only for a month with at least this many deployments.",
+    )
 
 
 class PublishConfig(_Model):

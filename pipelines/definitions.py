@@ -83,4 +83,8 @@ def dbt_vars(config: Config) -> dict[str, Any]:
         for m in config.scorecard
     ]
     variables.update(platform_vars(config.platform))
+    # Argo CD instances whose applications' Degraded health are incidents (int_incidents_unified).
+    variables["argocd_health_incidents"] = [
+        s.name for s in config.sources.argocd if s.health_incidents
+    ]
     return variables

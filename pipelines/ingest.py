@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -70,6 +70,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 @dataclass
 class SourceClients:
     config: Config
+    # Options of the demo's fake API (pipelines/demo/fake_api.py), e.g. realistic_payloads.
+    transport_options: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
     def demo_organisation(self) -> Any:
@@ -83,7 +85,7 @@ class SourceClients:
             return None
         from pipelines.demo import demo_transport
 
-        return demo_transport(self.demo_organisation)
+        return demo_transport(self.demo_organisation, **self.transport_options)
 
     def now(self) -> dt.datetime:
         """The clock syncs run against: the demo's last day, or the real time."""

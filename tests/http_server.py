@@ -1,24 +1,17 @@
-"""A scripted HTTP server on 127.0.0.1 (real sockets) for client fault tests."""
+"""A scripted HTTP server on 127.0.0.1 (real sockets) for client fault tests. It serves the demo's
+fake GitLab, Jenkins and Argo CD handlers (pipelines/demo/fake_*.py) as well as scripted replies."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
+from pipelines.demo.fake_http import Handler, Reply
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None  # JSON-serialisable, or bytes sent as they are
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+__all__ = ["Handler", "PostHandler", "Reply", "ScriptedServer"]
 
-
-Handler = Callable[[str, dict[str, str]], Reply]
 PostHandler = Callable[[str, dict[str, str], bytes], Reply]
 
 

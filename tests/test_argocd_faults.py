@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo.fake_argocd import FakeArgoCD, application, history_entry
 from pipelines.errors import SourceAuthError, SourceError
 from pipelines.warehouse import connect, get_sync_state
-from tests.argocd_api import FakeArgoCD, application, history_entry
 from tests.http_server import Reply, ScriptedServer
 from tests.test_argocd_sync import REPO_URL, TOKEN, checkout_app, deployed, sync
 from tests.test_gitlab_faults import kill_when

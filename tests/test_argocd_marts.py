@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pipelines.demo.fake_argocd import FakeArgoCD, application, history_entry, stamp
 from pipelines.warehouse import RawRecord, connect, transaction, upsert_raw
-from tests.argocd_api import FakeArgoCD, application, history_entry, stamp
 from tests.http_server import ScriptedServer
 from tests.test_argocd_sync import REPO, REPO_URL, TOKEN, sync
 from tests.test_gitlab_sync import build_dora_marts, new_warehouse

@@ -14,13 +14,13 @@ import pytest
 from pipelines.argocd.client import ArgoCDClient
 from pipelines.argocd.sync import RepositoryMap, repository_path, sync_applications
 from pipelines.config import load_config
+from pipelines.demo.fake_argocd import FakeArgoCD, application, history_entry
 from pipelines.errors import ConfigError
 from pipelines.http import RetryPolicy
 from pipelines.ingest import SourceClients
 from pipelines.source import SyncRequest
 from pipelines.sources import get_source
 from pipelines.warehouse import connect, get_sync_state
-from tests.argocd_api import FakeArgoCD, application, history_entry
 from tests.http_server import ScriptedServer
 from tests.test_gitlab_sync import new_warehouse
 

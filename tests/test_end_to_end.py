@@ -23,6 +23,7 @@ from assets.cli import run_quietly
 from assets.runner import PipelineOutcome, run_pipeline
 from dashboards.browser import find_browser
 from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+from pipelines.demo.mixed import on_gitlab
 from tests.prometheus_server import (
     NOT_INSTALLED,
     PROMETHEUS,
@@ -33,6 +34,11 @@ from tests.prometheus_server import (
 
 pytestmark = pytest.mark.e2e
 END_DATE = dt.date(2026, 6, 30)
+
+
+def github_repositories(config: Config) -> list[str]:
+    """The demo's repositories on GitHub (the GitLab group's projects are not)."""
+    return [r for s in config.services for r in s.repositories if not on_gitlab(config, r)]
 
 
 def small_demo_config(tmp: Path, months: int = 3) -> Config:
@@ -69,7 +75,10 @@ def quiet_run(tmp_path_factory):
         quiet = run_quietly(config, console, log=tmp / "run.log", instance=instance)
     outcome = quiet.outcome
     assert outcome.success, list(outcome.github_failed)
-    assert len(outcome.github_synced) == sum(len(s.repositories) for s in config.services)
+    # Every partition of every partitioned source: GitHub repositories and GitLab projects.
+    assert sorted(outcome.github_synced) == sorted(
+        r for s in config.services for r in s.repositories
+    )
     return config, quiet, console.getvalue()
 
 
@@ -87,7 +96,7 @@ def test_the_console_shows_phases_progress_and_a_closing_summary_in_few_lines(qu
     phases = [line for line in console.splitlines() if line.endswith(" ...")]
     assert [p.split()[0] for p in phases[-4:]] == ["sync", "ingest", "dbt", "publish"]
     assert not [line for line in lines if " START " in line or "dagster - " in line]
-    repositories = sum(len(s.repositories) for s in config.services)
+    repositories = len(github_repositories(config))
     assert f"  github: {repositories} repositories synced" in console
     summary = "\n".join(quiet.summary)
     assert f"Synced:    github {repositories} repositories (" in summary
@@ -139,7 +148,18 @@ def test_raw_tables_hold_every_source_entity(pipeline):
         "org_services",
     ):
         assert counts.get(table, 0) > 0, f"raw.{table} is empty: {counts}"
-    assert counts["github_repositories"] == sum(len(s.repositories) for s in config.services)
+    assert counts["github_repositories"] == len(github_repositories(config))
+    # The mixed organisation: GitLab, Jenkins and Argo CD served by the demo's fake API too.
+    for table in (
+        "gitlab_projects",
+        "gitlab_merge_requests",
+        "gitlab_merge_request_approvals",
+        "gitlab_commits",
+        "jenkins_builds",
+        "argocd_applications",
+        "argocd_sync_history",
+    ):
+        assert counts.get(table, 0) > 0, f"raw.{table} is empty: {counts}"
 
 
 def test_marts_hold_weekly_dora_metrics_for_the_organisation(pipeline):
@@ -153,6 +173,53 @@ def test_marts_hold_weekly_dora_metrics_for_the_organisation(pipeline):
     assert deployments > 0
     n_deployments = query(config, "SELECT count(*) FROM marts.fct_deployments")[0][0]
     assert n_deployments > 0
+
+
+def test_org_dora_counts_each_deployment_of_every_code_host_and_deployer_once(pipeline):
+    """The mixed organisation: ledger-service (GitLab, deployed by Jenkins) and recommendations
+    (GitHub, its Actions runs handing the commit to Argo CD) are deployments, changes with lead
+    times and failures of the organisation like every GitHub service, each deployment once."""
+    config, _, _ = pipeline
+    by_source = dict(
+        query(
+            config,
+            "SELECT service || ' ' || source, count(*) FROM marts.fct_deployments "
+            "WHERE service IN ('ledger-service', 'recommendations') AND status = 'success' "
+            "GROUP BY ALL",
+        )
+    )
+    # Every successful deployment of recommendations is its Argo CD sync: the runs that handed
+    # the commit over are not counted again.
+    assert set(by_source) == {
+        "ledger-service jenkins_deployment",
+        "recommendations argocd_deployment",
+    }, by_source
+    assert all(n >= 10 for n in by_source.values()), by_source
+    [(org_deployments, successful)] = query(
+        config,
+        "SELECT (SELECT sum(deployments) FROM marts.metrics_dora_weekly WHERE scope = 'org'), "
+        "(SELECT count(*) FROM marts.fct_deployments WHERE status = 'success' "
+        "AND deployed_at >= (SELECT min(period_start) FROM marts.metrics_dora_weekly))",
+    )
+    assert org_deployments == successful
+    # Their merged changes have lead times (the Jenkins build's commit and the synced revision
+    # reach them through the commit graph), and their incidents make failures.
+    changes = dict(
+        query(
+            config,
+            "SELECT service, count(lead_time_hours) FROM marts.fct_changes "
+            "WHERE service IN ('ledger-service', 'recommendations') GROUP BY ALL",
+        )
+    )
+    assert changes.get("ledger-service", 0) > 10 and changes.get("recommendations", 0) > 10
+    failures = dict(
+        query(
+            config,
+            "SELECT service, count(*) FROM marts.fct_deployments WHERE is_failure "
+            "AND service IN ('ledger-service', 'recommendations') GROUP BY ALL",
+        )
+    )
+    assert set(failures) == {"ledger-service", "recommendations"}, failures
 
 
 def test_site_is_published_offline_with_one_plotly(pipeline):
@@ -435,7 +502,8 @@ def _prom_samples(text: str) -> dict[tuple[str, frozenset], float]:
 
 def _card(html: str, label: str) -> str:
     found = re.search(
-        rf'<div class="card-label">{re.escape(label)}</div>\s*<div class="card-value">([^<]*)</div>',
+        rf'<div class="card-label">{re.escape(label)}</div>\s*<div class="card-value">'
+        r"(?:<a [^>]*>)?([^<]*)(?:</a>)?</div>",
         html,
     )
     assert found, label
@@ -543,3 +611,49 @@ def test_every_headline_reads_the_same_in_every_output(pipeline):
         ttfd = series("platform_time_to_first_deployment_p50_seconds")
         if ttfd is not None and ttfd == ttfd:  # the latest month has one (NaN: none)
             assert ttfd == pytest.approx(minutes * 60)
+
+
+def test_each_weekly_headline_equals_the_rows_its_link_shows(pipeline, tmp_path):
+    """In a real browser, on the site the pipeline published from a dbt-built warehouse: each of
+    the overview's weekly cards opens rows that count to the card's own number and sample."""
+    from dashboards.browser import find_browser
+    from tests.cdp import Browser
+
+    chromium = find_browser()
+    if chromium is None:
+        pytest.skip("no Chrome, Chromium or Edge (apt chromium)")
+    config, _, _ = pipeline
+    [(deployments, changes, failed, incidents)] = query(
+        config,
+        "SELECT deployments, n_changes, n_failed_deployments, n_incidents "
+        "FROM marts.metrics_dora_weekly WHERE scope = 'org' AND is_complete "
+        "ORDER BY period_start DESC LIMIT 1",
+    )
+    site = Path(config.publish.site_dir).resolve()
+    browser = Browser(chromium, tmp_path / "profile")
+    try:
+        seen = {}
+        for label, section in (
+            ("Deployments", "deployments"),
+            ("Lead time p50", "changes"),
+            ("Change failure rate", "failed-deployments"),
+            ("Recovery time p50", "incidents"),
+        ):
+            browser.open((site / "index.html").as_uri())
+            href = browser.evaluate(
+                "Array.from(document.querySelectorAll('.card')).find(c => c.querySelector("
+                f"'.card-label').textContent === {json.dumps(label)})"
+                ".querySelector('a.card-link').getAttribute('href')"
+            )
+            browser.click(f"a.card-link[href={json.dumps(href)}]")
+            seen[label] = browser.evaluate(
+                f"document.querySelectorAll('#{section} tbody tr:not([hidden])').length"
+            )
+    finally:
+        browser.close()
+    assert seen == {
+        "Deployments": deployments,
+        "Lead time p50": changes,
+        "Change failure rate": failed,
+        "Recovery time p50": incidents,
+    }

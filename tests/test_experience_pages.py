@@ -140,14 +140,36 @@ def test_comments_show_their_question_text_not_the_item_id(devex):
 
 def test_comments_of_the_latest_wave_come_only_from_the_comments_mart(devex):
     text = _text(devex)
-    assert "Comments from payments (n = 2)" in text
-    assert "Comments from search (n = 2)" in text
+    assert "Comments from payments (n = 3, 3 distinct)" in text
+    assert "Comments from search (n = 5, 3 distinct)" in text
     assert "Provisioning a database needs a ticket" in text
     assert "Flaky <integration> tests & slow CI" in text  # escaped, not markup
     assert "<integration>" not in devex
     assert OLD_WAVE_COMMENT not in text
     assert RAW_ONLY_COMMENT not in devex and STAGING_ONLY_COMMENT not in devex
     assert "Comments from infra" not in text and "Comments from data" not in text
+
+
+def _comment_rows(devex: str, team: str) -> list[tuple[str, str, str]]:
+    """(question, comment, answers) of one team's comments table."""
+    section = devex.split(f"Comments from {team} (")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td><td><span class=\"comment\">(.*?)</span></td>"
+                      r"<td class=\"num\">(\d+)</td></tr>", section, re.S)  # fmt: skip
+    return [(_text(q), _text(c), n) for q, c, n in rows]
+
+
+def test_identical_comments_are_shown_once_with_their_count_per_group_and_question(devex):
+    search = _comment_rows(devex, "search")
+    payments = _comment_rows(devex, "payments")
+    slowest = "The biggest thing slowing you down"
+    train = [r for r in search if r[1].casefold().startswith("waiting for the")]
+    # OT1 once with 3 answers (first as given), OT2 apart: another question.
+    assert train == [
+        (slowest, "Waiting for the release train", "3"),
+        ("OT2", "Waiting for the release train", "1"),
+    ]
+    assert (slowest, "Waiting for the release train", "1") in payments  # another team
+    assert sum(int(n) for *_, n in search) == 5
 
 
 def test_a_comment_a_spreadsheet_would_run_is_shown_with_a_leading_apostrophe(devex):

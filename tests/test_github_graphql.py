@@ -46,7 +46,8 @@ def demo():
     return clients, source, repo
 
 
-def sync(path: Path, demo, api: str) -> dict:
+def sync(path: Path, demo, api: str, entities=ENTITIES, **options) -> dict:
+    """Sync ``entities`` of the demo repository on ``api`` into ``path``; the client's counts."""
     clients, source, repo = demo
     con = connect(path)
     try:
@@ -61,7 +62,8 @@ def sync(path: Path, demo, api: str) -> dict:
                 backfill_days=source.backfill_days,
                 now=clients.now(),
                 api=api,
-            ).run(ENTITIES)
+                **options,
+            ).run(entities)
             return client.stats.as_dict()
     finally:
         con.close()

@@ -51,7 +51,7 @@ def test_the_plan_counts_what_the_first_sync_then_lands_and_estimates_its_reques
     assert plan.rest_requests == pytest.approx(spent, rel=0.25)
     # The GraphQL bulk path for pull requests and deployments costs far less.
     bulk = [r for r in plan.rows if r.graphql_points is not None]
-    assert {r.entity for r in bulk} == {"pull_requests", "deployments"}
+    assert {r.entity for r in bulk} == {"pull_requests", "deployments", "workflow_runs"}
     assert sum(r.graphql_points for r in bulk) < sum(r.rest_requests for r in bulk) / 10
     assert plan.cost_with_graphql < plan.rest_requests
 
@@ -114,3 +114,37 @@ def test_the_plan_command_runs_on_the_demo(capsys):
     out = capsys.readouterr().out
     assert "pull_requests" in out and "workflow_runs" in out
     assert "total:" in out and "token-hours" in out
+
+
+def test_the_plan_shows_the_first_runs_window_and_estimates_what_that_run_then_costs(
+    demo, tmp_path
+):
+    """With initial_window_days under backfill_days, the first run reads only the newest window:
+    the plan's first-run cost is what the first (GraphQL) sync then bills, the history more."""
+    source = demo.sources.github[0].model_copy(
+        update={"initial_window_days": 30, "backfill_step_days": 90, "api": "graphql"}
+    )
+    config = demo.model_copy(
+        update={"sources": demo.sources.model_copy(update={"github": [source]})}
+    )
+    (plan,) = plan_organisation(config)
+    assert plan.initial_window_days == 30 and plan.window_since > plan.since
+    runs = {r.entity: r for r in plan.window_rows if r.repository == plan.rows[0].repository}
+    assert runs["workflow_runs"].items < plan.rows[6].items
+    assert plan.first_run_cost < plan.history_cost < plan.rest_requests
+
+    con = connect(tmp_path / "wh.duckdb")
+    (report,) = ingest.sync_github(con, ingest.SourceClients(config))
+    con.close()
+    billed = (
+        report.requests["requests"]
+        - report.requests["discovery_requests"]
+        - report.requests["not_modified"]
+        + report.requests["graphql_points"]
+    )
+    assert plan.first_run_cost == pytest.approx(billed, rel=0.35)
+    text = format_plan([plan])
+    assert "first run (newest 30 days)" in text and "whole history" in text
+    as_json = plan.as_dict()
+    assert as_json["first_run_cost"] == plan.first_run_cost
+    assert len(as_json["window_rows"]) == len(as_json["rows"])

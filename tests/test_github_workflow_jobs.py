@@ -181,14 +181,20 @@ def _metrics(**deployment) -> MetricDefinitions:
 
 
 def test_deployment_jobs_are_needed_only_where_a_job_regex_reads_deployments_from_jobs():
-    source = GitHubSourceConfig(repositories=["o/r"], workflow_jobs_sample_per_week=7)
-    assert job_selection(source, _metrics()) == JobSelection((), 7)
+    source = GitHubSourceConfig(
+        repositories=["o/r"],
+        workflow_jobs_sample_per_week=7,
+        workflow_jobs_queue_sample_per_week=1,
+        workflow_jobs_queue_sample_days=14,
+    )
+    queue = {"queue_sample_per_week": 1, "queue_sample_days": 14}
+    assert job_selection(source, _metrics()) == JobSelection((), 7, **queue)
     with_jobs = job_selection(source, _metrics(job_regex="^deploy$", workflow_regex="(?i)ship"))
-    assert with_jobs == JobSelection(("(?i)ship",), 7)
+    assert with_jobs == JobSelection(("(?i)ship",), 7, **queue)
     assert with_jobs.is_deployment({"name": "Ship it"})
     assert not with_jobs.is_deployment({"name": "CI"})
     no_actions = _metrics(job_regex="^deploy$", sources=["github_deployments"])
-    assert job_selection(source, no_actions) == JobSelection((), 7)
+    assert job_selection(source, no_actions) == JobSelection((), 7, **queue)
 
 
 def test_a_service_override_job_regex_adds_that_services_deployment_workflow():

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pipelines.demo.fake_gitlab import FakeGitLab
 from pipelines.errors import SourceError
 from pipelines.warehouse import connect, get_sync_state
 from tests.conftest import REPO_ROOT
-from tests.gitlab_api import FakeGitLab
 from tests.http_server import Reply, ScriptedServer
 from tests.test_gitlab_sync import FULL, PATH, TOKEN, counts, make_project, new_warehouse, sync
 

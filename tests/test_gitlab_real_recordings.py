@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo.fake_gitlab import FakeGitLab, FakeProject
 from pipelines.gitlab.client import GitLabClient
 from pipelines.gitlab.sync import ProjectSync
 from pipelines.ingest import ensure_raw_tables
 from pipelines.warehouse import connect
 from tests.conftest import SHARED_REAL
-from tests.gitlab_api import FakeGitLab, FakeProject
 from tests.http_server import ScriptedServer
 from tests.test_gitlab_sync import build_code_host_layer
 

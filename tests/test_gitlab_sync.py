@@ -5,12 +5,14 @@ and code-host models built by dbt over what landed (docs/sources/gitlab.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from pipelines.config import load_config
+from pipelines.demo.fake_gitlab import FakeGitLab, FakeProject
 from pipelines.errors import ConfigError, SourceAuthError
 from pipelines.gitlab.client import GitLabClient
 from pipelines.gitlab.config import GitLabSourceConfig
@@ -20,7 +22,6 @@ from pipelines.http import RetryPolicy
 from pipelines.ingest import SourceClients, ensure_raw_tables
 from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import connect, get_sync_state
-from tests.gitlab_api import FakeGitLab, FakeProject
 from tests.http_server import ScriptedServer
 from tests.test_dbt_models import ORG_TABLES, failures, run_dbt
 
@@ -227,9 +228,17 @@ def new_warehouse(tmp_path: Path) -> Path:
     return path
 
 
-def build_dora_marts(db: Path, target: Path, repository: str) -> None:
+def build_dora_marts(
+    db: Path,
+    target: Path,
+    repository: str,
+    *,
+    also: list[str] = (),
+    variables: dict | None = None,
+) -> None:
     """The org (team payments, service checkout owning ``repository``), then a dbt build of
-    fct_deployments, fct_changes and metrics_dora_weekly with everything upstream."""
+    fct_deployments, fct_changes and metrics_dora_weekly (and ``also``) with everything upstream,
+    with ``variables`` as dbt --vars."""
     con = connect(db)
     for table, columns in ORG_TABLES.items():
         con.execute(f"CREATE OR REPLACE TABLE raw.{table} ({columns})")
@@ -245,8 +254,10 @@ def build_dora_marts(db: Path, target: Path, repository: str) -> None:
             "+fct_deployments",
             "+fct_changes",
             "+metrics_dora_weekly",
+            *also,
             "--exclude",
             "test_type:singular",
+            *(["--vars", json.dumps(variables)] if variables else []),
         ],
         db,
         target,
@@ -577,3 +588,56 @@ def test_each_project_is_a_partition_synced_alone_and_resync_forgets_only_its_cu
     check_project(config, config.sources.gitlab[0], "acme/sub/p9")
     with pytest.raises(ConfigError, match="not a project of source 'gitlab-two'"):
         check_project(config, config.sources.gitlab[1], "acme/p1")
+
+
+def test_gitlab_approvals_are_the_reviews_of_merge_requests_in_time_to_first_review(
+    db: Path, tmp_path: Path
+) -> None:
+    """Approvals feed the review columns as GitHub reviews do: a merge request's first review is
+    its earliest approval (``approved_by[].approved_at``) by someone other than its author, before
+    the merge. An approval without a time (older GitLab) is a review row but no first review; the
+    author's own approval is none."""
+    project = make_project()
+    merged = [mr for mr in project.merge_requests if mr["state"] == "merged"]  # iid 1, 4, 7, 10
+    author = {mr["iid"]: mr["author"]["username"] for mr in merged}
+
+    def approval(username: str, hours_ago: float | None) -> dict:
+        entry: dict = {"user": {"username": username, "bot": False}}
+        if hours_ago is not None:
+            entry["approved_at"] = ts(hours_ago)
+        return entry
+
+    merged_at = {mr["iid"]: mr["merged_at"] for mr in merged}
+    hours = {
+        iid: (NOW - dt.datetime.fromisoformat(at)).total_seconds() / 3600
+        for iid, at in merged_at.items()
+    }
+    for mr in merged:  # opened ten hours before the merge, approved in between
+        mr["created_at"] = ts(hours[mr["iid"]] + 10)
+    approvals = {
+        1: [approval("lead", hours[1] + 3), approval("second", hours[1] + 1)],  # first: lead
+        4: [approval(author[4], hours[4] + 5), approval("lead", hours[4] + 2)],  # author's own
+        7: [approval("lead", None)],  # no time sent
+        10: [approval("lead", hours[10] - 1)],  # after the merge
+    }
+    for iid, approved_by in approvals.items():
+        project.approvals[iid]["approved_by"] = approved_by
+    with ScriptedServer(FakeGitLab([project], token=TOKEN)) as server:
+        sync(db, server)
+    build_dora_marts(db, tmp_path / "target", PATH)
+    con = connect(db)
+    try:
+        reviews = con.execute(
+            "SELECT count(*), count(submitted_at) FROM intermediate.int_pull_request_reviews "
+            "WHERE source = 'gitlab' AND state = 'APPROVED'"
+        ).fetchone()
+        first = dict(
+            con.execute(
+                "SELECT pr_number, round(date_diff('second', first_review_at, merged_at) / 3600, 2) "
+                "FROM marts.fct_changes"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert reviews == (6, 5)
+    assert first == {1: 3.0, 4: 2.0, 7: None, 10: None}

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo.fake_jenkins import FOLDER, MULTIBRANCH, FakeJenkins
 from pipelines.jenkins.client import JenkinsClient
 from pipelines.jenkins.config import JenkinsSourceConfig
 from pipelines.jenkins.source import sync_controller
 from pipelines.warehouse import connect
 from tests.conftest import SHARED_REAL
 from tests.http_server import ScriptedServer
-from tests.jenkins_api import FOLDER, MULTIBRANCH, FakeJenkins
 from tests.test_gitlab_real_recordings import rows, when
 from tests.test_gitlab_sync import build_code_host_layer, new_warehouse
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pipelines.config import load_config
+from pipelines.demo.fake_gitlab import FakeGitLab
+from pipelines.demo.fake_jenkins import MULTIBRANCH, PIPELINE, FakeJenkins, folder, job
 from pipelines.errors import SourceAuthError
 from pipelines.http import RetryPolicy
 from pipelines.jenkins.client import JenkinsClient, job_path
@@ -19,9 +21,7 @@ from pipelines.jenkins.config import JenkinsSourceConfig
 from pipelines.jenkins.source import sync_controller
 from pipelines.slo.definitions import ensure_definition_tables
 from pipelines.warehouse import connect, get_sync_state
-from tests.gitlab_api import FakeGitLab
 from tests.http_server import ScriptedServer
-from tests.jenkins_api import MULTIBRANCH, PIPELINE, FakeJenkins, folder, job
 from tests.test_config import MINIMAL
 from tests.test_dbt_models import ORG_TABLES, failures, run_dbt
 from tests.test_gitlab_sync import PATH as GITLAB_PATH

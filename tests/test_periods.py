@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from dashboards.blocks import Cards, Chart
+from dashboards.context import PageContext
 from dashboards.leadership import (
     METRICS,
     Headline,
@@ -24,7 +25,7 @@ from dashboards.leadership import (
     report_markdown,
 )
 from dashboards.marts import WarehouseReader
-from dashboards.pages import PageContext, build_overview
+from dashboards.overview import build_overview
 from dashboards.scorecard import ScorecardRow, is_stale
 from dashboards.slo_report import build_slo_blocks, burndown_range
 from tests.mart_fixtures import FIRST_WEEK, WEEKS, make_warehouse

@@ -23,12 +23,14 @@ NOW = dt.datetime(2025, 3, 12, 9, tzinfo=dt.UTC)  # a Wednesday: the week of 202
 WEEKS = [dt.date(2025, 1, 6) + dt.timedelta(weeks=i) for i in range(9)]  # 2025-01-06 .. 2025-03-03
 
 
-def _week(start, scope, name, deployments, lead, recovery=2.0):
+def _week(start, scope, name, deployments, lead, recovery=2.0, incidents=0):
     return {
         "period_start": start,
         "scope": scope,
         "scope_name": name,
         "deployments": deployments,
+        "n_changes": deployments,
+        "n_incidents": incidents,
         "lead_time_p50_hours": lead,
         "recovery_time_p50_hours": recovery,
     }
@@ -49,14 +51,34 @@ def make_history(path: Path, *, regress: bool) -> Path:
             )
         )
         rows.append(_week(start, "team", "payments", 8, 6.0))  # steady
+        # A tiny team: 2 deployments a week, then none; lead time quadruples on 2 changes and
+        # recovery time on 1 incident. Each a "regression" of a handful of events: noise.
+        rows.append(
+            _week(
+                start,
+                "team",
+                "tiny",
+                2,
+                40.0 if regress and last else 10.0,
+                recovery=20.0 if regress and last else 2.0,
+                incidents=1,
+            )
+        )
+        if regress and last:
+            rows.append(_week(start, "service", "tiny-drop", 0, None))
+        else:
+            rows.append(_week(start, "service", "tiny-drop", 2, None))
     # The running week (2025-03-10) is a collapse so far, but not complete: never a regression.
     rows.append(_week(dt.date(2025, 3, 10), "org", "acme", 1, 99.0))
     monthly = pd.DataFrame(
         [
             {"period_start": dt.date(2025, 2, 1), "scope": "team", "scope_name": "search",
-             "change_failure_rate": 0.4 if regress else 0.05},
+             "deployments": 40, "change_failure_rate": 0.4 if regress else 0.05},
             {"period_start": dt.date(2025, 3, 1), "scope": "team", "scope_name": "search",
-             "change_failure_rate": 0.9},  # running month: ignored
+             "deployments": 40, "change_failure_rate": 0.9},  # running month: ignored
+            # 1 failed of 2 deployments: 50%, but over too few deployments to mean anything.
+            {"period_start": dt.date(2025, 2, 1), "scope": "team", "scope_name": "tiny",
+             "deployments": 2, "change_failure_rate": 0.5 if regress else 0.0},
         ]
     )  # fmt: skip
     with duckdb.connect(str(path)) as con:
@@ -86,6 +108,24 @@ def test_a_drop_against_the_trailing_baseline_is_a_regression_and_a_steady_team_
     }
     drop = next(r for r in found if r.alert == "PlatformMetricsDeploymentFrequencyDropped")
     assert "week of 2025-03-03 is 5" in drop.message and "baseline of 20" in drop.message
+
+
+def test_a_regression_of_a_handful_of_events_is_not_reported_until_the_guards_allow_it(tmp_path):
+    path = make_history(tmp_path / "w.duckdb", regress=True)
+    tiny = {"team tiny", "service tiny-drop"}
+    assert not [r for r in _found(path) if r.subject in tiny]
+    unguarded = AlertThresholds(
+        min_weekly_deployments_baseline=0,
+        min_changes_for_lead_time=0,
+        min_incidents_for_recovery_time=0,
+        min_deployments_for_failure_rate=0,
+    )
+    assert {(r.alert, r.subject) for r in _found(path, unguarded) if r.subject in tiny} == {
+        ("PlatformMetricsDeploymentFrequencyDropped", "service tiny-drop"),
+        ("PlatformMetricsLeadTimeRising", "team tiny"),
+        ("PlatformMetricsRecoveryTimeRising", "team tiny"),
+        ("PlatformMetricsChangeFailureRateHigh", "team tiny"),
+    }
 
 
 def test_steady_history_has_no_regression(tmp_path):

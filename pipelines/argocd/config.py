@@ -29,6 +29,12 @@ class ArgoCDSourceConfig(_Model):
         description="Application name -> service, overriding the match of the application's "
         "source repoURL against services[].repositories.",
     )
+    health_incidents: bool = Field(
+        default=False,
+        description="Count an application's Degraded health as an incident (source argocd), open "
+        "until it is Healthy again; for services no on-call tool covers "
+        "(docs/sources/argocd.md#health-as-incidents).",
+    )
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
 

@@ -37,7 +37,13 @@ def repository_map(config: Config, source: ArgoCDSourceConfig) -> RepositoryMap:
 
 def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
     clients = request.clients
-    metadata = {"applications": 0, "history_entries": 0, "requests": 0, "retries": 0}
+    metadata = {
+        "applications": 0,
+        "history_entries": 0,
+        "health_changes": 0,
+        "requests": 0,
+        "retries": 0,
+    }
     messages = []
     for source in clients.config.sources.argocd:
         if request.progress:
@@ -56,6 +62,7 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
             metadata["retries"] += client.stats.retries
         metadata["applications"] += report.applications
         metadata["history_entries"] += report.history
+        metadata["health_changes"] += report.health_changes
         messages.append(
             f"{source.name}: {report.applications} applications, {report.history} new syncs"
             if report.applications or report.skipped
@@ -76,6 +83,11 @@ SOURCE = Source(
             "argocd_applications",
             "Argo CD applications (GET /api/v1/applications items), verbatim.",
             ("$.metadata.name",),
+        ),
+        RawTable(
+            "argocd_health",
+            "Argo CD status.health of an application, each time a sync saw it change, verbatim.",
+            ("$.status",),
         ),
         RawTable(
             "argocd_sync_history",

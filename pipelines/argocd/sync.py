@@ -12,6 +12,13 @@ Each row's ``scope`` is the repository the deployment is attributed to: the serv
 (``services[].repositories``) the application's source ``repoURL`` names, or, for an application
 in ``service_map``, the service's repository (its repoURL when that is one of them, else its first);
 ``-`` when neither maps it (its syncs are then not any service's deployments).
+
+Health: Argo CD keeps no history of an application's health, only the current ``status.health``
+(``status``, and ``lastTransitionTime`` on recent versions). Each sync compares it with the status
+recorded last (``raw.sync_state`` entity ``health``, in the same transaction) and, when it changed,
+lands ``status.health`` verbatim in ``raw.argocd_health`` (natural key
+``<namespace>/<name>/health/<fetch time>``): the application's health over time, as often as the
+syncs look. ``sources.argocd[].health_incidents`` makes its Degraded spells incidents (dbt).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from pipelines.warehouse import RawRecord, get_sync_state, set_cursor, transacti
 
 UNMAPPED = "-"
 HISTORY = "history"
+HEALTH = "health"
 _REPO_URL = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?[^/:]+(?::\d+)?[/:](?P<path>.+?)(?:\.git)?/*$")
 
 
@@ -87,6 +95,7 @@ class ArgoCDSyncReport:
     applications: int = 0
     history: int = 0
     skipped: int = 0  # applications outside the name filter
+    health_changes: int = 0  # applications whose health changed since the last sync
 
 
 def _history_id(entry: Mapping[str, Any], where: str) -> int:
@@ -127,6 +136,11 @@ def sync_applications(
         cursor = int(state.cursor) if state and state.cursor is not None else -1  # ids start at 0
         new = [(e, _history_id(e, key)) for e in history if isinstance(e, dict)]
         new = [(e, i) for e, i in new if i > cursor]
+        health = status.get("health") if isinstance(status.get("health"), dict) else {}
+        recorded = get_sync_state(con, source, key, HEALTH)
+        health_changed = bool(health.get("status")) and (
+            recorded is None or recorded.cursor != health["status"]
+        )
         with transaction(con):
             upsert_raw(
                 con,
@@ -151,6 +165,23 @@ def sync_applications(
                 ],
                 fetched_at=fetched_at,
             )
+            if health_changed:
+                upsert_raw(
+                    con,
+                    "argocd_health",
+                    source,
+                    [
+                        RawRecord(
+                            f"{key}/health/{fetched_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}",
+                            repository,
+                            health,
+                            health.get("lastTransitionTime"),
+                            parent_key=key,
+                        )
+                    ],
+                    fetched_at=fetched_at,
+                )
+                set_cursor(con, source, key, HEALTH, cursor=health["status"], items_added=1)
             newest = max([cursor, *(i for _, i in new)])
             set_cursor(
                 con,
@@ -162,4 +193,5 @@ def sync_applications(
             )
         report.applications += 1
         report.history += len(new)
+        report.health_changes += health_changed
     return report

@@ -1,7 +1,8 @@
 """The embedded demo organisation: a deterministic generator and an in-process fake API.
 
 ``generate_organisation(config)`` builds the (lazy) organisation; ``demo_transport(org)`` serves it
-as GitHub REST, PagerDuty REST v2 and Prometheus ``query_range`` through an ``httpx.MockTransport``,
+as GitHub REST, GitLab REST v4, Jenkins JSON, Argo CD, PagerDuty REST v2 and Prometheus
+``query_range`` through an ``httpx.MockTransport``,
 so the demo runs exactly the production clients. ``scaled_demo_config`` makes benchmark-sized ones.
 """
 

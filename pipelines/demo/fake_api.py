@@ -1,4 +1,7 @@
-"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation.
+"""An in-process fake of GitHub REST, PagerDuty REST v2 and Prometheus, over the demo organisation;
+GitLab (``/api/v4/...``), Jenkins (``.../api/json``) and Argo CD (``/api/v1/applications``) requests
+go to their fakes (pipelines/demo/fake_gitlab.py, fake_jenkins.py, fake_argocd.py) over the mixed
+organisation's services (pipelines/demo/mixed.py).
 
 ``demo_transport(org)`` returns an ``httpx.MockTransport``; give it to any httpx client with any base
 URL (routing is by path only, so ``https://api.github.com``, ``https://ghe.example/api/v3``,
@@ -15,12 +18,16 @@ GitHub (JSON shapes, pagination and headers as on api.github.com):
   ``.../actions/runs/{id}/jobs``, ``.../issues`` (issues only; state, since, labels, sort,
   direction), ``/rate_limit``; ``POST /graphql`` (and Enterprise's ``/api/graphql``) answers the
   client's fixed query set, matched by operation name (``PullRequests``, ``PullRequestReviews``,
-  ``PullRequestCommits``, ``Deployments``, ``DeploymentStatuses``; see pipelines/github/graphql.py),
+  ``PullRequestCommits``, ``Deployments``, ``DeploymentStatuses``, ``WorkflowJobs`` (runs' jobs as
+  check runs by the runs' node ids; an unknown id is a ``null`` node with a ``NOT_FOUND`` error, as
+  on GitHub), ``WorkflowRunJobs``; see pipelines/github/graphql.py),
   with nodes made from the same REST items, ``pageInfo`` cursors, the ``rateLimit`` object, and
   ``X-RateLimit-*`` headers of the ``graphql`` resource; each query is billed
   ``pipelines.github.graphql.query_cost`` points (GitHub's formula) from its own 5,000-point bucket.
-  ``stats.by_credential`` counts REST requests and GraphQL points per credential (a fingerprint
-  of the ``Authorization`` header, never the token).
+  Every credential (a fingerprint of the ``Authorization`` header, never the token) has its own
+  REST and GraphQL buckets, as on GitHub, and ``stats.by_credential`` counts its REST requests and
+  GraphQL points. ``realistic_payloads=True`` grows each item of the pull request, run, job,
+  issue, review and commit listings to the size of a real one (``REAL_PAYLOAD_BYTES``).
   Lists take ``per_page`` (default 30, max 100) and ``page`` and answer with a ``Link`` header
   (first/prev/next/last). Every answer carries ``X-RateLimit-*`` headers; ``ETag`` is
   ``W/"<sha1 of body>"`` and ``If-None-Match`` gets a 304 that costs no rate limit. By default the
@@ -63,6 +70,7 @@ from typing import Any
 import httpx
 from graphql import GraphQLSyntaxError
 
+from pipelines.demo import mixed
 from pipelines.demo._common import DAY, add_months, iso, parse_time
 from pipelines.demo.generator import Organisation
 from pipelines.demo.render import RepoData
@@ -71,6 +79,27 @@ from pipelines.github.graphql import encode_node_id, node_id_numbers, query_cost
 GITHUB_DOCS = "https://docs.github.com/rest"
 MAX_RUN_RESULTS = 1000
 PROMETHEUS_MAX_POINTS = 11_000
+
+
+# Median size in bytes of one item of these REST listings as GitHub sends them, from the real
+# recordings in shared/fixtures/real (devlake-e2e github raw tables: panjf2000/ants, 2022):
+# the demo's items are a fraction of that (a pull request 1.6 KB of 15 KB).
+REAL_PAYLOAD_BYTES = {
+    "pulls": 15_222,
+    "runs": 11_563,
+    "workflow runs": 11_563,
+    "jobs": 1_799,
+    "issues": 3_886,
+    "reviews": 1_542,
+    "pull commits": 3_219,
+    "commits": 3_219,
+}
+
+
+def _fingerprint(request: httpx.Request) -> str:
+    """A credential's name in the fake's counters: a hash of its header, never the token."""
+    auth = request.headers.get("Authorization", "")
+    return hashlib.sha256(auth.encode()).hexdigest()[:12] if auth else "anonymous"
 
 
 class HTTPError(Exception):
@@ -119,22 +148,31 @@ class DemoTransport(httpx.MockTransport):
         rate_limit: int = 5000,
         enforce_rate_limit: bool = False,
         clock: Callable[[], float] = time.time,
+        realistic_payloads: bool = False,
     ):
         self.org = org
         self.stats = TransportStats()
         self.rate_limit = rate_limit
         self.enforce_rate_limit = enforce_rate_limit
         self._clock = clock
-        self._remaining = rate_limit
-        self._reset = int(clock()) + 3600
-        self._graphql_remaining = rate_limit
-        self._graphql_reset = int(clock()) + 3600
+        # Each credential (a fingerprint of its Authorization header) has its own budget per
+        # resource, as on GitHub: [remaining, reset].
+        self._buckets: dict[tuple[str, str], list[int]] = {}
+        self.payload_bytes = dict(REAL_PAYLOAD_BYTES) if realistic_payloads else {}
         self._lock = threading.Lock()
+        self._run_nodes: dict[str, tuple[RepoData, dict[str, Any]]] | None = None
+        self._servers: dict[str, Callable[[str, dict[str, str]], Any]] = {}
         self._routes: list[tuple[re.Pattern[str], str, Callable[..., Any]]] = [
             (re.compile(p), name, fn)
             for p, name, fn in self._github_routes() + self._search_routes()
         ]
         super().__init__(self._handle)
+
+    @property
+    def _remaining(self) -> int:
+        """REST requests left to the most spent credential (one credential: its budget)."""
+        core = [b[0] for (_, resource), b in self._buckets.items() if resource == "core"]
+        return min(core, default=self.rate_limit)
 
     @property
     def transport_stats(self) -> dict[str, Any]:
@@ -143,6 +181,12 @@ class DemoTransport(httpx.MockTransport):
     # --- dispatch ------------------------------------------------------------------------------
     def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.rstrip("/") or "/"
+        if path.startswith("/api/v4/"):
+            return self._served(request, "gitlab", mixed.gitlab_server)
+        if path == "/api/v1/applications":
+            return self._served(request, "argocd", mixed.argocd_server)
+        if path == "/api/json" or (path.endswith("/api/json") and path.startswith("/job/")):
+            return self._served(request, "jenkins", mixed.jenkins_server)
         if path.startswith("/api/v1/"):
             return self._plain(request, "prometheus", path, self._prometheus)
         if path == "/incidents" or path.startswith("/incidents/") or path == "/services":
@@ -150,6 +194,20 @@ class DemoTransport(httpx.MockTransport):
         if request.method == "POST" and path in ("/graphql", "/api/graphql"):
             return self._graphql(request)
         return self._github(request, path.removeprefix("/api/v3"))
+
+    def _served(self, request: httpx.Request, source: str, build) -> httpx.Response:
+        """GitLab, Jenkins and Argo CD: their fakes (pipelines/demo/fake_*.py) over the demo
+        organisation, built on their first request."""
+        with self._lock:
+            server = self._servers.get(source)
+            if server is None:
+                server = self._servers[source] = build(self.org)
+        target = request.url.raw_path.decode("ascii")
+        reply = server(target, {**request.headers, "Host": request.url.netloc.decode("ascii")})
+        content = reply.body if isinstance(reply.body, bytes) else _dumps(reply.body)
+        self._count(source, f"{source} {request.url.path}", reply.status, len(content))
+        headers = {"Content-Type": "application/json", **reply.headers}
+        return httpx.Response(reply.status, content=content, headers=headers)
 
     def _count(self, source: str, route: str, status: int, size: int) -> None:
         with self._lock:
@@ -187,6 +245,7 @@ class DemoTransport(httpx.MockTransport):
                     route = f"github {name}"
                     try:
                         body, extra = fn(request, *m.groups())
+                        body = self._padded(name, body)
                         status = 200
                     except HTTPError as exc:
                         status, body, extra = exc.status, exc.body, {}
@@ -200,14 +259,13 @@ class DemoTransport(httpx.MockTransport):
         inm = request.headers.get("If-None-Match")
         with self._lock:
             now = self._clock()
-            if now >= self._reset:
-                self._remaining, self._reset = self.rate_limit, int(now) + 3600
+            bucket = self._bucket(request, "core", now)
             if route == "github rate_limit":
                 pass
             elif status == 200 and inm and _etag_matches(inm, etag):
                 status, content = 304, b""
                 self.stats.not_modified += 1
-            elif self.enforce_rate_limit and self._remaining <= 0:
+            elif self.enforce_rate_limit and bucket[0] <= 0:
                 status = 403
                 content = _dumps(
                     {
@@ -220,25 +278,50 @@ class DemoTransport(httpx.MockTransport):
                 headers.pop("ETag", None)
                 self.stats.rate_limited += 1
             else:
-                if not self.enforce_rate_limit and self._remaining <= 1:
-                    self._remaining, self._reset = self.rate_limit, int(now) + 3600
-                self._remaining -= 1
+                if not self.enforce_rate_limit and bucket[0] <= 1:
+                    bucket[:] = [self.rate_limit, int(now) + 3600]
+                bucket[0] -= 1
                 self._credential(request)["requests"] += 1
             headers.update(
                 {
                     "X-RateLimit-Limit": str(self.rate_limit),
-                    "X-RateLimit-Remaining": str(max(self._remaining, 0)),
-                    "X-RateLimit-Reset": str(self._reset),
-                    "X-RateLimit-Used": str(self.rate_limit - max(self._remaining, 0)),
+                    "X-RateLimit-Remaining": str(max(bucket[0], 0)),
+                    "X-RateLimit-Reset": str(bucket[1]),
+                    "X-RateLimit-Used": str(self.rate_limit - max(bucket[0], 0)),
                 }
             )
         self._count("github", route, status, len(content))
         return httpx.Response(status, content=content, headers=headers)
 
+    def _padded(self, route: str, body: Any) -> Any:
+        """With ``realistic_payloads``, each listed item of ``route`` grown to the size of a real
+        one (REAL_PAYLOAD_BYTES) by a ``fake_api_padding`` string: what GitHub sends beyond the
+        demo's fields (nested repository objects, URL templates) costs transfer, parse and storage
+        but no reader looks at it."""
+        target = self.payload_bytes.get(route)
+        if not target:
+            return body
+        items = body if isinstance(body, list) else None
+        if isinstance(body, dict):
+            items = next((v for v in body.values() if isinstance(v, list)), None)
+        for i, item in enumerate(items or []):
+            if isinstance(item, dict):
+                missing = target - len(_dumps(item)) - len(',"fake_api_padding":""')
+                if missing > 0:
+                    items[i] = {**item, "fake_api_padding": "x" * missing}
+        return body
+
     def _credential(self, request: httpx.Request) -> Counter:
-        auth = request.headers.get("Authorization", "")
-        key = hashlib.sha256(auth.encode()).hexdigest()[:12] if auth else "anonymous"
-        return self.stats.by_credential.setdefault(key, Counter())
+        return self.stats.by_credential.setdefault(_fingerprint(request), Counter())
+
+    def _bucket(self, request: httpx.Request, resource: str, now: float) -> list[int]:
+        """The [remaining, reset] of the request's credential for ``resource`` (under the lock)."""
+        bucket = self._buckets.setdefault(
+            (_fingerprint(request), resource), [self.rate_limit, int(now) + 3600]
+        )
+        if now >= bucket[1]:
+            bucket[:] = [self.rate_limit, int(now) + 3600]
+        return bucket
 
     # --- GitHub GraphQL ------------------------------------------------------------------------
     def _graphql(self, request: httpx.Request) -> httpx.Response:
@@ -254,17 +337,16 @@ class DemoTransport(httpx.MockTransport):
             return httpx.Response(400, content=content)
         with self._lock:
             now = self._clock()
-            if now >= self._graphql_reset:
-                self._graphql_remaining, self._graphql_reset = self.rate_limit, int(now) + 3600
-            limited = self.enforce_rate_limit and self._graphql_remaining < cost
+            bucket = self._bucket(request, "graphql", now)
+            limited = self.enforce_rate_limit and bucket[0] < cost
             if not limited:
-                if not self.enforce_rate_limit and self._graphql_remaining < cost:
-                    self._graphql_remaining, self._graphql_reset = self.rate_limit, int(now) + 3600
-                self._graphql_remaining -= cost
+                if not self.enforce_rate_limit and bucket[0] < cost:
+                    bucket[:] = [self.rate_limit, int(now) + 3600]
+                bucket[0] -= cost
                 self.stats.graphql_queries += 1
                 self.stats.graphql_points += cost
                 self._credential(request)["graphql_points"] += cost
-            remaining, reset = self._graphql_remaining, self._graphql_reset
+            remaining, reset = bucket
         rate = {
             "cost": 0 if limited else cost,
             "remaining": max(remaining, 0),
@@ -284,7 +366,11 @@ class DemoTransport(httpx.MockTransport):
             try:
                 answer = {"data": {"rateLimit": rate, **self._resolve(operation, variables)}}
             except HTTPError as exc:
-                answer = {"data": exc.body.get("data"), "errors": exc.body["errors"]}
+                partial = exc.body.get("data")
+                answer = {
+                    "data": {"rateLimit": rate, **partial} if partial is not None else None,
+                    "errors": exc.body["errors"],
+                }
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-RateLimit-Resource": "graphql",
@@ -298,6 +384,56 @@ class DemoTransport(httpx.MockTransport):
         return httpx.Response(200, content=content, headers=headers)
 
     def _resolve(self, operation: str, v: dict[str, Any]) -> dict[str, Any]:
+        if operation == "WorkflowJobs":
+            ids = v.get("ids") or []
+            if len(ids) > 100:
+                raise HTTPError(
+                    200,
+                    {
+                        "data": None,
+                        "errors": [
+                            {
+                                "type": "EXCESSIVE_PAGINATION",
+                                "message": f"You may not request more than 100 ids ({len(ids)})",
+                            }
+                        ],
+                    },
+                )
+            nodes: list[Any] = []
+            errors = []
+            for i, node in enumerate(ids):
+                found = self._run_of(str(node))
+                if found is None:
+                    nodes.append(None)
+                    errors.append(_node_not_found(str(node), ["nodes", i]))
+                    continue
+                data, run = found
+                jobs = [_gql_check_run(j) for j in data.jobs.get(run["id"], [])]
+                nodes.append(
+                    {
+                        "id": run["node_id"],
+                        "databaseId": run["id"],
+                        "checkSuite": {
+                            "checkRuns": _connection(jobs, int(v.get("jobs") or 0), None)
+                        },
+                    }
+                )
+            if errors:
+                raise HTTPError(200, {"data": {"nodes": nodes}, "errors": errors})
+            return {"nodes": nodes}
+        if operation == "WorkflowRunJobs":
+            found = self._run_of(str(v.get("id")))
+            if found is None:
+                raise HTTPError(
+                    200,
+                    {
+                        "data": {"node": None},
+                        "errors": [_node_not_found(str(v.get("id")), ["node"])],
+                    },
+                )
+            data, run = found
+            jobs = [_gql_check_run(j) for j in data.jobs.get(run["id"], [])]
+            return {"node": {"checkSuite": {"checkRuns": _connection(jobs, 100, v.get("after"))}}}
         if operation == "DeploymentStatuses":
             full_name, did = self._deployment_of(str(v.get("id")))
             data = self.org.repo(full_name)
@@ -354,6 +490,17 @@ class DemoTransport(httpx.MockTransport):
             },
         )
 
+    def _run_of(self, node: str) -> tuple[RepoData, dict[str, Any]] | None:
+        """The repository data and run of a workflow run's node id (None: no such run)."""
+        with self._lock:
+            if self._run_nodes is None:
+                self._run_nodes = {}
+                for full_name in self.org.repositories:
+                    data = self.org.repo(full_name)
+                    for run in data.runs:
+                        self._run_nodes[run["node_id"]] = (data, run)
+        return self._run_nodes.get(node)
+
     def _deployment_of(self, node: str) -> tuple[str, int]:
         ids = node_id_numbers(node)
         for full_name in self.org.repositories:
@@ -399,17 +546,21 @@ class DemoTransport(httpx.MockTransport):
         ]
 
     def _data(self, owner: str, name: str) -> RepoData:
+        if f"{owner}/{name}" not in self.org.repositories:  # not on GitHub (GitLab's)
+            raise HTTPError(404, _not_found())
         data = self.org.repo(f"{owner}/{name}")
         if data is None:
             raise HTTPError(404, _not_found())
         return data
 
     def _rate_limit(self, request):
+        with self._lock:
+            remaining, reset = self._bucket(request, "core", self._clock())
         core = {
             "limit": self.rate_limit,
-            "remaining": self._remaining,
-            "reset": self._reset,
-            "used": self.rate_limit - self._remaining,
+            "remaining": remaining,
+            "reset": reset,
+            "used": self.rate_limit - remaining,
             "resource": "core",
         }
         return {"resources": {"core": core}, "rate": core}, {}
@@ -820,6 +971,28 @@ def _connection(items: list[Any], first: int, after: str | None) -> dict[str, An
             "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if chunk else None,
         },
         "nodes": chunk,
+    }
+
+
+def _node_not_found(node: str, path: list[Any]) -> dict[str, Any]:
+    return {
+        "type": "NOT_FOUND",
+        "path": path,
+        "locations": [{"line": 4, "column": 3}],
+        "message": f"Could not resolve to a node with the global id of '{node}'",
+    }
+
+
+def _gql_check_run(job: dict[str, Any]) -> dict[str, Any]:
+    """A workflow job as GitHub's GraphQL ``CheckRun`` (same id; no queued-at time)."""
+    return {
+        "id": job["node_id"],
+        "databaseId": job["id"],
+        "name": job["name"],
+        "status": (job.get("status") or "").upper(),
+        "conclusion": (job.get("conclusion") or "").upper() or None,
+        "startedAt": job.get("started_at"),
+        "completedAt": job.get("completed_at"),
     }
 
 

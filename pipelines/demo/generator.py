@@ -12,7 +12,9 @@ commits, ~24,500 workflow runs (8,800 CI, 8,700 health checks, the rest staging 
 deploys), ~2,700 production and ~4,200 staging deployments, ~170 deployment-caused incidents,
 ~290 PagerDuty incidents (caused and unrelated, 4 still open), 4 survey waves (~70 responses) and
 hourly SLI series for the 4 critical services. Simulating all 13 repositories takes ~2 s; a full
-sync of the demo through the production clients is ~40,000 requests.
+sync of the demo through the production clients is ~40,000 requests. The mixed organisation adds
+two repositories (pipelines/demo/mixed.py): one served as a GitLab project built and deployed by
+Jenkins, one on GitHub deployed by Argo CD; the 13 above are generated exactly as without them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import yaml
 
 from pipelines.config import DEMO_CONFIG_PATH, Config, DemoConfig, ServiceConfig
 from pipelines.demo import incidents as incidents_mod
+from pipelines.demo import mixed
 from pipelines.demo import platform as platform_mod
 from pipelines.demo import sli as sli_mod
 from pipelines.demo import surveys as surveys_mod
@@ -85,15 +88,27 @@ class Organisation:
         first_day = add_months(self.end_date, -demo.months) + dt.timedelta(days=1)
         self.start = dt.datetime.combine(first_day, dt.time(), tzinfo=UTC)
         self.months = demo.months
-        self.repositories: list[str] = [r for s in config.services for r in s.repositories]
-        self._index = {r: i for i, r in enumerate(self.repositories)}
+        every = [r for s in config.services for r in s.repositories]
+        self._index = {r: i for i, r in enumerate(every)}
         self._service_of: dict[str, ServiceConfig] = config.repository_service()
+        # The mixed organisation (pipelines/demo/mixed.py): projects of the configured GitLab
+        # groups and projects live on GitLab (built and deployed by Jenkins), not on GitHub; the
+        # services of sources.argocd[].service_map are deployed by Argo CD.
+        self.gitlab_repositories: list[str] = [r for r in every if mixed.on_gitlab(config, r)]
+        self.repositories: list[str] = [r for r in every if r not in self.gitlab_repositories]
+        self.argocd_applications: dict[str, str] = mixed.argocd_applications(config)
+        self.argocd_repositories = set(self.argocd_applications.values())
+        # Which repositories are new, the golden-path migration and the self-service requests are
+        # drawn over the services deployed through GitHub alone: a service joining on another
+        # host or deployer leaves the others' histories as they were.
+        classic = [r for r in self.repositories if r not in self.argocd_repositories]
+        self._classic = set(classic)
         self.domain = "".join(c for c in config.organisation.name.lower() if c.isalnum()) or "org"
         self.domain += ".example"
         self.rosters = build_rosters(
             self.seed, [(t.name, max(t.engineers, 2)) for t in config.teams], self.domain
         )
-        ranked = sorted(self.repositories, key=lambda r: stable_int(self.seed, "new-repo", r))
+        ranked = sorted(classic, key=lambda r: stable_int(self.seed, "new-repo", r))
         self.new_repositories = set(ranked[: max(1, round(len(ranked) * 0.12))])
         self.golden_path_since = platform_mod.golden_path_since(
             self.seed,
@@ -101,13 +116,16 @@ class Organisation:
             self.horizon,
             [
                 (r, self._service_of[r].tier, r in self.new_repositories, self._created_at(r))
-                for r in self.repositories
+                for r in classic
             ],
         )
+        # Never on the reusable deploy workflow: deployed by Jenkins or by Argo CD.
+        self.golden_path_since.update({r: None for r in every if r not in classic})
         self._cache: OrderedDict[str, RepoData] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.RLock()
         self._caused: dict[str, list[dict[str, Any]]] = {}
+        self._argocd_syncs: dict[str, list[mixed.Sync]] = {}
         self.repositories_generated = (
             0  # simulations run (a repository evicted and asked again counts twice)
         )
@@ -172,7 +190,11 @@ class Organisation:
             self.start,
             self.horizon,
             self.rosters[self._service_of[full_name].team],
-            [(s.name, s.team) for s in self.config.services if s.tier != "internal"],
+            [
+                (s.name, s.team)
+                for s in self.config.services
+                if s.tier != "internal" and set(s.repositories) <= self._classic
+            ],
             [
                 (self._service_of[r].name, self._created_at(r))
                 for r in sorted(self.new_repositories)
@@ -192,6 +214,8 @@ class Organisation:
             gc.disable()  # building ~100k small dicts: the cyclic collector only slows that down
             try:
                 data = render(RepoSim(self.plan(full_name)).run())
+                if full_name in self.argocd_repositories:
+                    data, self._argocd_syncs[full_name] = mixed.hand_over_to_argocd(data, self.seed)
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -211,6 +235,13 @@ class Organisation:
             if full_name not in self._caused:
                 self.repo(full_name)
             return self._caused[full_name]
+
+    def argocd_syncs(self, full_name: str) -> list[mixed.Sync]:
+        """The production deployments of a repository deployed by Argo CD, as its syncs."""
+        with self._lock:
+            if full_name not in self._argocd_syncs:
+                self.repo(full_name)
+            return self._argocd_syncs[full_name]
 
     def service_of(self, full_name: str) -> ServiceConfig:
         return self._service_of[full_name]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -166,9 +166,17 @@ class GitHubClient(ApiClient):
                     "(re-run; if it repeats, resync)"
                 )
 
-    def graphql(self, query: str, variables: dict[str, Any], *, operation: str) -> dict[str, Any]:
+    def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        *,
+        operation: str,
+        tolerate: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
         """Run one GraphQL query and return its ``data``; any ``errors`` entry raises
-        :class:`GraphQLError` (partial data is never returned: a page lands whole or not at all)."""
+        :class:`GraphQLError` (partial data is never returned: a page lands whole or not at all),
+        except entries ``tolerate`` accepts (the caller knows what their ``null`` means)."""
         check_node_limit(query, variables)
         url = graphql_url(self.base_url)
         attempt = 0
@@ -189,6 +197,8 @@ class GitHubClient(ApiClient):
             errors = [e for e in body.get("errors") or [] if isinstance(e, dict)] or (
                 [{"message": str(body["errors"])}] if body.get("errors") else []
             )
+            if tolerate is not None and "data" in body:
+                errors = [e for e in errors if not tolerate(e)]
             if not errors:
                 return data
             types = tuple(str(e.get("type") or "") for e in errors)

@@ -63,6 +63,19 @@ class GitHubSourceConfig(_Model):
         "and run times (null: every run). Deployment workflows' jobs are read when a "
         "deployment job_regex needs them.",
     )
+    workflow_jobs_queue_sample_per_week: int = Field(
+        default=2,
+        ge=0,
+        description="With api: graphql, jobs come as check runs, which carry no queued-at time: "
+        "this many of the runs whose jobs are read, per repository, ISO week and kind (deployment "
+        "workflow or not), are read again by REST for their CI queue times (0: none).",
+    )
+    workflow_jobs_queue_sample_days: int | None = Field(
+        default=30,
+        ge=1,
+        description="Only runs created in this many newest days get the REST queue-time sample "
+        "(null: any age, also during the backfill).",
+    )
     organisations: list[str] = Field(default_factory=list)
     repositories: list[str] = Field(default_factory=list)
     backfill_days: int = Field(default=365, ge=1)
@@ -81,7 +94,8 @@ class GitHubSourceConfig(_Model):
     per_page: int = Field(default=100, ge=1, le=100)
     api: Literal["graphql", "rest"] = Field(
         default="graphql",
-        description="Pull requests and deployments through GraphQL (bulk) or REST (per item).",
+        description="Pull requests, deployments and workflow jobs through GraphQL (bulk) or REST "
+        "(per item).",
     )
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)

@@ -1,9 +1,12 @@
-"""GitHub GraphQL (v4): the bulk path for pull requests and deployments, billed as GitHub bills it.
+"""GitHub GraphQL (v4): the bulk path for pull requests, deployments and workflow jobs, billed as
+GitHub bills it.
 
-REST costs one request per pull request for its reviews and another for its commits, and one per
-deployment for its statuses. One GraphQL query returns 50 pull requests with their labels, reviews
-and commits nested (2 points), or 100 deployments with their statuses (2 points); a nested
-connection is paginated on its own only when it overflows (its ``pageInfo.hasNextPage``).
+REST costs one request per pull request for its reviews and another for its commits, one per
+deployment for its statuses, and one per workflow run for its jobs. One GraphQL query returns 50
+pull requests with their labels, reviews and commits nested (2 points), 100 deployments with their
+statuses (1 point), or the jobs of 100 workflow runs (1 point: ``nodes(ids:)`` on the runs' node
+ids, each run's check suite's check runs; a check run's ``databaseId`` is the Actions job id); a
+nested connection is paginated on its own only when it overflows (its ``pageInfo.hasNextPage``).
 
 What GraphQL returns is translated here to the REST item shape before it lands (ADR 0008), so the
 raw tables, the ``stg_github__*`` models and everything downstream do not know which path fetched a
@@ -30,6 +33,7 @@ from graphql.language import (
     FieldNode,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     SelectionSetNode,
     VariableNode,
 )
@@ -41,6 +45,10 @@ from pipelines.errors import SourceError
 PULL_REQUEST_PAGE = 50
 DEPLOYMENT_PAGE = 100
 NESTED_PAGE = 50
+#: Workflow runs per ``WorkflowJobs`` query (``nodes(ids:)`` takes at most 100) and check runs
+#: (jobs) asked per run: a run with more is read on, 100 at a time (``WorkflowRunJobs``).
+RUNS_PER_JOBS_QUERY = 100
+JOBS_PER_RUN = 100
 #: GitHub refuses a query that could return more than this many nodes.
 MAX_NODES = 500_000
 
@@ -143,6 +151,46 @@ query DeploymentStatuses($id: ID!, $after: String) {{
 """
 
 
+# A check run of GitHub Actions is a workflow job: the same id (``databaseId``), node id, name,
+# status, conclusion and start/end; what it lacks is the job's ``created_at`` (queued since).
+# ``checkType: LATEST`` keeps the latest attempt's jobs, as REST's jobs listing does by default.
+_CHECK_RUN_FIELDS = "id databaseId name status conclusion startedAt completedAt"
+_CHECK_RUNS = "checkRuns(first: {first}, {after}filterBy: {{checkType: LATEST}})"
+
+WORKFLOW_JOBS = f"""
+query WorkflowJobs($ids: [ID!]!, $jobs: Int!) {{
+  {_RATE_LIMIT}
+  nodes(ids: $ids) {{
+    ... on WorkflowRun {{
+      id databaseId
+      checkSuite {{
+        {_CHECK_RUNS.format(first="$jobs", after="")} {{
+          pageInfo {{ hasNextPage endCursor }}
+          nodes {{ {_CHECK_RUN_FIELDS} }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+WORKFLOW_RUN_JOBS = f"""
+query WorkflowRunJobs($id: ID!, $after: String) {{
+  {_RATE_LIMIT}
+  node(id: $id) {{
+    ... on WorkflowRun {{
+      checkSuite {{
+        {_CHECK_RUNS.format(first=100, after="after: $after, ")} {{
+          pageInfo {{ hasNextPage endCursor }}
+          nodes {{ {_CHECK_RUN_FIELDS} }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
 class GraphQLError(SourceError):
     """GitHub answered a GraphQL query with an ``errors`` array (``types``: their ``type`` codes)."""
 
@@ -184,6 +232,17 @@ def query_requests(query: str, variables: dict[str, Any] | None = None) -> tuple
                     return int(value.value)
         return None
 
+    def listed(field: FieldNode) -> int | None:
+        """``nodes(ids: [...])``: not a connection, but each id's connections are filled once."""
+        for argument in field.arguments:
+            if argument.name.value == "ids":
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    return len(variables.get(value.name.value) or [])
+                if isinstance(value, ListValueNode):
+                    return len(value.values)
+        return None
+
     def walk(selection_set: SelectionSetNode | None, multiplier: int) -> None:
         nonlocal requests, nodes
         if selection_set is None:
@@ -195,7 +254,10 @@ def query_requests(query: str, variables: dict[str, Any] | None = None) -> tuple
                 if selection.name.value == "rateLimit":
                     continue
                 n = size(selection)
-                if n is None:
+                ids = listed(selection)
+                if ids is not None:
+                    walk(selection.selection_set, multiplier * ids)
+                elif n is None:
                     walk(selection.selection_set, multiplier)
                 else:
                     requests += multiplier
@@ -335,6 +397,32 @@ def status_item(node: dict[str, Any]) -> dict[str, Any]:
         "environment_url": node.get("environmentUrl"),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
+    }
+
+
+def job_item(node: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """A check run of a workflow run as REST's workflow job (``GET .../actions/runs/{id}/jobs``).
+
+    The run gives what a check run does not carry (run id, attempt, workflow name, branch, commit);
+    ``created_at`` (when the job was queued), the runner and its labels have no GraphQL
+    counterpart and stay null, so such a job has run times but no queue time.
+    """
+    return {
+        "id": node.get("databaseId"),
+        "node_id": node.get("id"),
+        "run_id": run.get("id"),
+        "run_attempt": run.get("run_attempt"),
+        "name": node.get("name"),
+        "workflow_name": run.get("name"),
+        "head_branch": run.get("head_branch"),
+        "head_sha": run.get("head_sha"),
+        "status": (node.get("status") or "").lower() or None,
+        "conclusion": (node.get("conclusion") or "").lower() or None,
+        "created_at": None,
+        "started_at": _utc(node.get("startedAt")),
+        "completed_at": _utc(node.get("completedAt")),
+        "runner_name": None,
+        "labels": None,
     }
 
 

@@ -5,9 +5,12 @@ in the backfill window: search counts for pull requests and issues
 (``search/issues?q=repo:X+is:pr+updated:>=DATE``), the Actions runs' ``total_count``, and one
 one-item page of deployments, commits, tags and releases whose ``Link: rel="last"`` page number is
 the count; one more finds the oldest run, so the weekly job sample spans the weeks that have
-runs. From the counts it estimates, per repository and entity, the REST requests the sync
-makes, the GraphQL points the bulk path would cost instead for pull requests and deployments, and
-token-hours at GitHub's 5,000 an hour. The assumptions are printed with the table.
+runs. When the first run's window (``initial_window_days``) is shorter than ``backfill_days``,
+five or six more count the same from the window's start. From the counts it estimates, per
+repository and entity, the first run's cost and the whole history's: the REST requests the REST
+path makes, and the GraphQL path's points and remaining REST requests (pull requests,
+deployments and workflow jobs in bulk), and token-hours at GitHub's 5,000 an hour. The
+assumptions are printed with the table.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pipelines.github import graphql as gql
 from pipelines.github.client import GitHubClient
 from pipelines.github.sync import RUNS_QUERY_CAP, JobSelection, iso
 
@@ -27,17 +31,30 @@ TOKEN_BUDGET_PER_HOUR = 5000
 # reviews and commits, 100 deployments with their first 100 statuses, per query.
 GRAPHQL_PULLS_PER_QUERY = 50
 GRAPHQL_DEPLOYMENTS_PER_QUERY = 100
+GRAPHQL_RUNS_PER_JOBS_QUERY = gql.RUNS_PER_JOBS_QUERY
+# Points per query of each bulk query as the sync sends it (GitHub's formula, graphql.query_cost).
+PULLS_QUERY_POINTS = gql.query_cost(
+    gql.PULL_REQUESTS, {"first": gql.PULL_REQUEST_PAGE, "nested": gql.NESTED_PAGE}
+)
+DEPLOYMENTS_QUERY_POINTS = gql.query_cost(
+    gql.DEPLOYMENTS, {"first": gql.DEPLOYMENT_PAGE, "nested": gql.NESTED_PAGE}
+)
 
 ASSUMPTIONS = (
-    "counts are for the backfill window (deployments, tags and releases: all of them, an upper "
-    "bound)",
+    "counts are for the window (deployments, tags and releases: all of them, an upper bound; "
+    "deployments of the first run's window: all of them times the window's share of the runs)",
     "REST: one list request per page of per_page items; one reviews and one commits request per "
     "pull request; one statuses request per deployment; one jobs request per workflow run read "
     "(the weekly sample plus deployment-workflow runs, counted as one per deployment); a probe per "
     "entity",
     "GraphQL points by GitHub's formula (connections requested / 100, at least 1 per query): "
-    f"{GRAPHQL_PULLS_PER_QUERY} pull requests with 100 reviews and 100 commits each, or "
-    f"{GRAPHQL_DEPLOYMENTS_PER_QUERY} deployments with 100 statuses each, cost 1 point a query",
+    f"{GRAPHQL_PULLS_PER_QUERY} pull requests with their labels, reviews and commits cost "
+    f"{PULLS_QUERY_POINTS} points a query, {GRAPHQL_DEPLOYMENTS_PER_QUERY} deployments with "
+    f"their statuses {DEPLOYMENTS_QUERY_POINTS}, the jobs of {GRAPHQL_RUNS_PER_JOBS_QUERY} "
+    "workflow runs 1 (overflowing nested connections not counted); the GraphQL path still "
+    "sends the conditional REST probe of each entity, lists the runs by REST, and reads the "
+    "queue-time sample of jobs by REST (workflow_jobs_queue_sample_per_week per week and kind, "
+    "for the newest workflow_jobs_queue_sample_days)",
     "conditional requests answered 304 are free; a first sync has none",
     f"one token, and each App installation, spends {TOKEN_BUDGET_PER_HOUR:,} an hour "
     "(REST requests and GraphQL points are separate budgets; token-hours add them up)",
@@ -50,7 +67,16 @@ class EntityEstimate:
     entity: str
     items: int
     rest_requests: int
-    graphql_points: int | None = None  # the bulk path's cost instead, where there is one
+    graphql_points: int | None = None  # the bulk path's points instead, where there is one
+    # REST requests the GraphQL path still makes (probes, run listings, the queue-time sample);
+    # None: the entity has no bulk path and costs rest_requests either way.
+    graphql_rest_requests: int | None = None
+
+    def cost(self, api: str) -> int:
+        """What GitHub bills for this entity on ``api``: REST requests plus GraphQL points."""
+        if api == "rest" or self.graphql_points is None:
+            return self.rest_requests
+        return self.graphql_points + (self.graphql_rest_requests or 0)
 
 
 @dataclass
@@ -61,6 +87,12 @@ class SourcePlan:
     since: str
     rows: list[EntityEstimate] = field(default_factory=list)
     probe_requests: int = 0
+    api: str = "graphql"
+    # The first run: the newest initial_window_days (progressive backfill); same as rows when the
+    # window covers backfill_days.
+    window_since: str = ""
+    initial_window_days: int | None = None
+    window_rows: list[EntityEstimate] = field(default_factory=list)
 
     @property
     def rest_requests(self) -> int:
@@ -68,26 +100,47 @@ class SourcePlan:
 
     @property
     def cost_with_graphql(self) -> int:
-        """REST for the rest, GraphQL points for pull requests and deployments."""
-        return sum(
-            r.graphql_points if r.graphql_points is not None else r.rest_requests for r in self.rows
-        )
+        """The whole history with the GraphQL bulk path (pull requests, deployments, jobs)."""
+        return sum(r.cost("graphql") for r in self.rows)
+
+    @property
+    def history_cost(self) -> int:
+        """The whole backfill with the source's configured ``api``."""
+        return sum(r.cost(self.api) for r in self.rows)
+
+    @property
+    def first_run_cost(self) -> int:
+        """The first run (the newest ``initial_window_days``) with the configured ``api``."""
+        return sum(r.cost(self.api) for r in self.window_rows or self.rows)
 
     def token_hours(self, cost: int) -> float:
         return cost / TOKEN_BUDGET_PER_HOUR
 
     def as_dict(self) -> dict[str, Any]:
+        n = max(self.credentials, 1)
         return {
             "source": self.source,
             "repositories": self.repositories,
             "credentials": self.credentials,
+            "api": self.api,
             "since": self.since,
+            "window_since": self.window_since or self.since,
+            "initial_window_days": self.initial_window_days,
             "probe_requests": self.probe_requests,
             "rest_requests": self.rest_requests,
             "cost_with_graphql": self.cost_with_graphql,
             "token_hours_rest": round(self.token_hours(self.rest_requests), 2),
             "token_hours_with_graphql": round(self.token_hours(self.cost_with_graphql), 2),
+            "first_run_cost": self.first_run_cost,
+            "first_run_token_hours": round(self.token_hours(self.first_run_cost), 2),
+            "first_run_hours_with_all_credentials": round(
+                self.token_hours(self.first_run_cost) / n, 2
+            ),
+            "history_cost": self.history_cost,
+            "history_token_hours": round(self.token_hours(self.history_cost), 2),
+            "history_hours_with_all_credentials": round(self.token_hours(self.history_cost) / n, 2),
             "rows": [asdict(r) for r in self.rows],
+            "window_rows": [asdict(r) for r in self.window_rows or self.rows],
             "assumptions": list(ASSUMPTIONS),
         }
 
@@ -133,6 +186,103 @@ def _run_weeks(
     return max(1, math.ceil((now - start).days / 7) + 1)
 
 
+@dataclass
+class _Counts:
+    prs: int
+    issues: int
+    runs: int
+    commits: int
+    weeks: int
+    deployments: int = 0
+    tags: int = 0
+    releases: int = 0
+
+
+def _windowed_counts(
+    client: GitHubClient,
+    repository: str,
+    since: dt.datetime,
+    now: dt.datetime,
+    commits_from_git: bool,
+) -> _Counts:
+    """What has a time axis, counted from ``since``: five or six one-item requests."""
+    day = since.strftime("%Y-%m-%d")
+    prs = _total_count(client, "/search/issues", {"q": f"repo:{repository} is:pr updated:>={day}"})
+    issues = _total_count(
+        client, "/search/issues", {"q": f"repo:{repository} is:issue updated:>={day}"}
+    )
+    runs = _total_count(client, f"/repos/{repository}/actions/runs", {"created": f">={iso(since)}"})
+    commits = (
+        0
+        if commits_from_git
+        else _last_page_count(client, f"/repos/{repository}/commits", {"since": iso(since)})
+    )
+    return _Counts(prs, issues, runs, commits, _run_weeks(client, repository, runs, since, now))
+
+
+def _rows(
+    repository: str,
+    counts: _Counts,
+    *,
+    per_page: int,
+    jobs: JobSelection,
+    commits_from_git: bool,
+    days: float,
+) -> list[EntityEstimate]:
+    """Per entity: items, REST requests, and the GraphQL path's points and REST requests."""
+    c = counts
+    sampled = (
+        c.runs if jobs.sample_per_week is None else min(c.runs, jobs.sample_per_week * c.weeks)
+    )
+    deployment_runs = min(c.deployments, c.runs) if jobs.deployment_workflows else 0
+    run_jobs = min(c.runs, sampled + deployment_runs)
+    windows = max(1, math.ceil(c.runs / RUNS_QUERY_CAP))
+    run_listing = 1 + windows + _pages(c.runs, per_page) - 1
+    # The GraphQL path reads some runs' jobs again by REST for their queue times: the newest
+    # queue_sample_days of the window, per week and kind (deployment workflow or not).
+    queue_days = min(days, jobs.queue_sample_days or days)
+    kinds = 2 if jobs.deployment_workflows else 1
+    queue_runs = min(run_jobs, jobs.queue_sample_per_week * kinds * (math.ceil(queue_days / 7) + 1))
+    return [
+        EntityEstimate(repository, "repository", 1, 1),
+        EntityEstimate(
+            repository,
+            "pull_requests",
+            c.prs,
+            _pages(c.prs, per_page) + 2 * c.prs,
+            PULLS_QUERY_POINTS * max(1, math.ceil(c.prs / GRAPHQL_PULLS_PER_QUERY)),
+            1,
+        ),
+        EntityEstimate(
+            repository,
+            "commits",
+            c.commits,
+            0 if commits_from_git else 1 + _pages(c.commits, per_page),
+        ),
+        EntityEstimate(repository, "tags", c.tags, _pages(c.tags, per_page)),
+        EntityEstimate(repository, "releases", c.releases, _pages(c.releases, per_page)),
+        EntityEstimate(
+            repository,
+            "deployments",
+            c.deployments,
+            _pages(c.deployments, per_page) + c.deployments,
+            DEPLOYMENTS_QUERY_POINTS
+            * max(1, math.ceil(c.deployments / GRAPHQL_DEPLOYMENTS_PER_QUERY)),
+            1,
+        ),
+        EntityEstimate(
+            repository,
+            "workflow_runs",
+            c.runs,
+            run_listing + run_jobs,
+            math.ceil(run_jobs / GRAPHQL_RUNS_PER_JOBS_QUERY),
+            run_listing + queue_runs,
+        ),
+        # The issues list returns pull requests too: its pages hold both.
+        EntityEstimate(repository, "issues", c.issues, 1 + _pages(c.issues + c.prs, per_page)),
+    ]
+
+
 def estimate_repository(
     client: GitHubClient,
     repository: str,
@@ -141,59 +291,23 @@ def estimate_repository(
     now: dt.datetime,
     jobs: JobSelection,
     commits_from_git: bool = False,
-) -> list[EntityEstimate]:
-    per_page = client.per_page
-    day = since.strftime("%Y-%m-%d")
-    prs = _total_count(client, "/search/issues", {"q": f"repo:{repository} is:pr updated:>={day}"})
-    issues = _total_count(
-        client, "/search/issues", {"q": f"repo:{repository} is:issue updated:>={day}"}
-    )
-    runs = _total_count(client, f"/repos/{repository}/actions/runs", {"created": f">={iso(since)}"})
-    deployments = _last_page_count(client, f"/repos/{repository}/deployments")
-    commits = (
-        0
-        if commits_from_git
-        else _last_page_count(client, f"/repos/{repository}/commits", {"since": iso(since)})
-    )
-    tags = _last_page_count(client, f"/repos/{repository}/tags")
-    releases = _last_page_count(client, f"/repos/{repository}/releases")
-
-    weeks = _run_weeks(client, repository, runs, since, now)
-    sampled = runs if jobs.sample_per_week is None else min(runs, jobs.sample_per_week * weeks)
-    deployment_runs = min(deployments, runs) if jobs.deployment_workflows else 0
-    run_jobs = min(runs, sampled + deployment_runs)
-    windows = max(1, math.ceil(runs / RUNS_QUERY_CAP))
-    rows = [
-        EntityEstimate(repository, "repository", 1, 1),
-        EntityEstimate(
-            repository,
-            "pull_requests",
-            prs,
-            _pages(prs, per_page) + 2 * prs,
-            max(1, math.ceil(prs / GRAPHQL_PULLS_PER_QUERY)),
-        ),
-        EntityEstimate(
-            repository, "commits", commits, 0 if commits_from_git else 1 + _pages(commits, per_page)
-        ),
-        EntityEstimate(repository, "tags", tags, _pages(tags, per_page)),
-        EntityEstimate(repository, "releases", releases, _pages(releases, per_page)),
-        EntityEstimate(
-            repository,
-            "deployments",
-            deployments,
-            _pages(deployments, per_page) + deployments,
-            max(1, math.ceil(deployments / GRAPHQL_DEPLOYMENTS_PER_QUERY)),
-        ),
-        EntityEstimate(
-            repository,
-            "workflow_runs",
-            runs,
-            1 + windows + _pages(runs, per_page) - 1 + run_jobs,
-        ),
-        # The issues list returns pull requests too: its pages hold both.
-        EntityEstimate(repository, "issues", issues, 1 + _pages(issues + prs, per_page)),
-    ]
-    return rows
+    window_since: dt.datetime | None = None,
+) -> tuple[list[EntityEstimate], list[EntityEstimate]]:
+    """(the whole history's rows, the first run's rows): about nine requests, five or six more
+    when the first run's window is shorter than the history."""
+    counts = _windowed_counts(client, repository, since, now, commits_from_git)
+    counts.deployments = _last_page_count(client, f"/repos/{repository}/deployments")
+    counts.tags = _last_page_count(client, f"/repos/{repository}/tags")
+    counts.releases = _last_page_count(client, f"/repos/{repository}/releases")
+    options = {"per_page": client.per_page, "jobs": jobs, "commits_from_git": commits_from_git}
+    history = _rows(repository, counts, days=(now - since).days, **options)
+    if window_since is None or window_since <= since:
+        return history, history
+    window = _windowed_counts(client, repository, window_since, now, commits_from_git)
+    share = window.runs / counts.runs if counts.runs else (now - window_since) / (now - since)
+    window.deployments = math.ceil(counts.deployments * min(share, 1.0))
+    window.tags, window.releases = counts.tags, counts.releases
+    return history, _rows(repository, window, days=(now - window_since).days, **options)
 
 
 def plan_source(
@@ -206,56 +320,90 @@ def plan_source(
     credentials: int,
 ) -> SourcePlan:
     since = now - dt.timedelta(days=source.backfill_days)
+    window_days = getattr(source, "initial_window_days", None)
+    window_since = (
+        now - dt.timedelta(days=window_days)
+        if window_days and window_days < source.backfill_days
+        else since
+    )
     repos = list(repositories)
-    result = SourcePlan(source.name, len(repos), credentials, iso(since))
+    result = SourcePlan(
+        source.name,
+        len(repos),
+        credentials,
+        iso(since),
+        api=getattr(source, "api", "graphql"),
+        window_since=iso(window_since),
+        initial_window_days=min(window_days or source.backfill_days, source.backfill_days),
+    )
     before = client.stats.requests
     for repo in repos:
-        result.rows.extend(
-            estimate_repository(
-                client,
-                repo,
-                since=since,
-                now=now,
-                jobs=jobs,
-                commits_from_git=source.clones_commits(repo),
-            )
+        history, window = estimate_repository(
+            client,
+            repo,
+            since=since,
+            now=now,
+            jobs=jobs,
+            commits_from_git=source.clones_commits(repo),
+            window_since=window_since,
         )
+        result.rows.extend(history)
+        result.window_rows.extend(window)
     result.probe_requests = client.stats.requests - before
     return result
 
 
 def format_plan(plans: list[SourcePlan]) -> str:
-    """The table a person reads: per repository and entity, a total, and the assumptions."""
+    """The table a person reads: per repository and entity, the first run's and the whole
+    history's items and cost (with the source's ``api``), totals in token-hours, the assumptions."""
     lines = []
-    header = f"{'repository':<40} {'entity':<14} {'items':>8} {'REST requests':>14} {'GraphQL points':>15}"
+    header = (
+        f"{'repository':<40} {'entity':<14} {'first-run items':>15} {'first-run cost':>14} "
+        f"{'items':>8} {'REST requests':>14} {'GraphQL path':>13}"
+    )
     for plan in plans:
         lines.append(
-            f"source {plan.source}: {plan.repositories} repositories since {plan.since}, "
-            f"{plan.credentials} credential(s)"
+            f"source {plan.source} (api: {plan.api}): {plan.repositories} repositories since "
+            f"{plan.since}, first run since {plan.window_since or plan.since} (newest "
+            f"{plan.initial_window_days} days), {plan.credentials} credential(s)"
         )
         lines.append(header)
         lines.append("-" * len(header))
-        for row in plan.rows:
-            points = "" if row.graphql_points is None else f"{row.graphql_points:,}"
+        window_rows = plan.window_rows or plan.rows
+        for row, first in zip(plan.rows, window_rows, strict=True):
             lines.append(
-                f"{row.repository:<40} {row.entity:<14} {row.items:>8,} "
-                f"{row.rest_requests:>14,} {points:>15}"
+                f"{row.repository:<40} {row.entity:<14} {first.items:>15,} "
+                f"{first.cost(plan.api):>14,} {row.items:>8,} {row.rest_requests:>14,} "
+                f"{row.cost('graphql'):>13,}"
             )
         by_entity: dict[str, list[int]] = {}
-        for row in plan.rows:
-            totals = by_entity.setdefault(row.entity, [0, 0])
-            totals[0] += row.items
-            totals[1] += row.rest_requests
+        for row, first in zip(plan.rows, window_rows, strict=True):
+            totals = by_entity.setdefault(row.entity, [0, 0, 0, 0, 0])
+            totals[0] += first.items
+            totals[1] += first.cost(plan.api)
+            totals[2] += row.items
+            totals[3] += row.rest_requests
+            totals[4] += row.cost("graphql")
         lines.append("-" * len(header))
-        for entity, (items, rest) in by_entity.items():
-            lines.append(f"{'total':<40} {entity:<14} {items:>8,} {rest:>14,}")
-        rest, mixed = plan.rest_requests, plan.cost_with_graphql
+        for entity, (f_items, f_cost, items, rest, mixed) in by_entity.items():
+            lines.append(
+                f"{'total':<40} {entity:<14} {f_items:>15,} {f_cost:>14,} {items:>8,} "
+                f"{rest:>14,} {mixed:>13,}"
+            )
         n = max(plan.credentials, 1)
+        first, history = plan.first_run_cost, plan.history_cost
         lines.append(
-            f"total: {rest:,} REST requests = {plan.token_hours(rest):.1f} token-hours "
-            f"({plan.token_hours(rest) / n:.1f} h with {n} credential(s)); with GraphQL for pull "
-            f"requests and deployments: {mixed:,} = {plan.token_hours(mixed):.1f} token-hours "
-            f"({plan.token_hours(mixed) / n:.1f} h); this plan cost {plan.probe_requests} requests"
+            f"first run (newest {plan.initial_window_days} days): {first:,} = "
+            f"{plan.token_hours(first):.2f} token-hours ({plan.token_hours(first) / n:.2f} h with "
+            f"{n} credential(s), {60 * plan.token_hours(first) / n:.0f} min)"
+        )
+        rest, mixed = plan.rest_requests, plan.cost_with_graphql
+        lines.append(
+            f"total: whole history {history:,} = {plan.token_hours(history):.1f} token-hours "
+            f"({plan.token_hours(history) / n:.1f} h with {n} credential(s)); all REST: {rest:,} "
+            f"REST requests = {plan.token_hours(rest):.1f} token-hours; with GraphQL for pull "
+            f"requests, deployments and jobs: {mixed:,} = {plan.token_hours(mixed):.1f} "
+            f"token-hours; this plan cost {plan.probe_requests} requests"
         )
         lines.append("")
     lines.append("assumptions:")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -93,10 +94,27 @@ class JobSelection:
 
     deployment_workflows: tuple[str, ...] = ()
     sample_per_week: int | None = None
+    # With the GraphQL path (jobs as check runs, no queued-at time): runs per week and kind whose
+    # jobs are read again by REST for their queue times, among runs created in the newest
+    # ``queue_sample_days`` (None: any age).
+    queue_sample_per_week: int = 0
+    queue_sample_days: int | None = None
 
     def is_deployment(self, run: dict[str, Any]) -> bool:
         name = run.get("name") or ""
         return any(re.search(pattern, name) for pattern in self.deployment_workflows)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """What the warehouse holds of a run: its ``updated_at``, whether its jobs were read, whether
+    any of them has a queue time (``created_at``: read by REST), its ISO week and kind."""
+
+    updated_at: str | None
+    has_jobs: bool
+    has_queue: bool
+    week: tuple[int, int] | None
+    deployment: bool
 
 
 def job_selection(source: Any, metrics: Any) -> JobSelection:
@@ -117,7 +135,12 @@ def job_selection(source: Any, metrics: Any) -> JobSelection:
             patterns.add(
                 (d.workflow_regex if d and d.workflow_regex else None) or org.workflow_regex
             )
-    return JobSelection(tuple(sorted(patterns)), source.workflow_jobs_sample_per_week)
+    return JobSelection(
+        tuple(sorted(patterns)),
+        source.workflow_jobs_sample_per_week,
+        queue_sample_per_week=source.workflow_jobs_queue_sample_per_week,
+        queue_sample_days=source.workflow_jobs_queue_sample_days,
+    )
 
 
 def _sample_rank(run_id: Any) -> bytes:
@@ -841,12 +864,28 @@ class RepositorySync:
         return {"github_deployments": records, "github_deployment_statuses": statuses}
 
     # --- GraphQL bulk path (pull requests, deployments) --------------------------------------------
-    def _graphql(self, query: str, variables: dict[str, Any], operation: str) -> dict[str, Any]:
+    def _graphql(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        operation: str,
+        *,
+        missing_nodes: bool = False,
+    ) -> dict[str, Any]:
+        """Run one query for this repository; any error is one line naming the source, the
+        repository and the credential that signed it (never its secret). With ``missing_nodes``,
+        ``NOT_FOUND`` errors of single ``nodes(ids:)`` entries (deleted objects) are not errors:
+        those nodes come back null."""
         owner, name = self.repo.split("/", 1)
         if "$owner" in query:
             variables = {"owner": owner, "name": name, **variables}
         try:
-            data = self.client.graphql(query, variables, operation=operation)
+            data = self.client.graphql(
+                query,
+                variables,
+                operation=operation,
+                tolerate=_missing_node if missing_nodes else None,
+            )
         except gql.GraphQLError as exc:
             hint = (
                 "; the credential cannot read this repository through GraphQL "
@@ -854,16 +893,25 @@ class RepositorySync:
                 if {"NOT_FOUND", "FORBIDDEN"} & set(exc.types)
                 else ""
             )
-            raise SourceError(f"{self.source}: {self.repo}: {exc}{hint}") from None
+            raise SourceError(
+                f"{self.source}: {self.repo}: {exc}{self._credential_note()}{hint}"
+            ) from None
         except SourceError as exc:
             # HTTP-level failures (401/403 credentials, retries spent) name only the /graphql URL.
             raise type(exc)(f"{self.source}: {self.repo}: {exc}") from None
-        if "node" not in data and not isinstance(data.get("repository"), dict):
+        if not {"node", "nodes"} & data.keys() and not isinstance(data.get("repository"), dict):
             raise SourceError(
-                f"{self.source}: {self.repo}: GitHub GraphQL {operation} returned no repository; "
-                "the credential cannot read it through GraphQL (set 'api: rest' for this source)"
+                f"{self.source}: {self.repo}: GitHub GraphQL {operation} returned no repository"
+                f"{self._credential_note()}; the credential cannot read it through GraphQL "
+                "(set 'api: rest' for this source)"
             )
         return data
+
+    def _credential_note(self) -> str:
+        """`` (github token 2)``: the label of the credential that signed the last request."""
+        pool = getattr(self.client, "credentials", None)
+        used = pool.last_used if pool is not None else None
+        return f" ({used.label})" if used is not None else ""
 
     def _connection(self, data: dict[str, Any], path: tuple[str, ...], operation: str):
         found: Any = data
@@ -1103,62 +1151,161 @@ class RepositorySync:
                 ]
                 self._land(entity, {"github_workflow_runs": records}, final=False, cursor=None)
         chosen = self._runs_needing_jobs(completed, known, week_counts)
-        chunks = [
-            chosen[i : i + JOBS_PER_TRANSACTION]
-            for i in range(0, len(chosen), JOBS_PER_TRANSACTION)
+        steps: list[Callable[[], list[RawRecord]]] = []
+        if self.api == "graphql":
+            by_graphql = [r for r in chosen if r.get("node_id")]
+            # Runs without a node id (not seen on GitHub; a hand-made listing) are read by REST.
+            rest_runs = [r for r in chosen if not r.get("node_id")]
+            steps += [
+                functools.partial(self._graphql_jobs, by_graphql[i : i + gql.RUNS_PER_JOBS_QUERY])
+                for i in range(0, len(by_graphql), gql.RUNS_PER_JOBS_QUERY)
+            ]
+            rest_runs += self._runs_needing_queue_times(completed, known, by_graphql)
+        else:
+            rest_runs = chosen
+        steps += [
+            functools.partial(self._rest_jobs, rest_runs[i : i + JOBS_PER_TRANSACTION])
+            for i in range(0, len(rest_runs), JOBS_PER_TRANSACTION)
         ]
-        for n, chunk in enumerate(chunks or [[]], 1):
-            jobs: list[RawRecord] = []
-            for run in chunk:
-                run_key = f"{self.repo}/run/{run['id']}"
-                for jpage in self.client.paginate(
-                    f"/repos/{self.repo}/actions/runs/{run['id']}/jobs", items_key="jobs"
-                ):
-                    jobs.extend(
-                        RawRecord(
-                            f"{self.repo}/job/{j['id']}",
-                            self.repo,
-                            j,
-                            j.get("completed_at"),
-                            run_key,
-                        )
-                        for j in jpage.items
-                    )
+        # Each step's jobs land in their own transaction; the cursor moves with the last.
+        for n, step in enumerate(steps or [list], 1):
+            jobs = step()
             with transaction(self.con):
                 upsert_raw(self.con, "github_workflow_jobs", self.source, jobs)
-                if n == max(len(chunks), 1):
+                if n == max(len(steps), 1):
                     finish()
 
-    def _stored_run_jobs(self) -> tuple[dict[str, tuple[str | None, bool]], dict[Any, int]]:
-        """Stored runs: key -> (updated_at, jobs read?); and sampled (non-deployment) runs per week."""
+    def _rest_jobs(self, runs: list[dict[str, Any]]) -> list[RawRecord]:
+        """The jobs of ``runs``, one REST listing each (with ``created_at``: queue times)."""
+        jobs: list[RawRecord] = []
+        for run in runs:
+            run_key = f"{self.repo}/run/{run['id']}"
+            for jpage in self.client.paginate(
+                f"/repos/{self.repo}/actions/runs/{run['id']}/jobs", items_key="jobs"
+            ):
+                jobs.extend(
+                    RawRecord(
+                        f"{self.repo}/job/{j['id']}", self.repo, j, j.get("completed_at"), run_key
+                    )
+                    for j in jpage.items
+                )
+        return jobs
+
+    def _graphql_jobs(self, runs: list[dict[str, Any]]) -> list[RawRecord]:
+        """The jobs of up to 100 runs in one ``WorkflowJobs`` query (1 point), each as REST's job.
+
+        A run whose node is gone (deleted since it was listed: GitHub answers ``NOT_FOUND`` for
+        its id and ``null`` for its node) has no jobs to read; a run with more than
+        ``JOBS_PER_RUN`` jobs is read on by itself.
+        """
+        data = self._graphql(
+            gql.WORKFLOW_JOBS,
+            {"ids": [r["node_id"] for r in runs], "jobs": gql.JOBS_PER_RUN},
+            "WorkflowJobs",
+            missing_nodes=True,
+        )
+        nodes = data.get("nodes")
+        if not isinstance(nodes, list) or len(nodes) != len(runs):
+            raise SourceError(
+                f"{self.source}: {self.repo}: GitHub GraphQL WorkflowJobs sent "
+                f"{len(nodes) if isinstance(nodes, list) else 'no'} nodes for {len(runs)} runs"
+                f"{self._credential_note()}; nothing of them was written (re-run)"
+            )
+        jobs: list[RawRecord] = []
+        for run, node in zip(runs, nodes, strict=True):
+            if node is None:
+                log.info("%s: run %s is gone from GitHub; no jobs to read", self.repo, run["id"])
+                continue
+            suite = node.get("checkSuite") or {}
+            run_key = f"{self.repo}/run/{run['id']}"
+            for check_run in self._all_nodes(
+                suite.get("checkRuns") or {},
+                gql.WORKFLOW_RUN_JOBS,
+                {"id": node.get("id") or run["node_id"]},
+                "WorkflowRunJobs",
+                ("node", "checkSuite", "checkRuns"),
+            ):
+                item = gql.job_item(check_run, run)
+                jobs.append(
+                    RawRecord(
+                        f"{self.repo}/job/{item['id']}",
+                        self.repo,
+                        item,
+                        item.get("completed_at"),
+                        run_key,
+                    )
+                )
+        return jobs
+
+    def _runs_needing_queue_times(
+        self,
+        runs: list[dict[str, Any]],
+        known: dict[str, StoredRun],
+        reread: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Runs whose jobs are read again by REST, for their queue times (GraphQL has no job
+        ``created_at``): at most ``queue_sample_per_week`` per repository, ISO week and kind
+        (deployment workflow or not) among the runs whose jobs are read, created in the newest
+        ``queue_sample_days``; those with the smallest hash of their id, as the job sample."""
+        limit = self.jobs.queue_sample_per_week
+        if not limit:
+            return []
+        days = self.jobs.queue_sample_days
+        since = self.now - dt.timedelta(days=days) if days is not None else None
+        fresh = {r["id"] for r in reread}
+        counts: dict[Any, int] = {}
+        for key, stored in known.items():
+            if stored.has_queue and int(key.rsplit("/", 1)[1]) not in fresh:
+                counts[(stored.week, stored.deployment)] = (
+                    counts.get((stored.week, stored.deployment), 0) + 1
+                )
+        candidates = []
+        for run in runs:
+            stored = known.get(f"{self.repo}/run/{run['id']}")
+            has_jobs = run["id"] in fresh or (stored is not None and stored.has_jobs)
+            has_queue = stored is not None and stored.has_queue and run["id"] not in fresh
+            created = parse_time(run.get("created_at"))
+            if has_jobs and not has_queue and created and (since is None or created >= since):
+                candidates.append(run)
+        chosen = []
+        for run in sorted(candidates, key=lambda r: _sample_rank(r["id"])):
+            stratum = (_iso_week(run.get("created_at")), self.jobs.is_deployment(run))
+            if counts.get(stratum, 0) < limit:
+                counts[stratum] = counts.get(stratum, 0) + 1
+                chosen.append(run)
+        return chosen
+
+    def _stored_run_jobs(self) -> tuple[dict[str, StoredRun], dict[Any, int]]:
+        """Stored runs by key (see :class:`StoredRun`); and sampled (non-deployment) runs per week."""
         ensure_raw_table(self.con, "github_workflow_runs")
         ensure_raw_table(self.con, "github_workflow_jobs")
         rows = self.con.execute(
             """
             SELECT r.natural_key, r.payload ->> '$.updated_at', r.payload ->> '$.created_at',
-                   r.payload ->> '$.name',
-                   EXISTS (
-                       SELECT 1 FROM raw.github_workflow_jobs AS j
-                       WHERE j.source = r.source AND j.parent_key = r.natural_key
-                   )
+                   r.payload ->> '$.name', count(j.natural_key) > 0,
+                   count(j.natural_key) FILTER (WHERE j.payload ->> '$.created_at' IS NOT NULL) > 0
             FROM raw.github_workflow_runs AS r
+            LEFT JOIN raw.github_workflow_jobs AS j
+                ON j.source = r.source AND j.parent_key = r.natural_key
             WHERE r.source = ? AND r.scope = ?
+            GROUP BY ALL
             """,
             [self.source, self.repo],
         ).fetchall()
-        known: dict[str, tuple[str | None, bool]] = {}
+        known: dict[str, StoredRun] = {}
         week_counts: dict[Any, int] = {}
-        for key, updated_at, created_at, name, has_jobs in rows:
-            known[key] = (updated_at, bool(has_jobs))
-            if has_jobs and not self.jobs.is_deployment({"name": name}):
-                week = _iso_week(created_at)
+        for key, updated_at, created_at, name, has_jobs, has_queue in rows:
+            week = _iso_week(created_at)
+            deployment = self.jobs.is_deployment({"name": name})
+            known[key] = StoredRun(updated_at, bool(has_jobs), bool(has_queue), week, deployment)
+            if has_jobs and not deployment:
                 week_counts[week] = week_counts.get(week, 0) + 1
         return known, week_counts
 
     def _runs_needing_jobs(
         self,
         runs: list[dict[str, Any]],
-        known: dict[str, tuple[str | None, bool]],
+        known: dict[str, StoredRun],
         week_counts: dict[Any, int],
     ) -> list[dict[str, Any]]:
         """The completed runs of a page whose jobs are read (see :class:`JobSelection`).
@@ -1170,8 +1317,9 @@ class RepositorySync:
         for run in runs:
             if run.get("status") != "completed":
                 continue
-            stored_updated_at, has_jobs = known.get(f"{self.repo}/run/{run['id']}", (None, False))
-            if has_jobs and stored_updated_at == run.get("updated_at"):
+            stored = known.get(f"{self.repo}/run/{run['id']}")
+            has_jobs = stored is not None and stored.has_jobs
+            if has_jobs and stored.updated_at == run.get("updated_at"):
                 continue
             if has_jobs or self.jobs.sample_per_week is None or self.jobs.is_deployment(run):
                 chosen.append(run)
@@ -1298,6 +1446,12 @@ def _add_cost(report: EntityReport, before: RequestStats, after: RequestStats) -
     report.waited_seconds += round(after.waited_seconds - before.waited_seconds, 3)
     report.graphql_queries += after.graphql_queries - before.graphql_queries
     report.graphql_points += after.graphql_points - before.graphql_points
+
+
+def _missing_node(error: dict[str, Any]) -> bool:
+    """A ``NOT_FOUND`` error of one entry of ``nodes(ids:)``: that object is gone (deleted)."""
+    path = error.get("path") or []
+    return error.get("type") == "NOT_FOUND" and len(path) == 2 and path[0] == "nodes"
 
 
 def _commit_date(commit: dict[str, Any]) -> str | None:

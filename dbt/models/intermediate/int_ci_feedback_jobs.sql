@@ -8,11 +8,14 @@
     health probes, nightly jobs) are no one's feedback loop and are left out too. Skipped jobs never
     ran on a runner and are left out.
     queue_seconds = started_at - created_at (waiting for a runner), run_seconds = completed_at -
-    started_at; both never below 0.
+    started_at; both never below 0. A job read through GitHub's GraphQL API (a check run) has no
+    created_at: its queue_seconds is null, its run_seconds is there.
     The sync reads the jobs of a bounded sample of runs per repository and week
     (sources.github[].workflow_jobs_sample_per_week), so each row says its sample size:
     week_ci_runs is every completed CI run (same rules, from the runs themselves) of its repository
-    in the week of its run (var('timezone'), Monday), sampled_ci_runs those whose jobs were read.
+    in the week of its run (var('timezone'), Monday), sampled_ci_runs those whose jobs were read,
+    queue_sampled_ci_runs those whose jobs carry queue times (all of them on the REST path; with
+    the GraphQL path, sources.github[].workflow_jobs_queue_sample_per_week).
 -#}
 
 with
@@ -38,7 +41,11 @@ ci_runs as (
         {{ period_start('week', 'workflow_runs.created_at') }} as week,
         workflow_runs.workflow_run_key in (
             select workflow_jobs.workflow_run_key from workflow_jobs
-        ) as jobs_read
+        ) as jobs_read,
+        workflow_runs.workflow_run_key in (
+            select workflow_jobs.workflow_run_key from workflow_jobs
+            where workflow_jobs.created_at is not null
+        ) as queue_read
     from workflow_runs
     left join repositories
         on workflow_runs.repository = repositories.repository
@@ -60,7 +67,8 @@ ci_run_weeks as (
         repository,
         week,
         count(*) as week_ci_runs,
-        count(*) filter (where jobs_read) as sampled_ci_runs
+        count(*) filter (where jobs_read) as sampled_ci_runs,
+        count(*) filter (where queue_read) as queue_sampled_ci_runs
     from ci_runs
     group by repository, week
 ),
@@ -69,7 +77,8 @@ run_weeks as (
     select
         ci_runs.workflow_run_key,
         ci_run_weeks.week_ci_runs,
-        ci_run_weeks.sampled_ci_runs
+        ci_run_weeks.sampled_ci_runs,
+        ci_run_weeks.queue_sampled_ci_runs
     from ci_runs
     inner join ci_run_weeks
         on ci_runs.repository = ci_run_weeks.repository and ci_runs.week = ci_run_weeks.week
@@ -98,7 +107,6 @@ jobs as (
     where
         workflow_jobs.status = 'completed'
         and coalesce(workflow_jobs.conclusion, '') <> 'skipped'
-        and workflow_jobs.created_at is not null
         and workflow_jobs.started_at is not null
         and workflow_jobs.completed_at is not null
 ),
@@ -118,10 +126,16 @@ final as (
         jobs.created_at,
         jobs.started_at,
         jobs.completed_at,
-        greatest(date_diff('second', jobs.created_at, jobs.started_at), 0) as queue_seconds,
+        case
+            when jobs.created_at is not null
+                then greatest(date_diff('second', jobs.created_at, jobs.started_at), 0)
+        end as queue_seconds,
         greatest(date_diff('second', jobs.started_at, jobs.completed_at), 0) as run_seconds,
         coalesce(run_weeks.week_ci_runs, 1) as week_ci_runs,
-        coalesce(run_weeks.sampled_ci_runs, 1) as sampled_ci_runs
+        coalesce(run_weeks.sampled_ci_runs, 1) as sampled_ci_runs,
+        coalesce(
+            run_weeks.queue_sampled_ci_runs, case when jobs.created_at is not null then 1 else 0 end
+        ) as queue_sampled_ci_runs
     from jobs
     left join run_weeks
         on jobs.workflow_run_key = run_weeks.workflow_run_key

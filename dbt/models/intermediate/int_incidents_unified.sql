@@ -1,14 +1,16 @@
 {#-
     Every incident source in one shape (docs/sources/incidents.md): PagerDuty, Opsgenie,
-    Statuspage, incident files and code-host issues (int_issues) labelled var('incident_label'),
-    whose source is `<code host>_issue` (github_issue). The incident layer, as int_pull_requests
+    Statuspage, incident files, code-host issues (int_issues) labelled var('incident_label'),
+    whose source is `<code host>_issue` (github_issue), and, for the Argo CD instances in
+    var('argocd_health_incidents'), applications' Degraded spells (source argocd). The incident layer, as int_pull_requests
     and the other code-host models are for code hosts: one branch per source. Services come from
     the config: PagerDuty service ids (raw.org_pagerduty_services), and each source's service_map
     (raw.org_incident_services) for Opsgenie services or tags, Statuspage components and file
     service values (a file value that already names a service is taken as is).
 
     No double counting (is_counted): the same outage often reaches several tools. Sources rank
-    1 = on-call tools and imports (PagerDuty, Opsgenie, files), 2 = Statuspage, 3 = GitHub issues.
+    1 = on-call tools and imports (PagerDuty, Opsgenie, files), 2 = Statuspage and Argo CD health,
+    3 = GitHub issues.
     An incident of rank 2 or 3 is counted only when its service is covered (by the config's
     mappings) by no source of a better rank; rank-1 incidents always count. Unmapped Statuspage
     incidents (service null) count; GitHub issues only exist here for configured repositories.
@@ -34,6 +36,16 @@ incident_files as (
 
 issues as (
     select * from {{ ref('int_issues') }}
+),
+
+-- Argo CD health changes of the instances with health_incidents (var argocd_health_incidents).
+argocd_health as (
+    select * from {{ ref('stg_argocd__health') }}
+    {% if var('argocd_health_incidents') -%}
+        where source_instance in ({{ sql_literal_list(var('argocd_health_incidents')) }})
+    {%- else -%}
+        where false
+    {%- endif %}
 ),
 
 org_pagerduty_services as (
@@ -242,6 +254,75 @@ from_files as (
         on incident_files.service_value = org_services.service
 ),
 
+-- Argo CD: a Degraded spell of an application, from the first Degraded after it was last Healthy
+-- to the next Healthy (still open without one). Each Degraded change is closed by the first
+-- Healthy after it; the changes closed by the same Healthy are one spell.
+argocd_degraded as (
+    select
+        degraded.source_instance,
+        degraded.application_key,
+        degraded.repository,
+        degraded.changed_at,
+        degraded.message,
+        min(healthy.changed_at) as healthy_at
+    from argocd_health as degraded
+    left join argocd_health as healthy
+        on
+            degraded.source_instance = healthy.source_instance
+            and degraded.application_key = healthy.application_key
+            and healthy.health_status = 'Healthy'
+            and degraded.changed_at < healthy.changed_at
+    where degraded.health_status = 'Degraded'
+    group by
+        degraded.source_instance,
+        degraded.application_key,
+        degraded.repository,
+        degraded.changed_at,
+        degraded.message
+),
+
+argocd_spells as (
+    select
+        source_instance,
+        application_key,
+        repository,
+        healthy_at as resolved_at,
+        min(changed_at) as started_at,
+        arg_min(message, changed_at) as message
+    from argocd_degraded
+    group by source_instance, application_key, repository, healthy_at
+),
+
+from_argocd as (
+    select
+        argocd_spells.source_instance || ':' || argocd_spells.application_key || '/degraded/'
+        || cast(epoch(argocd_spells.started_at) as bigint) as incident_id,
+        'argocd' as source,
+        argocd_spells.source_instance,
+        argocd_spells.application_key || '/degraded/'
+        || cast(epoch(argocd_spells.started_at) as bigint) as external_id,
+        cast(null as varchar) as pagerduty_service_id,
+        org_repositories.service,
+        'Argo CD: ' || split_part(argocd_spells.application_key, '/', 2) || ' Degraded' as title,
+        case
+            when argocd_spells.resolved_at is not null then 'resolved' else 'triggered'
+        end as status,
+        cast(null as varchar) as severity,
+        argocd_spells.started_at,
+        argocd_spells.started_at as detected_at,
+        cast(null as timestamp with time zone) as acknowledged_at,
+        argocd_spells.resolved_at,
+        cast(null as varchar) as url,
+        cast(null as varchar) as file_deployment_id,
+        cast(null as varchar) as file_commit_sha,
+        cast(null as varchar) as file_revert_pr,
+        'Argo CD: ' || split_part(argocd_spells.application_key, '/', 2) || ' Degraded '
+        || coalesce(argocd_spells.message, '') as incident_text
+    from argocd_spells
+    inner join org_repositories
+        on argocd_spells.repository = org_repositories.repository
+),
+
 from_issues as (
     select
         issues.issue_key as incident_id,
@@ -278,6 +359,8 @@ all_incidents as (
     select * from from_files
     union all
     select * from from_issues
+    union all
+    select * from from_argocd
 ),
 
 final as (
@@ -326,7 +409,7 @@ final as (
         all_incidents.incident_text,
         case
             when all_incidents.source in ('pagerduty', 'opsgenie', 'file') then 1
-            when all_incidents.source = 'statuspage' then 2
+            when all_incidents.source in ('statuspage', 'argocd') then 2
             else 3
         end as source_rank
     from all_incidents

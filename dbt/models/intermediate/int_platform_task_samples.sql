@@ -8,9 +8,10 @@
       deployment_duration   a successful production deployment (fct_deployments): started_at ->
                             deployed_at, at deployed_at
     sample_weight is how many units a row stands for: 1, except for ci_queue_time, whose jobs the
-    sync reads for a weekly sample of runs (sources.github[].workflow_jobs_sample_per_week): there
-    it is the runs of the job's repository, week and kind (deployment workflow or not) over those
-    whose jobs were read, so volumes add up to the whole population.
+    sync reads for a weekly sample of runs (sources.github[].workflow_jobs_sample_per_week; with
+    the GraphQL path, queue times only for workflow_jobs_queue_sample_per_week of them): there it
+    is the runs of the job's repository, week and kind (deployment workflow or not) over those
+    whose jobs carry queue times, so volumes add up to the whole population.
 -#}
 
 with
@@ -61,7 +62,8 @@ merge_to_deploy as (
     where deployed_at is not null and deploy_hours is not null
 ),
 
--- Per repository, week and kind: completed non-scheduled runs, and those whose jobs were read.
+-- Per repository, week and kind: completed non-scheduled runs, and those whose jobs were read
+-- with their queue times (created_at).
 run_strata as (
     select
         runs.workflow_run_key,
@@ -71,7 +73,10 @@ run_strata as (
         {{ knob_matches(
             'runs.workflow_name', 'deployment_workflow_regex', 'org_repositories.service'
         ) }} as deployment_workflow,
-        runs.workflow_run_key in (select jobs.workflow_run_key from jobs) as jobs_read
+        runs.workflow_run_key in (
+            select jobs.workflow_run_key from jobs
+            where jobs.created_at is not null
+        ) as jobs_read
     from runs
     left join org_repositories
         on runs.repository = org_repositories.repository

@@ -8,7 +8,9 @@
     commit in its repositories, a developer whose home team it is active, an incident on its
     services, a CI job in its repositories; the organisation's first such week for a team with
     none) to the latest week with any activity in the organisation, quiet weeks with zero counts.
-    CI times come from a weekly sample of runs (int_ci_jobs): ci_sampled_runs of ci_total_runs.
+    CI times come from a weekly sample of runs (int_ci_jobs): ci_sampled_runs of ci_total_runs;
+    queue times from ci_queue_sampled_runs of them (jobs read through GraphQL have no queued-at
+    time). A CI job's week is that of its created_at, else (no queue time) of its started_at.
     Context for the survey, not a productivity score: nothing here is reported per person.
 -#}
 
@@ -148,16 +150,23 @@ incident_stats as (
     group by team, {{ period_start('week', 'started_at') }}
 ),
 
+ci_job_weeks as (
+    select
+        *,
+        {{ period_start('week', 'coalesce(created_at, started_at)') }} as week
+    from ci_jobs
+    where team is not null
+),
+
 ci_stats as (
     select
         team,
-        {{ period_start('week', 'created_at') }} as week,
+        week,
         count(*) as ci_runs,
         percentile_cont(0.5) within group (order by queue_seconds) as ci_queue_p50_seconds,
         percentile_cont(0.5) within group (order by run_seconds) as ci_run_p50_seconds
-    from ci_jobs
-    where team is not null
-    group by team, {{ period_start('week', 'created_at') }}
+    from ci_job_weeks
+    group by team, week
 ),
 
 -- The sample behind the CI times: per repository and week, its runs and those measured.
@@ -165,12 +174,12 @@ ci_repository_weeks as (
     select
         team,
         repository,
-        {{ period_start('week', 'created_at') }} as week,
+        week,
         max(week_ci_runs) as week_ci_runs,
-        max(sampled_ci_runs) as sampled_ci_runs
-    from ci_jobs
-    where team is not null
-    group by team, repository, {{ period_start('week', 'created_at') }}
+        max(sampled_ci_runs) as sampled_ci_runs,
+        max(queue_sampled_ci_runs) as queue_sampled_ci_runs
+    from ci_job_weeks
+    group by team, repository, week
 ),
 
 ci_sample_stats as (
@@ -178,7 +187,8 @@ ci_sample_stats as (
         team,
         week,
         sum(week_ci_runs) as ci_total_runs,
-        sum(sampled_ci_runs) as ci_sampled_runs
+        sum(sampled_ci_runs) as ci_sampled_runs,
+        sum(queue_sampled_ci_runs) as ci_queue_sampled_runs
     from ci_repository_weeks
     group by team, week
 ),
@@ -305,7 +315,8 @@ measured as (
         ci_stats.ci_queue_p50_seconds,
         ci_stats.ci_run_p50_seconds,
         coalesce(ci_sample_stats.ci_sampled_runs, 0) as ci_sampled_runs,
-        coalesce(ci_sample_stats.ci_total_runs, 0) as ci_total_runs
+        coalesce(ci_sample_stats.ci_total_runs, 0) as ci_total_runs,
+        coalesce(ci_sample_stats.ci_queue_sampled_runs, 0) as ci_queue_sampled_runs
     from team_weeks
     left join org_teams
         on team_weeks.team = org_teams.team
@@ -370,7 +381,8 @@ final as (
         cast(ci_queue_p50_seconds as double) as ci_queue_p50_seconds,
         cast(ci_run_p50_seconds as double) as ci_run_p50_seconds,
         cast(ci_sampled_runs as bigint) as ci_sampled_runs,
-        cast(ci_total_runs as bigint) as ci_total_runs
+        cast(ci_total_runs as bigint) as ci_total_runs,
+        cast(ci_queue_sampled_runs as bigint) as ci_queue_sampled_runs
     from measured
 )
 

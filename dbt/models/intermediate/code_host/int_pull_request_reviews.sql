@@ -20,8 +20,27 @@ github as (
     from {{ ref('stg_github__pull_request_reviews') }}
 ),
 
+-- GitLab's approvals are its reviews: one APPROVED review per approver, submitted when they
+-- approved (null where the server does not say; such an approval is not a first review).
+gitlab as (
+    select
+        'gitlab' as source,
+        source_instance,
+        approval_key as review_key,
+        merge_request_key as pull_request_key,
+        project as repository,
+        cast(null as bigint) as review_id,
+        approver as reviewer,
+        'APPROVED' as state,
+        cast(null as varchar) as commit_sha,
+        approved_at as submitted_at
+    from {{ ref('stg_gitlab__merge_request_approvals') }}
+),
+
 final as (
     select * from github
+    union all
+    select * from gitlab
 )
 
 select * from final

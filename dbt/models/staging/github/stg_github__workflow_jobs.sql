@@ -29,7 +29,11 @@ renamed as (
         payload ->> '$.status' as status,
         payload ->> '$.conclusion' as conclusion,
         payload ->> '$.runner_name' as runner_name,
-        json_extract_string(payload, '$.labels[*]') as runner_labels,
+        -- A job read through GraphQL (a check run) has no runner labels: null, not [].
+        case
+            when json_type(payload, '$.labels') = 'ARRAY'
+                then json_extract_string(payload, '$.labels[*]')
+        end as runner_labels,
         cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
         cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
         cast(payload ->> '$.completed_at' as timestamp with time zone) as completed_at,

@@ -25,6 +25,7 @@ renamed as (
         scope as project,
         approver ->> '$.user.username' as approver,
         coalesce(cast(approver ->> '$.user.bot' as boolean), false) as approver_is_bot,
+        cast(approver ->> '$.approved_at' as timestamp with time zone) as approved_at,
         cast(payload ->> '$.approvals_required' as integer) as approvals_required,
         cast(payload ->> '$.approved' as boolean) as is_approved,
         cast(payload ->> '$.updated_at' as timestamp with time zone) as approvals_updated_at

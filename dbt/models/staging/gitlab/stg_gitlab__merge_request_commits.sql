@@ -21,7 +21,6 @@ renamed as (
         scope as project,
         payload ->> '$.id' as sha,
         payload ->> '$.author_name' as author_name,
-        payload ->> '$.author_email' as author_email,
         payload ->> '$.message' as message,
         cast(payload ->> '$.authored_date' as timestamp with time zone) as authored_at,
         cast(payload ->> '$.committed_date' as timestamp with time zone) as committed_at,

@@ -1,4 +1,5 @@
-"""An Argo CD API in Argo CD's documented shapes, served by tests/http_server.py on 127.0.0.1.
+"""An Argo CD API in Argo CD's documented shapes, served in process by the demo (pipelines/demo/fake_api.py) and over
+127.0.0.1 by the tests (tests/http_server.py).
 
 Shapes follow argoproj/argo-cd's swagger (``v1alpha1ApplicationList``: ``metadata``, ``items``;
 ``v1alpha1Application``: ``metadata``, ``spec.source`` / ``spec.project``, ``status.sync``,
@@ -12,11 +13,12 @@ answers ``GET /api/v1/applications`` (``projects`` filters); the bearer token mu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.http_server import Reply
+from pipelines.demo.fake_http import Reply
 
 Fault = Callable[[str, dict[str, str]], Reply | None]
 
@@ -26,12 +28,18 @@ def stamp(at: dt.datetime) -> str:
 
 
 def history_entry(
-    entry_id: int, revision: str, deployed_at: dt.datetime, repo_url: str, *, automated=True
+    entry_id: int,
+    revision: str,
+    deployed_at: dt.datetime,
+    repo_url: str,
+    *,
+    automated=True,
+    started: dt.datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": entry_id,
         "revision": revision,
-        "deployStartedAt": stamp(deployed_at - dt.timedelta(seconds=40)),
+        "deployStartedAt": stamp(started or deployed_at - dt.timedelta(seconds=40)),
         "deployedAt": stamp(deployed_at),
         "source": {"repoURL": repo_url, "path": "deploy/production", "targetRevision": "HEAD"},
         "initiatedBy": {"automated": True} if automated else {"username": "admin"},
@@ -46,17 +54,22 @@ def application(
     project: str = "default",
     health: str = "Healthy",
     reconciled_at: dt.datetime | None = None,
+    created_at: dt.datetime | None = None,
+    history_limit: int | None = None,
 ) -> dict[str, Any]:
     last = history[-1] if history else None
+    uid = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 10**12
+    spec_limit = {} if history_limit is None else {"revisionHistoryLimit": history_limit}
     return {
         "metadata": {
             "name": name,
             "namespace": "argocd",
-            "uid": f"00000000-0000-4000-8000-{abs(hash(name)) % 10**12:012d}",
+            "uid": f"00000000-0000-4000-8000-{uid:012d}",
             "resourceVersion": "12345",
-            "creationTimestamp": "2026-01-05T09:00:00Z",
+            "creationTimestamp": stamp(created_at or dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)),
         },
         "spec": {
+            **spec_limit,
             "project": project,
             "source": {"repoURL": repo_url, "path": "deploy/production", "targetRevision": "HEAD"},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": name},

@@ -1,4 +1,5 @@
-"""A GitLab REST v4 API in GitLab's shape, served by tests/http_server.py on 127.0.0.1.
+"""A GitLab REST v4 API in GitLab's shape, served in process by the demo (pipelines/demo/fake_api.py) and over
+127.0.0.1 by the tests (tests/http_server.py).
 
 It answers what ``pipelines/gitlab`` asks: ``/api/v4/projects/<id or url-encoded path>`` and its
 merge requests (+ approvals, commits), repository commits, pipelines (+ jobs), deployments,
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from tests.http_server import Reply
+from pipelines.demo.fake_http import Reply
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -58,8 +59,10 @@ class FakeGitLab:
         *,
         groups: dict[str, list[int]] | None = None,
         token: str | None = None,
+        scheme: str = "http",
     ) -> None:
         self.projects = {p.payload["id"]: p for p in projects}
+        self.scheme = scheme  # of the next-page links (the client keeps to its origin)
         self.groups = groups or {}
         self.token = token
         self.fault: Fault | None = None
@@ -136,7 +139,9 @@ class FakeGitLab:
         answer = {"X-Page": str(page), "X-Per-Page": str(per_page)}
         if page * per_page < len(items):
             nxt = {**query, "page": str(page + 1)}
-            answer["Link"] = f'<http://{headers["Host"]}{path}?{urlencode(nxt)}>; rel="next"'
+            answer["Link"] = (
+                f'<{self.scheme}://{headers["Host"]}{path}?{urlencode(nxt)}>; rel="next"'
+            )
             answer["X-Next-Page"] = str(page + 1)
         return Reply(body=chunk, headers=answer)
 
@@ -162,5 +167,7 @@ class FakeGitLab:
         answer = {}
         if len(ids) > per_page:
             nxt = {**query, "id_after": str(ids[per_page - 1])}
-            answer["Link"] = f'<http://{headers["Host"]}{path}?{urlencode(nxt)}>; rel="next"'
+            answer["Link"] = (
+                f'<{self.scheme}://{headers["Host"]}{path}?{urlencode(nxt)}>; rel="next"'
+            )
         return Reply(body=chunk, headers=answer)

@@ -1,4 +1,5 @@
-"""A Jenkins JSON API in Jenkins' shape, served by tests/http_server.py on 127.0.0.1.
+"""A Jenkins JSON API in Jenkins' shape, served in process by the demo (pipelines/demo/fake_api.py) and over
+127.0.0.1 by the tests (tests/http_server.py).
 
 It answers what ``pipelines/jenkins`` asks: ``<job path>/api/json?tree=...`` for the controller's
 top level (``/api/json``), folders, multibranch pipelines and jobs (``/job/a/job/b/...``).
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.http_server import Reply
+from pipelines.demo.fake_http import Reply
 
 FOLDER = "com.cloudbees.hudson.plugins.folder.Folder"
 MULTIBRANCH = "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
