@@ -26,7 +26,7 @@ from pipelines.warehouse import connect, get_sync_state
 from tests import test_github_graphql
 from tests.http_server import Reply, ScriptedServer
 from tests.test_dbt_models import failures, query, run_dbt
-from tests.test_github_graphql import sync
+from tests.test_github_graphql import staging_rows, sync
 
 # The demo repository the GraphQL parity tests use (a module-scoped fixture).
 demo = test_github_graphql.demo
@@ -60,18 +60,8 @@ def both(demo, tmp_path_factory):
 
 
 def test_rest_and_graphql_jobs_give_the_same_staging_rows_for_the_fields_both_have(both):
-    columns = [
-        r[0]
-        for r in query(
-            both["rest"][0],
-            "select column_name from information_schema.columns where table_schema = 'staging' "
-            "and table_name = 'stg_github__workflow_jobs' order by ordinal_position",
-        )
-    ]
-    rest = query(both["rest"][0], "select * from staging.stg_github__workflow_jobs order by all")
-    graphql = query(
-        both["graphql"][0], "select * from staging.stg_github__workflow_jobs order by all"
-    )
+    columns, rest = staging_rows(both["rest"][0], "stg_github__workflow_jobs")
+    _, graphql = staging_rows(both["graphql"][0], "stg_github__workflow_jobs")
     assert len(rest) > 50, "too few jobs for the comparison to prove anything"
     only = [columns.index(c) for c in REST_ONLY]
     assert all(row[i] is None for row in graphql for i in only)
