@@ -9,6 +9,7 @@ progressive warehouse ends with exactly the rows of a warehouse synced in one go
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from pipelines.errors import SourceError
 from pipelines.github.client import GitHubClient
 from pipelines.github.credentials import BudgetExhausted, CredentialPool, TokenCredential
 from pipelines.github.sync import RAW_TABLES, WINDOWED, RepositorySync, coverage_line
+from pipelines.github.sync import iso as iso_z
 from pipelines.http import RetryPolicy
 from pipelines.warehouse import connect, ensure_raw_table, get_coverage
 from tests.http_server import Reply, ScriptedServer
@@ -344,6 +346,136 @@ def test_a_run_killed_mid_backfill_resumes_with_no_duplicate_and_no_gap(referenc
         died = get_coverage(con, "github", repo, "commits")
         assert died.synced_from == before["commits"], "coverage moved before its window ended"
         assert died.resume_at == "2", "the page reached was not recorded"
+        _run_until_complete(con, fake.server.url, demo, api)
+    assert _rows(con) == expected
+    con.close()
+
+
+class RecordingDemo(SocketDemo):
+    """The socket demo that also notes each GraphQL query: (operation, variables)."""
+
+    def __init__(self, transport: DemoTransport) -> None:
+        super().__init__(transport)
+        self.queries: list[tuple[str, dict]] = []
+
+    def _post(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        payload = json.loads(body or b"{}")
+        operation = str(payload.get("query", "")).split("(")[0].split()[-1]
+        self.queries.append((operation, payload.get("variables") or {}))
+        return super()._post(path, headers, body)
+
+
+# The listings the windowed entities read (not a pull request's reviews or a run's jobs).
+LISTINGS = ("/pulls", "/commits", "/releases", "/deployments", "/actions/runs", "/issues")
+
+
+def _listing_requests(requests, repo: str) -> list[tuple[str, dict[str, list[str]]]]:
+    found = []
+    for path, _ in requests:
+        parts = urlsplit(path)
+        if parts.path in {f"/repos/{repo}{listing}" for listing in LISTINGS}:
+            found.append((parts.path.removeprefix(f"/repos/{repo}"), parse_qs(parts.query)))
+    return found
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_a_progressive_first_sync_spends_no_request_or_query_on_an_empty_increment(
+    api, demo, tmp_path
+):
+    """No probe, no "since now" query, no page read twice: only the walk through the newest
+    window (whose first pages are the listings' tops) is billed."""
+    clients, repo, now = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with RecordingDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            report = _sync(con, client, demo, api).run()
+        lists = _listing_requests(fake.server.requests, repo)
+        queries = list(fake.queries)
+    window_start = iso_z(now - dt.timedelta(days=INITIAL))
+    assert lists and all(e.pages > 0 for n, e in report.entities.items() if n in WINDOWED)
+    # The probes of commits, issues and (GraphQL) pull requests are one-item pages.
+    assert [q for _, q in lists if q.get("per_page") == ["1"]] == []
+    # Each listing page is read once: the increment and the walk no longer both read the top.
+    urls = [(p, sorted((k, tuple(v)) for k, v in q.items())) for p, q in lists]
+    assert len(urls) == len({repr(u) for u in urls}), "a listing page was read twice"
+    # Workflow runs: only creation windows of the walk, none "now..now" and no unbounded probe.
+    runs = [q for p, q in lists if p == "/actions/runs"]
+    assert runs and all(q["created"][0].startswith(window_start) for q in runs), runs
+    # Commits by date up to now, issues since the window's start: the walk's queries only.
+    assert all("until" in q for p, q in lists if p == "/commits")
+    assert all(q.get("since") == [window_start] for p, q in lists if p == "/issues")
+    if api == "graphql":
+        # No REST probe of what GraphQL reads, and each connection read from its top once.
+        assert not [p for p, _ in lists if p in {"/pulls", "/deployments"}]
+        for operation in ("PullRequests", "Deployments"):
+            tops = [v for o, v in queries if o == operation and v.get("after") is None]
+            assert len(tops) == 1, (operation, tops)
+    con.close()
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_after_a_progressive_first_sync_an_unchanged_run_costs_one_conditional_request_each(
+    api, demo, tmp_path, monkeypatch
+):
+    """Where the walk's first page is the next increment's request (REST pull requests,
+    releases, deployments), its ETag makes the next unchanged run's increment one 304. Where it is
+    not, the next probe is unconditional once; from the run after, every increment is one 304."""
+    clients, _, _ = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        # The increments alone (nothing changed): the walk's further steps are not under test.
+        monkeypatch.setattr(RepositorySync, "_backfill_step", lambda self, entity: None)
+        costs = []
+        for _ in range(2):
+            with _client(fake.server.url) as client:
+                costs.append(_sync(con, client, demo, api).run().entities)
+    free = {"repository", "tags", "releases"} | (
+        {"pull_requests", "deployments"} if api == "rest" else set()
+    )
+    for entity, cost in costs[0].items():
+        if entity in free:
+            assert (cost.requests, cost.not_modified, cost.graphql_queries) == (1, 1, 0), entity
+        else:
+            assert cost.not_modified == 0 and not cost.unchanged, (entity, cost)
+    for entity, cost in costs[1].items():
+        assert (cost.requests, cost.not_modified, cost.graphql_queries) == (1, 1, 0), entity
+        assert cost.unchanged, entity
+    con.close()
+
+
+def _second_page_of(listing: str) -> Callable[[str], bool]:
+    def fails(path: str) -> bool:
+        parts = urlsplit(path)
+        return parts.path.endswith(listing) and parse_qs(parts.query).get("page") == ["2"]
+
+    return fails
+
+
+# Listings with a second page in the newest window on both paths (REST pull requests: above).
+@pytest.mark.parametrize("listing", ["/commits", "/actions/runs"])
+def test_a_progressive_first_sync_killed_mid_window_resumes_with_no_gap_and_no_duplicate(
+    listing, reference, demo, tmp_path
+):
+    """The first sync (no increment) dies on the second page of a listing in its newest window;
+    the coverage it opened has not moved (the commits' walk continues at that page; a runs window
+    cut short is read again), and the runs that follow end with exactly the rows of a sync in one
+    go (a page read twice upserts: one row a key)."""
+    api, expected = reference
+    clients, repo, now = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        fake.fail_when = _second_page_of(listing)
+        with pytest.raises(SourceError), _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        entity = {"/commits": "commits", "/actions/runs": "workflow_runs"}
+        died = get_coverage(con, "github", repo, entity[listing])
+        assert died is not None and died.synced_from == now, "coverage moved before the window"
+        assert died.synced_to == now
+        if listing == "/commits":
+            assert died.resume_at == "2", "the page reached was not recorded"
+        fake.fail_when = lambda path: False
         _run_until_complete(con, fake.server.url, demo, api)
     assert _rows(con) == expected
     con.close()

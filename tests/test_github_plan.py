@@ -131,6 +131,12 @@ def test_the_plan_shows_the_first_runs_window_and_estimates_what_that_run_then_c
     assert plan.initial_window_days == 30 and plan.window_since > plan.since
     runs = {r.entity: r for r in plan.window_rows if r.repository == plan.rows[0].repository}
     assert runs["workflow_runs"].items < plan.rows[6].items
+    # That first run skips each entity's empty increment, so its window sends no probe: the
+    # GraphQL path's REST requests for pull requests and deployments are none (the whole
+    # history's estimate, read at once, counts one probe each).
+    whole = {r.entity: r for r in plan.rows if r.repository == plan.rows[0].repository}
+    for entity in ("pull_requests", "deployments"):
+        assert (runs[entity].graphql_rest_requests, whole[entity].graphql_rest_requests) == (0, 1)
     assert plan.first_run_cost < plan.history_cost < plan.rest_requests
 
     con = connect(tmp_path / "wh.duckdb")

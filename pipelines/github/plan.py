@@ -46,15 +46,17 @@ ASSUMPTIONS = (
     "REST: one list request per page of per_page items; one reviews and one commits request per "
     "pull request; one statuses request per deployment; one jobs request per workflow run read "
     "(the weekly sample plus deployment-workflow runs, counted as one per deployment); a probe per "
-    "entity",
+    "entity, except in a progressive first run's window (that run skips the increment, probe and "
+    "all)",
     "GraphQL points by GitHub's formula (connections requested / 100, at least 1 per query): "
     f"{GRAPHQL_PULLS_PER_QUERY} pull requests with their labels, reviews and commits cost "
     f"{PULLS_QUERY_POINTS} points a query, {GRAPHQL_DEPLOYMENTS_PER_QUERY} deployments with "
     f"their statuses {DEPLOYMENTS_QUERY_POINTS}, the jobs of {GRAPHQL_RUNS_PER_JOBS_QUERY} "
     "workflow runs 1 (overflowing nested connections not counted); the GraphQL path still "
-    "sends the conditional REST probe of each entity, lists the runs by REST, and reads the "
-    "queue-time sample of jobs by REST (workflow_jobs_queue_sample_per_week per week and kind, "
-    "for the newest workflow_jobs_queue_sample_days)",
+    "sends the conditional REST probe of each entity (none in a progressive first run), lists "
+    "the runs by REST, and reads the queue-time sample of jobs by REST "
+    "(workflow_jobs_queue_sample_per_week per week and kind, for the newest "
+    "workflow_jobs_queue_sample_days)",
     "conditional requests answered 304 are free; a first sync has none",
     f"one token, and each App installation, spends {TOKEN_BUDGET_PER_HOUR:,} an hour "
     "(REST requests and GraphQL points are separate budgets; token-hours add them up)",
@@ -228,16 +230,22 @@ def _rows(
     jobs: JobSelection,
     commits_from_git: bool,
     days: float,
+    probes: bool = True,
 ) -> list[EntityEstimate]:
-    """Per entity: items, REST requests, and the GraphQL path's points and REST requests."""
+    """Per entity: items, REST requests, and the GraphQL path's points and REST requests.
+
+    ``probes``: each windowed entity's conditional probe is counted (a first sync that reads
+    everything at once makes it); a progressive first run skips the increment, probe and all.
+    """
     c = counts
+    probe = 1 if probes else 0
     sampled = (
         c.runs if jobs.sample_per_week is None else min(c.runs, jobs.sample_per_week * c.weeks)
     )
     deployment_runs = min(c.deployments, c.runs) if jobs.deployment_workflows else 0
     run_jobs = min(c.runs, sampled + deployment_runs)
     windows = max(1, math.ceil(c.runs / RUNS_QUERY_CAP))
-    run_listing = 1 + windows + _pages(c.runs, per_page) - 1
+    run_listing = probe + windows + _pages(c.runs, per_page) - 1
     # The GraphQL path reads some runs' jobs again by REST for their queue times: the newest
     # queue_sample_days of the window, per week and kind (deployment workflow or not).
     queue_days = min(days, jobs.queue_sample_days or days)
@@ -251,13 +259,13 @@ def _rows(
             c.prs,
             _pages(c.prs, per_page) + 2 * c.prs,
             PULLS_QUERY_POINTS * max(1, math.ceil(c.prs / GRAPHQL_PULLS_PER_QUERY)),
-            1,
+            probe,
         ),
         EntityEstimate(
             repository,
             "commits",
             c.commits,
-            0 if commits_from_git else 1 + _pages(c.commits, per_page),
+            0 if commits_from_git else probe + _pages(c.commits, per_page),
         ),
         EntityEstimate(repository, "tags", c.tags, _pages(c.tags, per_page)),
         EntityEstimate(repository, "releases", c.releases, _pages(c.releases, per_page)),
@@ -268,7 +276,7 @@ def _rows(
             _pages(c.deployments, per_page) + c.deployments,
             DEPLOYMENTS_QUERY_POINTS
             * max(1, math.ceil(c.deployments / GRAPHQL_DEPLOYMENTS_PER_QUERY)),
-            1,
+            probe,
         ),
         EntityEstimate(
             repository,
@@ -279,7 +287,7 @@ def _rows(
             run_listing + queue_runs,
         ),
         # The issues list returns pull requests too: its pages hold both.
-        EntityEstimate(repository, "issues", c.issues, 1 + _pages(c.issues + c.prs, per_page)),
+        EntityEstimate(repository, "issues", c.issues, probe + _pages(c.issues + c.prs, per_page)),
     ]
 
 
@@ -307,7 +315,10 @@ def estimate_repository(
     share = window.runs / counts.runs if counts.runs else (now - window_since) / (now - since)
     window.deployments = math.ceil(counts.deployments * min(share, 1.0))
     window.tags, window.releases = counts.tags, counts.releases
-    return history, _rows(repository, window, days=(now - window_since).days, **options)
+    # The progressive first run skips each entity's increment (and so its probe).
+    return history, _rows(
+        repository, window, days=(now - window_since).days, probes=False, **options
+    )
 
 
 def plan_source(

@@ -235,6 +235,8 @@ class RepositorySync:
         )
         self.backfill_step = dt.timedelta(days=backfill_step_days or backfill_days)
         self._floors: dict[str, dt.datetime] = {}
+        # Entities whose increment this run skips: a progressive first sync (see _start_entity).
+        self._skipped: set[str] = set()
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
@@ -249,7 +251,11 @@ class RepositorySync:
             r = self._entity(entity)
             try:
                 self._start_entity(entity)
-                getattr(self, f"sync_{entity}")()
+                if entity in self._skipped:
+                    with transaction(self.con):
+                        self._mark_synced(entity)
+                else:
+                    getattr(self, f"sync_{entity}")()
                 if not self._reads_all(entity):
                     self._backfill_step(entity)
             finally:
@@ -301,8 +307,16 @@ class RepositorySync:
         """Fix how far back this run's increment of ``entity`` reads.
 
         With coverage: back to what is already fully synced (older spans are the backfill's). A
-        first sync, progressive: only from now (it stores the conditional probe's ETag for the
-        next run), the newest window is then read by the walk back, page by page, resumable.
+        first sync, progressive (no coverage, no cursor): no increment at all. Its floor would be
+        now, so it could only find nothing and store the probe's ETag, at a request or query per
+        entity; instead the coverage opens empty at now (synced_from = synced_to = now, no
+        request) and the walk back reads the newest window, page by page, resumable. The next
+        run's increment reads from that coverage's end (``_cursor_time``). Where the walk's first
+        page is the very request the next increment makes (REST pull requests, releases and
+        deployments: the same URL and parameters), its ETag is stored as the entity's, so an
+        unchanged next run still gets a free 304; elsewhere (commits, issues, workflow runs, and
+        pull requests and deployments through GraphQL, whose probes are other requests) the next
+        run's probe is unconditional once, and it reads the overlap since the coverage's end.
         Not progressive: back to ``backfill_days`` at once. An entity synced before coverage
         existed (a cursor, no coverage row) was read back to ``backfill_days``: complete.
         """
@@ -315,13 +329,15 @@ class RepositorySync:
             floor = self.backfill_start
         else:
             floor = self.now
+            self._skipped.add(entity)
         self._floors[entity] = floor
 
     def _floor(self, entity: str) -> dt.datetime:
         return self._floors.get(entity, self.backfill_start)
 
     def _mark_synced(self, entity: str) -> None:
-        """The increment of ``entity`` finished: its coverage reaches now. Inside its transaction."""
+        """The increment of ``entity`` finished (or, on a progressive first sync, was skipped: the
+        coverage opens empty at now): its coverage reaches now. Inside its transaction."""
         if entity not in WINDOWED:
             return
         coverage = self._coverage(entity)
@@ -364,13 +380,23 @@ class RepositorySync:
         *,
         resume_at: str | None,
         synced_from: dt.datetime | None,
+        etag: str | None = None,
     ) -> None:
         """Write one backfill page's rows and the walk's position; with ``synced_from`` (the
-        window's last page) also move the coverage back, in the same transaction."""
+        window's last page) also move the coverage back, in the same transaction. ``etag``: the
+        entity's probe ETag (see ``_walk_back``), stored with the page it came with."""
         with transaction(self.con):
             written = self._upsert_batches(entity, batches)
             # The cursor stays; items_total and last_synced_at count the backfill too.
-            set_cursor(self.con, self.source, self.repo, entity, cursor=None, items_added=written)
+            set_cursor(
+                self.con,
+                self.source,
+                self.repo,
+                entity,
+                cursor=None,
+                etag=etag,
+                items_added=written,
+            )
             coverage = self._coverage(entity)
             if coverage is None:
                 raise SourceError(f"{self.source}: {self.repo}: {entity}: coverage vanished")
@@ -392,7 +418,7 @@ class RepositorySync:
     def _walk_back(
         self,
         entity: str,
-        pages: Iterable[tuple[list[dict[str, Any]], str | None, str | None, bool]],
+        pages: Iterable[tuple[list[dict[str, Any]], str | None, str | None, bool, str | None]],
         stamp: Callable[[dict[str, Any]], str | None],
         lower: dt.datetime,
         upper: dt.datetime,
@@ -400,25 +426,45 @@ class RepositorySync:
         *,
         bounded: bool = False,
         carry_position: bool = True,
+        probe: bool = False,
     ) -> None:
         """Land the items of a newest-first listing stamped within [lower, upper].
 
-        ``pages`` yields (items, position of this page, position of the next, last page?). An
-        item moved by an update goes to the top, so positions only shift towards the end: a
-        stored position re-reads, never skips. The window ends at the first item older than
-        ``lower``, or at the listing's end, which (unless the query is ``bounded`` by dates) means
-        nothing older exists: the entity is then fully synced. With ``carry_position`` the next
-        window starts at the page where this one ended (the same listing walked further down).
+        ``pages`` yields (items, position of this page, position of the next, last page?, the
+        page's ETag). An item moved by an update goes to the top, so positions only shift towards
+        the end: a stored position re-reads, never skips. The window ends at the first item older
+        than ``lower``, or at the listing's end, which (unless the query is ``bounded`` by dates)
+        means nothing older exists: the entity is then fully synced. With ``carry_position`` the
+        next window starts at the page where this one ended (the same listing walked further down).
+
+        On a first sync whose increment was skipped (``_start_entity``) the walk starts at the
+        listing's top and keeps items newer than ``upper`` too (the increment would have); with
+        ``probe`` (the listing's first page is the request the next run's increment makes) that
+        page's ETag is stored as the entity's, with the page, so an unchanged listing answers the
+        next run 304: everything that page showed is landed.
         """
-        for items, here, following, last in pages:
+        skipped = entity in self._skipped
+        first = True
+        for items, here, following, last, etag in pages:
             # The last page of an unbounded listing: nothing older exists, keep all of it.
             floor = self.backfill_start if last and not bounded else lower
             times = [parse_time(stamp(item)) for item in items]
-            kept = [i for i, t in zip(items, times, strict=True) if t and floor <= t <= upper]
+            kept = [
+                i
+                for i, t in zip(items, times, strict=True)
+                if t and floor <= t and (skipped or t <= upper)
+            ]
             older = any(t is not None and t < lower for t in times)
             reached = floor if (older or last) else None
             resume = (here if carry_position else None) if reached else following
-            self._land_window(entity, to_batches(kept), resume_at=resume, synced_from=reached)
+            self._land_window(
+                entity,
+                to_batches(kept),
+                resume_at=resume,
+                synced_from=reached,
+                etag=etag if skipped and probe and first else None,
+            )
+            first = False
             if reached:
                 return
         self._land_window(
@@ -428,18 +474,19 @@ class RepositorySync:
     def _rest_positions(
         self, path: str, params: dict[str, Any], resume: str | None, items_key: str | None = None
     ):
-        """Pages of a REST listing from page ``resume`` on, as (items, page, next page, last?)."""
+        """Pages of a REST listing from page ``resume`` on, as (items, page, next page, last?,
+        ETag)."""
         start = int(resume) if resume and resume.isdigit() else 1
         query = {**params, "page": start} if start > 1 else params
         for page in self.client.paginate(path, query, items_key=items_key):
             number = start + page.number - 1
-            yield page.items, str(number), str(number + 1), page.is_last
+            yield page.items, str(number), str(number + 1), page.is_last, page.etag
 
     def _graphql_positions(
         self, query: str, path: tuple[str, ...], page_size: int, resume: str | None
     ):
         """Pages of a GraphQL connection from cursor ``resume`` on, as (nodes, the cursor that
-        reads this page, the one that reads the next, last?)."""
+        reads this page, the one that reads the next, last?, no ETag)."""
         operation = query.split("(")[0].split()[-1]
         after = resume
         while True:
@@ -451,7 +498,7 @@ class RepositorySync:
             info = connection.get("pageInfo") or {}
             self._check_progress(info, nodes, operation)
             last = not info.get("hasNextPage")
-            yield nodes, after, info.get("endCursor"), last
+            yield nodes, after, info.get("endCursor"), last, None
             if last:
                 return
             after = info.get("endCursor")
@@ -482,6 +529,7 @@ class RepositorySync:
             lower,
             upper,
             self._pull_request_rest_batches,
+            probe=True,
         )
 
     def _backfill_deployments(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
@@ -506,6 +554,7 @@ class RepositorySync:
             lower,
             upper,
             self._deployment_rest_batches,
+            probe=True,
         )
 
     def _backfill_releases(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
@@ -517,6 +566,7 @@ class RepositorySync:
             lower,
             upper,
             lambda items: {"github_releases": [self._release_record(r) for r in items]},
+            probe=True,
         )
 
     def _backfill_issues(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
