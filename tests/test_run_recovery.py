@@ -81,7 +81,14 @@ def tiny_org(folder: Path, name: str = "Tiny Shop") -> Path:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "PYTHONPATH"}}
+    """This process's environment for a child run, less what would point it elsewhere: an
+    in-process run earlier in the session (the demo fixture) leaves PLATFORM_METRICS_WAREHOUSE
+    set to its own warehouse, which a child's config must not inherit."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DAGSTER_HOME", "PYTHONPATH"} and not k.startswith("PLATFORM_METRICS_")
+    }
     return {**env, "PYTHONPATH": str(REPO_ROOT), **extra}
 
 
@@ -101,12 +108,23 @@ def finish(process: subprocess.Popen, timeout: float) -> int:
         process.stdout and process.stdout.close()
 
 
-def wait_for(condition, timeout: float, what: str):
+def wait_for(
+    condition,
+    timeout: float,
+    what: str,
+    process: subprocess.Popen | None = None,
+    log: Path | None = None,
+):
+    """Poll ``condition`` until it holds; fail at once, with the end of its ``log``, when the
+    ``process`` it waits on has exited (nothing more can happen), not after the whole timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
+        if process is not None and process.poll() is not None:
+            tail = log.read_text()[-2000:] if log is not None and log.exists() else ""
+            pytest.fail(f"exited ({process.returncode}) before {what}:\n{tail}")
         time.sleep(0.1)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
@@ -140,7 +158,14 @@ def test_a_killed_run_is_marked_failed_and_its_pool_slot_freed_by_the_next_run(t
     home = tmp_path / "build" / "dagster_home" / "tiny-shop"
     victim = start([PLATFORM_METRICS, "run", "--config", str(config)], tmp_path, env, "victim.log")
     try:
-        wait_for(lambda: home.joinpath("dagster.yaml").exists(), 120, "the victim's Dagster home")
+        victim_log = tmp_path / "victim.log"
+        wait_for(
+            lambda: home.joinpath("dagster.yaml").exists(),
+            120,
+            "the victim's Dagster home",
+            victim,
+            victim_log,
+        )
         with instance_at(home) as instance:
             # Stop it while it holds the pool (SIGSTOP, then check: a step may end in between),
             # then kill it as the OOM killer would.
@@ -153,7 +178,7 @@ def test_a_killed_run_is_marked_failed_and_its_pool_slot_freed_by_the_next_run(t
                 victim.send_signal(signal.SIGCONT)
                 return False
 
-            wait_for(holding, 300, "the victim to hold the warehouse pool")
+            wait_for(holding, 300, "the victim to hold the warehouse pool", victim, victim_log)
             victim.kill()
             victim.wait(timeout=30)
             (killed,) = [r for r in runs_of(instance, victim.pid) if not r.is_finished]
@@ -182,7 +207,8 @@ def test_a_run_blocked_by_a_live_holder_says_who_and_stops_on_sigterm(tmp_path):
     holder = start([sys.executable, "-c", HOLDER], tmp_path, env, "holder.log")
     blocked = None
     try:
-        wait_for(lambda: "holding" in (tmp_path / "holder.log").read_text(), 120, "the holder")
+        holder_log = tmp_path / "holder.log"
+        wait_for(lambda: "holding" in holder_log.read_text(), 120, "the holder", holder, holder_log)
         config = tiny_org(tmp_path / "org")
         blocked = start(
             [PLATFORM_METRICS, "run", "--config", str(config)], tmp_path / "org", env, "run.log"
@@ -192,6 +218,8 @@ def test_a_run_blocked_by_a_live_holder_says_who_and_stops_on_sigterm(tmp_path):
             lambda: [x for x in log.read_text().splitlines() if "waiting for the" in x],
             300,
             "the waiting line",
+            blocked,
+            log,
         )
         with instance_at(home) as instance:
             (held,) = runs_of(instance, holder.pid)
