@@ -189,13 +189,23 @@ class ActionsServer:
         self.overflow: set[str] = set()
         self.queries: list[dict] = []
         self.rest_jobs: list[int] = []
+        # Answer 304 to a runs listing sent with its ETag (the probe of an unchanged run).
+        self.not_modified = False
+        self.probes_not_modified = 0
 
     def get(self, path: str, headers: dict[str, str]) -> Reply:
         url = urlsplit(path)
         if url.path == "/repos/o/r/actions/runs":
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             per_page = int(query.get("per_page", 100))
-            body = {"total_count": len(self.runs), "workflow_runs": self.runs[:per_page]}
+            if self.not_modified and headers.get("If-None-Match") == '"runs"':
+                self.probes_not_modified += 1
+                return Reply(304, None, headers={"ETag": '"runs"'})
+            runs = self.runs
+            if "created" in query:
+                start, end = query["created"].split("..")
+                runs = [r for r in runs if start <= r["created_at"] <= end]
+            body = {"total_count": len(runs), "workflow_runs": runs[:per_page]}
             return Reply(body=body, headers={"ETag": '"runs"'})
         if url.path.endswith("/jobs"):
             run_id = int(url.path.split("/")[-2])
@@ -241,7 +251,9 @@ class ActionsServer:
 TOKEN = "ghp_jobs_secret"
 
 
-def run_sync(server: ScriptedServer, db: Path, selection: JobSelection) -> RepositorySync:
+def run_sync(
+    server: ScriptedServer, db: Path, selection: JobSelection, **window: int
+) -> RepositorySync:
     source = GitHubSourceConfig(name="gh", token=TOKEN, repositories=["o/r"])
     con = connect(db)
     try:
@@ -257,6 +269,7 @@ def run_sync(server: ScriptedServer, db: Path, selection: JobSelection) -> Repos
                 now=NOW,
                 api="graphql",
                 jobs=selection,
+                **window,
             )
             sync.run(["workflow_runs"])
             return sync
@@ -315,6 +328,49 @@ def test_a_small_rest_sample_per_week_brings_queue_times_in_the_newest_days_only
     rows = landed(tmp_path / "wh.duckdb")
     with_queue = {key for key, created in rows if created is not None}
     assert with_queue == {f"o/r/job/{r * 10 + k}" for r in first for k in range(2)}
+
+
+def test_a_progressive_first_sync_defers_the_queue_sample_to_the_next_run_that_reads_runs(
+    tmp_path,
+):
+    """The first sync reads only the newest 14 days, jobs by GraphQL and no REST: the first
+    dashboards cost about the list pages. The next run (its increment, then the backfill step of
+    the older runs) reads the deferred sample: the same runs a sync reading everything at once
+    picks, the week's quota and no more. A third run reads no sample again, and an unchanged
+    fourth costs its one conditional request."""
+    sample = JobSelection(sample_per_week=None, queue_sample_per_week=2, queue_sample_days=14)
+    window = {"initial_window_days": 14, "backfill_step_days": 60}
+    fake = ActionsServer()
+    with ScriptedServer(fake.get, post_handler=fake.post) as server:
+        run_sync(server, tmp_path / "at_once.duckdb", sample)
+        at_once = set(fake.rest_jobs)
+        fake.rest_jobs.clear()
+
+        first = run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        assert "workflow_runs" in first._skipped
+        assert fake.rest_jobs == []
+        assert all(created is None for _, created in landed(tmp_path / "wh.duckdb"))
+        assert len(landed(tmp_path / "wh.duckdb")) == 12  # the recent week's six runs' jobs
+
+        run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        # Two runs of the recent week, those the at-once sync read; the older week is read by
+        # GraphQL only (older than queue_sample_days).
+        assert sorted(fake.rest_jobs) == sorted(at_once) and len(at_once) == 2
+        assert all(1000 <= r < 1100 for r in fake.rest_jobs)
+        fake.rest_jobs.clear()
+
+        third = run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        assert fake.rest_jobs == [] and third.client.stats.graphql_queries == 0
+
+        # Nothing changed: one conditional request, answered 304, and nothing more.
+        fake.not_modified = True
+        fourth = run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        assert fake.probes_not_modified == 1 and fake.rest_jobs == []
+        assert (fourth.client.stats.requests, fourth.client.stats.graphql_queries) == (1, 0)
+    rows = landed(tmp_path / "wh.duckdb")
+    assert len(rows) == 24
+    with_queue = {key for key, created in rows if created is not None}
+    assert with_queue == {f"o/r/job/{r * 10 + k}" for r in at_once for k in range(2)}
 
 
 def test_a_run_with_more_jobs_than_a_page_is_read_on_by_itself(tmp_path):

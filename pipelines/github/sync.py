@@ -108,13 +108,15 @@ class JobSelection:
 @dataclass(frozen=True)
 class StoredRun:
     """What the warehouse holds of a run: its ``updated_at``, whether its jobs were read, whether
-    any of them has a queue time (``created_at``: read by REST), its ISO week and kind."""
+    any of them has a queue time (``created_at``: read by REST), its ISO week and kind, and its
+    ``created_at``."""
 
     updated_at: str | None
     has_jobs: bool
     has_queue: bool
     week: tuple[int, int] | None
     deployment: bool
+    created_at: str | None = None
 
 
 def job_selection(source: Any, metrics: Any) -> JobSelection:
@@ -1210,7 +1212,10 @@ class RepositorySync:
                 functools.partial(self._graphql_jobs, by_graphql[i : i + gql.RUNS_PER_JOBS_QUERY])
                 for i in range(0, len(by_graphql), gql.RUNS_PER_JOBS_QUERY)
             ]
-            rest_runs += self._runs_needing_queue_times(completed, known, by_graphql)
+            # A progressive first sync defers the queue-time sample to the runs that follow:
+            # the next one that reads runs picks it among the stored runs (see below).
+            if entity not in self._skipped:
+                rest_runs += self._runs_needing_queue_times(completed, known, by_graphql)
         else:
             rest_runs = chosen
         steps += [
@@ -1296,7 +1301,11 @@ class RepositorySync:
         """Runs whose jobs are read again by REST, for their queue times (GraphQL has no job
         ``created_at``): at most ``queue_sample_per_week`` per repository, ISO week and kind
         (deployment workflow or not) among the runs whose jobs are read, created in the newest
-        ``queue_sample_days``; those with the smallest hash of their id, as the job sample."""
+        ``queue_sample_days``; those with the smallest hash of their id, as the job sample.
+
+        The candidates are the runs listed now and the stored runs with jobs but no queue time:
+        so a sample a progressive first sync deferred (or a run killed before its REST jobs)
+        is read by the next run that reads runs; a full stratum is never read again."""
         limit = self.jobs.queue_sample_per_week
         if not limit:
             return []
@@ -1316,10 +1325,23 @@ class RepositorySync:
             has_queue = stored is not None and stored.has_queue and run["id"] not in fresh
             created = parse_time(run.get("created_at"))
             if has_jobs and not has_queue and created and (since is None or created >= since):
-                candidates.append(run)
+                stratum = (_iso_week(run.get("created_at")), self.jobs.is_deployment(run))
+                candidates.append((run, stratum))
+        listed = {f"{self.repo}/run/{r['id']}" for r in runs}
+        for key, stored in known.items():
+            created = parse_time(stored.created_at)
+            if (
+                key not in listed
+                and stored.has_jobs
+                and not stored.has_queue
+                and created
+                and (since is None or created >= since)
+            ):
+                run_id = key.rsplit("/", 1)[1]
+                run = {"id": int(run_id) if run_id.isdigit() else run_id}
+                candidates.append((run, (stored.week, stored.deployment)))
         chosen = []
-        for run in sorted(candidates, key=lambda r: _sample_rank(r["id"])):
-            stratum = (_iso_week(run.get("created_at")), self.jobs.is_deployment(run))
+        for run, stratum in sorted(candidates, key=lambda c: _sample_rank(c[0]["id"])):
             if counts.get(stratum, 0) < limit:
                 counts[stratum] = counts.get(stratum, 0) + 1
                 chosen.append(run)
@@ -1347,7 +1369,9 @@ class RepositorySync:
         for key, updated_at, created_at, name, has_jobs, has_queue in rows:
             week = _iso_week(created_at)
             deployment = self.jobs.is_deployment({"name": name})
-            known[key] = StoredRun(updated_at, bool(has_jobs), bool(has_queue), week, deployment)
+            known[key] = StoredRun(
+                updated_at, bool(has_jobs), bool(has_queue), week, deployment, created_at
+            )
             if has_jobs and not deployment:
                 week_counts[week] = week_counts.get(week, 0) + 1
         return known, week_counts
