@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import httpx
 import pytest
@@ -137,6 +138,13 @@ def test_the_plan_shows_the_first_runs_window_and_estimates_what_that_run_then_c
     whole = {r.entity: r for r in plan.rows if r.repository == plan.rows[0].repository}
     for entity in ("pull_requests", "deployments"):
         assert (runs[entity].graphql_rest_requests, whole[entity].graphql_rest_requests) == (0, 1)
+    # It defers the REST queue-time sample to the runs that follow: its runs' REST requests are
+    # the run listing's pages only; the whole history's count the sample (and the probe) too.
+    per_page = config.sources.github[0].per_page
+    listing = max(1, math.ceil(runs["workflow_runs"].items / per_page))
+    assert runs["workflow_runs"].graphql_rest_requests == listing
+    history_listing = max(1, math.ceil(whole["workflow_runs"].items / per_page)) + 1
+    assert whole["workflow_runs"].graphql_rest_requests > history_listing
     assert plan.first_run_cost < plan.history_cost < plan.rest_requests
 
     con = connect(tmp_path / "wh.duckdb")

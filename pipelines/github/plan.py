@@ -56,7 +56,8 @@ ASSUMPTIONS = (
     "sends the conditional REST probe of each entity (none in a progressive first run), lists "
     "the runs by REST, and reads the queue-time sample of jobs by REST "
     "(workflow_jobs_queue_sample_per_week per week and kind, for the newest "
-    "workflow_jobs_queue_sample_days)",
+    "workflow_jobs_queue_sample_days; in the whole history only: a progressive first run "
+    "defers it to the runs that follow)",
     "conditional requests answered 304 are free; a first sync has none",
     f"one token, and each App installation, spends {TOKEN_BUDGET_PER_HOUR:,} an hour "
     "(REST requests and GraphQL points are separate budgets; token-hours add them up)",
@@ -231,11 +232,14 @@ def _rows(
     commits_from_git: bool,
     days: float,
     probes: bool = True,
+    queue_sample: bool = True,
 ) -> list[EntityEstimate]:
     """Per entity: items, REST requests, and the GraphQL path's points and REST requests.
 
     ``probes``: each windowed entity's conditional probe is counted (a first sync that reads
     everything at once makes it); a progressive first run skips the increment, probe and all.
+    ``queue_sample``: the GraphQL path's REST queue-time sample is counted; a progressive first
+    run defers it to the runs that follow (the whole history's estimate counts it).
     """
     c = counts
     probe = 1 if probes else 0
@@ -251,6 +255,7 @@ def _rows(
     queue_days = min(days, jobs.queue_sample_days or days)
     kinds = 2 if jobs.deployment_workflows else 1
     queue_runs = min(run_jobs, jobs.queue_sample_per_week * kinds * (math.ceil(queue_days / 7) + 1))
+    queue_runs = queue_runs if queue_sample else 0
     return [
         EntityEstimate(repository, "repository", 1, 1),
         EntityEstimate(
@@ -315,9 +320,15 @@ def estimate_repository(
     share = window.runs / counts.runs if counts.runs else (now - window_since) / (now - since)
     window.deployments = math.ceil(counts.deployments * min(share, 1.0))
     window.tags, window.releases = counts.tags, counts.releases
-    # The progressive first run skips each entity's increment (and so its probe).
+    # The progressive first run skips each entity's increment (and so its probe) and defers the
+    # queue-time sample to the runs that follow.
     return history, _rows(
-        repository, window, days=(now - window_since).days, probes=False, **options
+        repository,
+        window,
+        days=(now - window_since).days,
+        probes=False,
+        queue_sample=False,
+        **options,
     )
 
 
