@@ -186,6 +186,8 @@ class ActionsServer:
         self.jobs = {r["id"]: [rest_job(r, k) for k in range(jobs_per_run)] for r in self.runs}
         self.script: dict[int, Reply] = {}
         self.gone: set[str] = set()
+        # Runs deleted on GitHub after they were listed: their REST jobs answer 404.
+        self.deleted: set[int] = set()
         self.overflow: set[str] = set()
         self.queries: list[dict] = []
         self.rest_jobs: list[int] = []
@@ -210,6 +212,8 @@ class ActionsServer:
         if url.path.endswith("/jobs"):
             run_id = int(url.path.split("/")[-2])
             self.rest_jobs.append(run_id)
+            if run_id in self.deleted:
+                return Reply(404, {"message": "Not Found"})
             jobs = self.jobs[run_id]
             return Reply(body={"total_count": len(jobs), "jobs": jobs})
         return Reply(404, {"message": "Not Found"})
@@ -371,6 +375,30 @@ def test_a_progressive_first_sync_defers_the_queue_sample_to_the_next_run_that_r
     assert len(rows) == 24
     with_queue = {key for key, created in rows if created is not None}
     assert with_queue == {f"o/r/job/{r * 10 + k}" for r in at_once for k in range(2)}
+
+
+def test_a_deferred_sample_run_deleted_since_the_first_sync_does_not_fail_the_next(tmp_path):
+    """Its REST jobs answer 404: logged, not asked again in that run; the week's quota is still
+    filled (by the next run in the deterministic order, when that run reads runs again in its
+    backfill step), and a later run asks nothing."""
+    sample = JobSelection(sample_per_week=None, queue_sample_per_week=2, queue_sample_days=14)
+    window = {"initial_window_days": 14, "backfill_step_days": 60}
+    fake = ActionsServer()
+    with ScriptedServer(fake.get, post_handler=fake.post) as server:
+        run_sync(server, tmp_path / "at_once.duckdb", sample)
+        gone, kept = sorted(fake.rest_jobs)
+        fake.rest_jobs.clear()
+        run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        fake.runs = [r for r in fake.runs if r["id"] != gone]
+        fake.deleted.add(gone)
+        run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        assert fake.rest_jobs.count(gone) == 1 and kept in fake.rest_jobs
+        (another,) = set(fake.rest_jobs) - {gone, kept}
+        fake.rest_jobs.clear()
+        run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        assert fake.rest_jobs == []
+    with_queue = {key for key, created in landed(tmp_path / "wh.duckdb") if created is not None}
+    assert with_queue == {f"o/r/job/{r * 10 + k}" for r in (kept, another) for k in range(2)}
 
 
 def test_a_run_with_more_jobs_than_a_page_is_read_on_by_itself(tmp_path):

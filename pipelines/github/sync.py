@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.errors import SourceError
+from pipelines.errors import SourceError, SourceNotFoundError
 from pipelines.github import graphql as gql
 from pipelines.github.client import GitHubClient, Page
 from pipelines.http import RequestStats
@@ -239,6 +239,8 @@ class RepositorySync:
         self._floors: dict[str, dt.datetime] = {}
         # Entities whose increment this run skips: a progressive first sync (see _start_entity).
         self._skipped: set[str] = set()
+        # Runs whose REST jobs answered 404 in this run (deleted on GitHub): not asked again.
+        self._gone_runs: set[Any] = set()
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
@@ -1231,19 +1233,32 @@ class RepositorySync:
                     finish()
 
     def _rest_jobs(self, runs: list[dict[str, Any]]) -> list[RawRecord]:
-        """The jobs of ``runs``, one REST listing each (with ``created_at``: queue times)."""
+        """The jobs of ``runs``, one REST listing each (with ``created_at``: queue times).
+
+        A run deleted on GitHub since it was stored (a queue-time sample chosen among the stored
+        runs, see ``_runs_needing_queue_times``) answers 404: it has no jobs to read, and is not
+        chosen again in this run, so the next read of runs fills its stratum with another run (its
+        stored jobs still have no queue time: while its stratum is short, a later run asks again)."""
         jobs: list[RawRecord] = []
         for run in runs:
             run_key = f"{self.repo}/run/{run['id']}"
-            for jpage in self.client.paginate(
-                f"/repos/{self.repo}/actions/runs/{run['id']}/jobs", items_key="jobs"
-            ):
-                jobs.extend(
-                    RawRecord(
-                        f"{self.repo}/job/{j['id']}", self.repo, j, j.get("completed_at"), run_key
+            try:
+                for jpage in self.client.paginate(
+                    f"/repos/{self.repo}/actions/runs/{run['id']}/jobs", items_key="jobs"
+                ):
+                    jobs.extend(
+                        RawRecord(
+                            f"{self.repo}/job/{j['id']}",
+                            self.repo,
+                            j,
+                            j.get("completed_at"),
+                            run_key,
+                        )
+                        for j in jpage.items
                     )
-                    for j in jpage.items
-                )
+            except SourceNotFoundError:
+                log.info("%s: run %s is gone from GitHub; no jobs to read", self.repo, run["id"])
+                self._gone_runs.add(run["id"])
         return jobs
 
     def _graphql_jobs(self, runs: list[dict[str, Any]]) -> list[RawRecord]:
@@ -1342,7 +1357,7 @@ class RepositorySync:
                 candidates.append((run, (stored.week, stored.deployment)))
         chosen = []
         for run, stratum in sorted(candidates, key=lambda c: _sample_rank(c[0]["id"])):
-            if counts.get(stratum, 0) < limit:
+            if run["id"] not in self._gone_runs and counts.get(stratum, 0) < limit:
                 counts[stratum] = counts.get(stratum, 0) + 1
                 chosen.append(run)
         return chosen
