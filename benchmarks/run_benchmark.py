@@ -132,6 +132,9 @@ def backfill(config, con, max_runs: int = 100) -> dict:
         "items": sum(r["items"] for r in runs),
         "rate_limit_cost": cost,
         "cost_per_run": [r["rate_limit_cost"] for r in runs],
+        # The two budgets of a token on github.com: GraphQL points and the rest (REST requests).
+        "graphql_points": sum(r["graphql_points"] for r in runs),
+        "rest_cost": cost - sum(r["graphql_points"] for r in runs),
         "token_hours": round(cost / TOKEN_BUDGET_PER_HOUR, 2),
     }
 
@@ -196,7 +199,7 @@ def publish(config, warehouse: Path, out: Path) -> dict:
 def _cost_by_entity(reports) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for report in reports:
-        for entities in report.by_scope.values():
+        for entities in [*report.by_scope.values(), report.batched]:
             for entity, cost in entities.items():
                 row = out.setdefault(entity, {"requests": 0, "graphql_points": 0})
                 row["requests"] += cost.get("requests", 0)

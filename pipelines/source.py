@@ -90,6 +90,9 @@ class SourceRunReport:
     requests: dict[str, float | int] = field(default_factory=dict)
     # repository -> entity -> items, requests, not_modified, retries, waits (GitHub only)
     by_scope: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # What requests made for many scopes at once cost, by what they read (GitHub's batched
+    # repository listings, api: graphql): items, requests, graphql_queries, graphql_points.
+    batched: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Set when the sync stopped at the budget reserve (GitHub): the line saying so and when it resets.
     stopped: str | None = None
     # GitHub: "GitHub synced back to D; backfilling to T" while the progressive backfill runs.

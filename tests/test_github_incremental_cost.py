@@ -33,13 +33,48 @@ def test_a_no_change_run_costs_one_conditional_request_per_repository_and_entity
     assert repos == 3
     again = ingest.sync_github(con, clients)
     for report in again:
+        # api: graphql reads every repository's metadata, tags and releases in one batched
+        # query (1 point for the three repositories), so those cost no request at all.
+        assert report.batched == {
+            "repository_listings": {
+                "items": 3,
+                "requests": 0,
+                "graphql_queries": 1,
+                "graphql_points": 1,
+            }
+        }
+        for repo, entities in report.by_scope.items():
+            assert set(entities) == set(ENTITIES)
+            for entity, cost in entities.items():
+                listed = entity in ("repository", "tags", "releases")
+                assert cost["requests"] == (0 if listed else 1), (repo, entity, cost)
+                assert cost["not_modified"] == (0 if listed else 1), (repo, entity, cost)
+                assert cost["items"] == 0
+                assert cost["unchanged"], (repo, entity, cost)
+    assert sum(r.items for r in again) == 0
+
+
+def test_a_no_change_rest_run_costs_one_conditional_request_per_repository_and_entity(tmp_path):
+    config = scaled_demo_config(repositories=3, months=2)
+    github = [s.model_copy(update={"api": "rest"}) for s in config.sources.github]
+    config = config.model_copy(
+        update={"sources": config.sources.model_copy(update={"github": github})}
+    )
+    clients = ingest.SourceClients(config)
+    con = connect(tmp_path / "rest.duckdb")
+    try:
+        ingest.sync_github(con, clients)
+        again = ingest.sync_github(con, clients)
+    finally:
+        con.close()
+    for report in again:
+        assert report.batched == {}
         for repo, entities in report.by_scope.items():
             assert set(entities) == set(ENTITIES)
             for entity, cost in entities.items():
                 assert cost["requests"] == 1, (repo, entity, cost)
                 assert cost["not_modified"] == 1, (repo, entity, cost)
                 assert cost["items"] == 0
-    assert sum(r.items for r in again) == 0
 
 
 def test_a_change_after_a_no_change_run_is_still_picked_up(demo):

@@ -52,9 +52,21 @@ def test_the_plan_counts_what_the_first_sync_then_lands_and_estimates_its_reques
     assert plan.rest_requests == pytest.approx(spent, rel=0.25)
     # The GraphQL bulk path for pull requests and deployments costs far less.
     bulk = [r for r in plan.rows if r.graphql_points is not None]
-    assert {r.entity for r in bulk} == {"pull_requests", "deployments", "workflow_runs"}
+    assert {r.entity for r in bulk} == {
+        "pull_requests",
+        "deployments",
+        "workflow_runs",
+        # Batched listings: 25 repositories' metadata, tags and releases a point.
+        "repository",
+        "tags",
+        "releases",
+    }
     assert sum(r.graphql_points for r in bulk) < sum(r.rest_requests for r in bulk) / 10
     assert plan.cost_with_graphql < plan.rest_requests
+    listed = [r for r in plan.rows if r.entity in ("repository", "tags", "releases")]
+    assert all(r.cost("graphql") == 0 for r in listed)  # no tag or release overflows a page
+    assert plan.listing_points == 1
+    assert plan.first_run_cost == sum(r.cost("graphql") for r in plan.window_rows) + 1
 
 
 def test_a_smaller_job_sample_plans_fewer_requests(demo):

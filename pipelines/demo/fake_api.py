@@ -364,7 +364,12 @@ class DemoTransport(httpx.MockTransport):
             }
         else:
             try:
-                answer = {"data": {"rateLimit": rate, **self._resolve(operation, variables)}}
+                resolved = (
+                    self._listings(query, variables)
+                    if operation == "RepositoryListings"
+                    else self._resolve(operation, variables)
+                )
+                answer = {"data": {"rateLimit": rate, **resolved}}
             except HTTPError as exc:
                 partial = exc.body.get("data")
                 answer = {
@@ -382,6 +387,35 @@ class DemoTransport(httpx.MockTransport):
         content = _dumps(answer)
         self._count("github", f"github graphql {operation}", 200, len(content))
         return httpx.Response(200, content=content, headers=headers)
+
+    def _listings(self, query: str, v: dict[str, Any]) -> dict[str, Any]:
+        """``RepositoryListings``: each alias ``r{i}`` is repository ``owner{i}/name{i}`` with
+        its topics, tags and newest releases (``first`` as the query's literal says); one not
+        on GitHub is null with a NOT_FOUND error under its alias, the others answer."""
+        size = re.search(r'refs\(refPrefix: "refs/tags/", first: (\d+)\)', query)
+        page = int(size.group(1)) if size else 100
+        out: dict[str, Any] = {}
+        errors = []
+        i = 0
+        while f"owner{i}" in v:
+            full_name = f"{v[f'owner{i}']}/{v[f'name{i}']}"
+            data = self.org.repo(full_name) if full_name in self.org.repositories else None
+            if data is None:
+                out[f"r{i}"] = None
+                errors.append(
+                    {
+                        "type": "NOT_FOUND",
+                        "path": [f"r{i}"],
+                        "message": f"Could not resolve to a Repository with the name "
+                        f"'{full_name}'.",
+                    }
+                )
+            else:
+                out[f"r{i}"] = _gql_listing(self.org.repo_meta(full_name), data, page)
+            i += 1
+        if errors:
+            raise HTTPError(200, {"data": out, "errors": errors})
+        return out
 
     def _resolve(self, operation: str, v: dict[str, Any]) -> dict[str, Any]:
         if operation == "WorkflowJobs":
@@ -993,6 +1027,49 @@ def _gql_check_run(job: dict[str, Any]) -> dict[str, Any]:
         "conclusion": (job.get("conclusion") or "").upper() or None,
         "startedAt": job.get("started_at"),
         "completedAt": job.get("completed_at"),
+    }
+
+
+def _gql_listing(meta: dict[str, Any], data: RepoData, page: int) -> dict[str, Any]:
+    tags, releases = data.tags, data.releases  # newest first, as REST lists them
+    return {
+        "id": meta["node_id"],
+        "databaseId": meta["id"],
+        "name": meta["name"],
+        "nameWithOwner": meta["full_name"],
+        "url": meta["html_url"],
+        "isPrivate": meta["private"],
+        "isArchived": meta["archived"],
+        "createdAt": meta["created_at"],
+        "pushedAt": meta["pushed_at"],
+        "updatedAt": meta["updated_at"],
+        "owner": {"login": meta["owner"]["login"]},
+        "defaultBranchRef": {"name": meta["default_branch"]},
+        "repositoryTopics": {"nodes": [{"topic": {"name": t}} for t in meta["topics"]]},
+        "refs": {
+            "pageInfo": {"hasNextPage": len(tags) > page},
+            "nodes": [
+                {"name": t["name"], "target": {"__typename": "Commit", "oid": t["commit"]["sha"]}}
+                for t in tags[:page]
+            ],
+        },
+        "releases": {
+            "pageInfo": {"hasNextPage": len(releases) > page},
+            "nodes": [
+                {
+                    "databaseId": r["id"],
+                    "tagName": r["tag_name"],
+                    "name": r["name"],
+                    "isDraft": r["draft"],
+                    "isPrerelease": r["prerelease"],
+                    "createdAt": r["created_at"],
+                    "publishedAt": r["published_at"],
+                    "url": r["html_url"],
+                    "author": _gql_actor(r["author"]),
+                }
+                for r in releases[:page]
+            ],
+        },
     }
 
 

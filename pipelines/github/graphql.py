@@ -191,6 +191,45 @@ query WorkflowRunJobs($id: ID!, $after: String) {{
 """
 
 
+# Several repositories' small listings in one query: the repository itself, its tags and its
+# newest releases. Each is a list or object REST bills a request apiece per repository; here a
+# connection per repository is a hundredth of a point, so LISTINGS_PER_QUERY repositories cost one
+# point together (3 connections each: topics, tags, releases). A repository whose tags or releases
+# overflow the first page is read on by REST (pipelines/github/listings.py).
+LISTINGS_PER_QUERY = 25
+_LISTING_FIELDS = """
+    id databaseId name nameWithOwner url isPrivate isArchived createdAt pushedAt updatedAt
+    owner {{ login }}
+    defaultBranchRef {{ name }}
+    repositoryTopics(first: 20) {{ nodes {{ topic {{ name }} }} }}
+    refs(refPrefix: "refs/tags/", first: {page}) {{
+      pageInfo {{ hasNextPage }}
+      nodes {{ name target {{ __typename oid ... on Tag {{ target {{ oid }} }} }} }}
+    }}
+    releases(first: {page}, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+      pageInfo {{ hasNextPage }}
+      nodes {{
+        databaseId tagName name isDraft isPrerelease createdAt publishedAt url
+        author {{ __typename login }}
+      }}
+    }}
+"""
+
+
+def repository_listings_query(count: int, page: int = 100) -> str:
+    """``RepositoryListings`` for ``count`` repositories (variables ``owner0``/``name0``, ...;
+    answers under the aliases ``r0``, ...), tags and releases ``page`` to a repository."""
+    if not 1 <= count <= LISTINGS_PER_QUERY or not 1 <= page <= 100:
+        raise ValueError(f"count must be 1..{LISTINGS_PER_QUERY} and page 1..100")
+    parameters = ", ".join(f"$owner{i}: String!, $name{i}: String!" for i in range(count))
+    fields = _LISTING_FIELDS.format(page=page)
+    aliases = "".join(
+        f"  r{i}: repository(owner: $owner{i}, name: $name{i}) {{{fields}  }}\n"
+        for i in range(count)
+    )
+    return f"query RepositoryListings({parameters}) {{\n  {_RATE_LIMIT}\n{aliases}}}\n"
+
+
 class GraphQLError(SourceError):
     """GitHub answered a GraphQL query with an ``errors`` array (``types``: their ``type`` codes)."""
 
@@ -328,6 +367,53 @@ def pull_request_item(node: dict[str, Any]) -> dict[str, Any]:
         "updated_at": node.get("updatedAt"),
         "closed_at": node.get("closedAt"),
         "merged_at": node.get("mergedAt"),
+    }
+
+
+def repository_item(node: dict[str, Any]) -> dict[str, Any]:
+    """A ``Repository`` as REST's ``GET /repos/{owner}/{repo}``, the fields staging reads and a
+    few that identify it. An empty repository has no default branch in GraphQL (REST says the
+    configured name); ``default_branch`` is then null."""
+    topics = (node.get("repositoryTopics") or {}).get("nodes") or []
+    return {
+        "id": node.get("databaseId"),
+        "node_id": node.get("id"),
+        "name": node.get("name"),
+        "full_name": node.get("nameWithOwner"),
+        "owner": {"login": (node.get("owner") or {}).get("login")},
+        "html_url": node.get("url"),
+        "private": node.get("isPrivate"),
+        "archived": node.get("isArchived"),
+        "default_branch": (node.get("defaultBranchRef") or {}).get("name"),
+        "topics": [t["topic"]["name"] for t in topics if t and t.get("topic")],
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "pushed_at": node.get("pushedAt"),
+    }
+
+
+def tag_item(node: dict[str, Any]) -> dict[str, Any]:
+    """A ``refs/tags/`` ref as REST's tag: ``commit.sha`` is the commit an annotated tag points
+    to (REST peels it too)."""
+    target = node.get("target") or {}
+    if target.get("__typename") == "Tag":
+        target = target.get("target") or {}
+    return {"name": node.get("name"), "commit": {"sha": target.get("oid")}}
+
+
+def release_item(node: dict[str, Any]) -> dict[str, Any]:
+    # REST's target_commitish (the branch or commit named when the release was made) has no
+    # GraphQL field: left out, so stg_github__releases shows it null for releases read this way.
+    return {
+        "id": node.get("databaseId"),
+        "tag_name": node.get("tagName"),
+        "name": node.get("name"),
+        "draft": bool(node.get("isDraft")),
+        "prerelease": bool(node.get("isPrerelease")),
+        "author": _user(node.get("author")),
+        "html_url": node.get("url"),
+        "created_at": node.get("createdAt"),
+        "published_at": node.get("publishedAt"),
     }
 
 

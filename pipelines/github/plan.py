@@ -98,23 +98,31 @@ class SourcePlan:
     window_rows: list[EntityEstimate] = field(default_factory=list)
 
     @property
+    def listing_points(self) -> int:
+        """The batched repository listings of the GraphQL path, paid on every run."""
+        return math.ceil(self.repositories / gql.LISTINGS_PER_QUERY)
+
+    def _listings(self) -> int:
+        return self.listing_points if self.api == "graphql" else 0
+
+    @property
     def rest_requests(self) -> int:
         return sum(r.rest_requests for r in self.rows)
 
     @property
     def cost_with_graphql(self) -> int:
         """The whole history with the GraphQL bulk path (pull requests, deployments, jobs)."""
-        return sum(r.cost("graphql") for r in self.rows)
+        return sum(r.cost("graphql") for r in self.rows) + self.listing_points
 
     @property
     def history_cost(self) -> int:
         """The whole backfill with the source's configured ``api``."""
-        return sum(r.cost(self.api) for r in self.rows)
+        return sum(r.cost(self.api) for r in self.rows) + self._listings()
 
     @property
     def first_run_cost(self) -> int:
         """The first run (the newest ``initial_window_days``) with the configured ``api``."""
-        return sum(r.cost(self.api) for r in self.window_rows or self.rows)
+        return sum(r.cost(self.api) for r in self.window_rows or self.rows) + self._listings()
 
     def token_hours(self, cost: int) -> float:
         return cost / TOKEN_BUDGET_PER_HOUR
@@ -132,6 +140,7 @@ class SourcePlan:
             "probe_requests": self.probe_requests,
             "rest_requests": self.rest_requests,
             "cost_with_graphql": self.cost_with_graphql,
+            "listing_points": self.listing_points,
             "token_hours_rest": round(self.token_hours(self.rest_requests), 2),
             "token_hours_with_graphql": round(self.token_hours(self.cost_with_graphql), 2),
             "first_run_cost": self.first_run_cost,
@@ -257,7 +266,9 @@ def _rows(
     queue_runs = min(run_jobs, jobs.queue_sample_per_week * kinds * (math.ceil(queue_days / 7) + 1))
     queue_runs = queue_runs if queue_sample else 0
     return [
-        EntityEstimate(repository, "repository", 1, 1),
+        # api: graphql reads these three for 25 repositories a point (SourcePlan.listing_points);
+        # REST only where the first page overflows: every tag page, releases from page 2.
+        EntityEstimate(repository, "repository", 1, 1, 0, 0),
         EntityEstimate(
             repository,
             "pull_requests",
@@ -272,8 +283,22 @@ def _rows(
             c.commits,
             0 if commits_from_git else probe + _pages(c.commits, per_page),
         ),
-        EntityEstimate(repository, "tags", c.tags, _pages(c.tags, per_page)),
-        EntityEstimate(repository, "releases", c.releases, _pages(c.releases, per_page)),
+        EntityEstimate(
+            repository,
+            "tags",
+            c.tags,
+            _pages(c.tags, per_page),
+            0,
+            _pages(c.tags, per_page) if c.tags > per_page else 0,
+        ),
+        EntityEstimate(
+            repository,
+            "releases",
+            c.releases,
+            _pages(c.releases, per_page),
+            0,
+            max(0, _pages(c.releases, per_page) - 1),
+        ),
         EntityEstimate(
             repository,
             "deployments",
@@ -412,6 +437,13 @@ def format_plan(plans: list[SourcePlan]) -> str:
                 f"{'total':<40} {entity:<14} {f_items:>15,} {f_cost:>14,} {items:>8,} "
                 f"{rest:>14,} {mixed:>13,}"
             )
+        lines.append(
+            f"{'all repositories':<40} {'listings':<14} {'':>15} "
+            f"{plan.listing_points if plan.api == 'graphql' else 0:>14,} {'':>8} {0:>14,} "
+            f"{plan.listing_points:>13,}"
+            "   (repository, tags and releases, "
+            f"{gql.LISTINGS_PER_QUERY} repositories a GraphQL point, on every run)"
+        )
         n = max(plan.credentials, 1)
         first, history = plan.first_run_cost, plan.history_cost
         lines.append(
@@ -424,7 +456,7 @@ def format_plan(plans: list[SourcePlan]) -> str:
             f"total: whole history {history:,} = {plan.token_hours(history):.1f} token-hours "
             f"({plan.token_hours(history) / n:.1f} h with {n} credential(s)); all REST: {rest:,} "
             f"REST requests = {plan.token_hours(rest):.1f} token-hours; with GraphQL for pull "
-            f"requests, deployments and jobs: {mixed:,} = {plan.token_hours(mixed):.1f} "
+            f"requests, deployments, jobs and listings: {mixed:,} = {plan.token_hours(mixed):.1f} "
             f"token-hours; this plan cost {plan.probe_requests} requests"
         )
         lines.append("")

@@ -17,6 +17,7 @@ from pipelines.github.config import GitHubSourceConfig
 from pipelines.github.credentials import BudgetExhausted, build_pool
 from pipelines.github.discovery import RepositoryFilter, discover_repositories
 from pipelines.github.git_commits import GitMirror, sync_commits_from_git
+from pipelines.github.listings import RepositoryListing, fetch_listings
 from pipelines.http import RetryPolicy
 from pipelines.source import (
     Partitioning,
@@ -138,6 +139,12 @@ def sync_github(
         source = sources[name]
         with github_client(clients, source) as client:
             report = SourceRunReport(source.name)
+            listings: dict[str, RepositoryListing] = {}
+            if source.api == "graphql" and repos:
+                listings, listed = fetch_listings(
+                    client, repos, source=source.name, page=client.per_page, progress=progress
+                )
+                report.batched["repository_listings"] = listed.as_dict()
             for i, repo in enumerate(repos, 1):
                 if progress:
                     progress(f"[{i}/{len(repos)}] {source.name}: {repo}")
@@ -162,6 +169,7 @@ def sync_github(
                         else None
                     ),
                     backfill_step_days=source.backfill_step_days,
+                    listing=listings.get(repo),
                 )
                 try:
                     repo_sync.run()
@@ -230,7 +238,7 @@ def _sync(con: duckdb.DuckDBPyConnection, request: SyncRequest) -> SyncOutcome:
     # Per entity of the synced repositories: items, requests, 304s, retries, waits.
     by_entity = {
         e: r for rep in reports for scope in rep.by_scope.values() for e, r in scope.items()
-    }
+    } | {e: r for rep in reports for e, r in rep.batched.items()}
     metadata = {
         "items_landed": sum(r.items for r in reports),
         "requests": sum(r.requests.get("requests", 0) for r in reports),

@@ -29,6 +29,7 @@ import duckdb
 from pipelines.errors import SourceError, SourceNotFoundError
 from pipelines.github import graphql as gql
 from pipelines.github.client import GitHubClient, Page
+from pipelines.github.listings import RepositoryListing
 from pipelines.http import RequestStats
 from pipelines.warehouse import (
     RawRecord,
@@ -219,6 +220,7 @@ class RepositorySync:
         api: str = "rest",
         initial_window_days: int | None = None,
         backfill_step_days: int | None = None,
+        listing: RepositoryListing | None = None,
     ) -> None:
         if api not in API_CHOICES:
             raise ValueError(f"api must be one of {API_CHOICES}, not {api!r}")
@@ -247,6 +249,9 @@ class RepositorySync:
         # When given, default-branch commits come from a bare partial clone instead of the API.
         self._commits_from_git = commits_from_git
         self.jobs = jobs or JobSelection()
+        # The repository, its tags and newest releases as a batched GraphQL query read them
+        # (pipelines/github/listings.py): landed instead of asking REST, where complete.
+        self.listing = listing
 
     # --- driver -----------------------------------------------------------------------------
     def run(self, entities: Iterable[str] = ENTITIES) -> RepositorySyncReport:
@@ -562,7 +567,19 @@ class RepositorySync:
         )
 
     def _backfill_releases(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
-        pages = self._rest_positions(f"/repos/{self.repo}/releases", {}, resume)
+        path = f"/repos/{self.repo}/releases"
+        if self.listing is not None and (resume or "1") == "1":
+            listing = self.listing
+
+            def listed_first():
+                # The listing stands for REST's page 1; REST reads on from page 2 if needed.
+                yield listing.releases, "1", "2", listing.releases_complete, None
+                if not listing.releases_complete:
+                    yield from self._rest_positions(path, {}, "2")
+
+            pages = listed_first()
+        else:
+            pages = self._rest_positions(path, {}, resume)
         self._walk_back(
             "releases",
             pages,
@@ -663,6 +680,34 @@ class RepositorySync:
         report.items += written
         report.pages += 1
 
+    def _land_listed(
+        self, entity: str, records: list[RawRecord], cursor: str | None = None
+    ) -> None:
+        """Land a listing's rows that differ from what is stored: the listing is read whole on
+        every run, so an unchanged one writes nothing (and leaves incremental models alone).
+        Without sync state (a first sync, or a resync that forgot it) everything lands."""
+        table = _PRIMARY_TABLE[entity]
+        qualified = ensure_raw_table(self.con, table)
+        if self._state(entity) is None:
+            self._land(entity, {table: records}, final=True, cursor=cursor)
+            return
+        stored = dict(
+            self.con.execute(
+                f"SELECT natural_key, payload FROM {qualified} "
+                "WHERE source = ? AND natural_key IN (SELECT unnest(?::VARCHAR[]))",
+                [self.source, [r.natural_key for r in records]],
+            ).fetchall()
+        )
+        fresh = [
+            r
+            for r in records
+            if r.natural_key not in stored or json.loads(stored[r.natural_key]) != r.payload
+        ]
+        if not fresh:
+            self._finish_unchanged(entity)
+            return
+        self._land(entity, {table: fresh}, final=True, cursor=cursor)
+
     def _upsert_batches(self, entity: str, batches: dict[str, list[RawRecord]]) -> int:
         """Upsert one page's rows; returns how many went to the entity's own table."""
         written = 0
@@ -699,6 +744,15 @@ class RepositorySync:
 
     # --- entities -----------------------------------------------------------------------------
     def sync_repository(self) -> None:
+        if self.listing is not None:
+            payload = self.listing.repository
+            self.default_branch = payload.get("default_branch") or "main"
+            self._land_listed(
+                "repository",
+                [RawRecord(self.repo, self.repo, payload, payload.get("updated_at"))],
+                cursor=payload.get("updated_at"),
+            )
+            return
         state = self._state("repository")
         stored = self._stored_repository() if state and state.etag else None
         response = self.client.get(
@@ -843,16 +897,36 @@ class RepositorySync:
         )
 
     def sync_tags(self) -> None:
+        if self.listing is not None and self.listing.tags_complete:
+            self._land_listed("tags", [self._tag_record(t) for t in self.listing.tags])
+            return
         # Tags carry no dates and no "since": the ETag of the first page makes an unchanged list free.
         state = self._state("tags")
         self._paged_entity(
             "tags",
             self.client.paginate(f"/repos/{self.repo}/tags", etag=state.etag if state else None),
-            lambda t: RawRecord(f"{self.repo}/tag/{t['name']}", self.repo, t),
+            self._tag_record,
             table="github_tags",
         )
 
+    def _tag_record(self, tag: dict[str, Any]) -> RawRecord:
+        return RawRecord(f"{self.repo}/tag/{tag['name']}", self.repo, tag)
+
     def sync_releases(self) -> None:
+        if self.listing is not None:
+            # The listing is REST's first page in the same order (newest created first): enough
+            # when it holds the whole list or reaches below the window's floor.
+            floor = self._floor("releases")
+            listed = self.listing.releases
+            kept = [r for r in listed if (parse_time(r.get("created_at")) or floor) >= floor]
+            if self.listing.releases_complete or len(kept) < len(listed):
+                stamps = [r["created_at"] for r in kept if r.get("created_at")]
+                self._land_listed(
+                    "releases",
+                    [self._release_record(r) for r in kept],
+                    cursor=max(stamps) if stamps else None,
+                )
+                return
         state = self._state("releases")
         self._paged_entity(
             "releases",
