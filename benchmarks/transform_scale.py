@@ -45,7 +45,7 @@ REFERENCE_REPOSITORIES = 200  # 1x
 DBT_PROJECT = REPO_ROOT / "dbt"  # --project-dir: another checkout's dbt/, to compare before/after
 # Raw tables keyed by repository (scope = "owner/name") and the ones keyed otherwise.
 PAGERDUTY_TABLES = ("pagerduty_incidents",)
-STATE_TABLES = ("sync_state", "sync_coverage")
+STATE_TABLES = ("sync_state", "sync_coverage", "sync_gone")  # as pipelines.warehouse
 # As a daily sync would have left them: each row fetched an hour after its last update (rows with no
 # update time, tags, 400 days before the generation), not all at the minute of one first sync.
 STEADY_FETCHED_AT = (
@@ -100,7 +100,7 @@ def multiply_raw(base: Path, out: Path, copies: int) -> dict[str, int]:
             payload_shape = cols[:4] == ["source", "natural_key", "scope", "parent_key"]
             if payload_shape:
                 ensure_raw_table(con, table)
-            elif table not in STATE_TABLES:  # those two ensure_raw_table made already
+            elif table not in STATE_TABLES:  # ensure_raw_table made those already
                 con.execute(f"CREATE TABLE raw.{table} AS SELECT * FROM base.raw.{table} LIMIT 0")
             select = _copy_select(table, cols, payload_shape)
             con.execute(f"INSERT INTO raw.{table} {select}")

@@ -36,8 +36,9 @@ from pipelines.errors import WarehouseError
 RAW_SCHEMA = "raw"
 SYNC_STATE_TABLE = f"{RAW_SCHEMA}.sync_state"
 SYNC_COVERAGE_TABLE = f"{RAW_SCHEMA}.sync_coverage"
+SYNC_GONE_TABLE = f"{RAW_SCHEMA}.sync_gone"
 # Bookkeeping tables of the extract-load step (not source data).
-STATE_TABLES = ("sync_state", "sync_coverage")
+STATE_TABLES = ("sync_state", "sync_coverage", "sync_gone")
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -154,6 +155,18 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             resume_at VARCHAR,
             updated_at TIMESTAMPTZ NOT NULL,
             PRIMARY KEY (source, scope, entity)
+        )
+        """
+    )
+    # Stored objects the source has since said are gone (404), so a sync stops asking about them.
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {SYNC_GONE_TABLE} (
+            source VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            natural_key VARCHAR NOT NULL,
+            gone_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (source, natural_key)
         )
         """
     )
@@ -332,10 +345,27 @@ def set_coverage(
     )
 
 
-def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
-    """Forget every cursor (and the coverage) of one scope, so its next sync starts afresh."""
+def mark_gone(con: duckdb.DuckDBPyConnection, source: str, scope: str, key: str) -> None:
+    """Remember that the object stored under ``key`` is gone from the source (it answered 404)."""
     ensure_raw_schema(con)
-    for table in (SYNC_STATE_TABLE, SYNC_COVERAGE_TABLE):
+    con.execute(
+        f"INSERT OR REPLACE INTO {SYNC_GONE_TABLE} VALUES (?, ?, ?, now())", [source, scope, key]
+    )
+
+
+def gone_keys(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> set[str]:
+    ensure_raw_schema(con)
+    rows = con.execute(
+        f"SELECT natural_key FROM {SYNC_GONE_TABLE} WHERE source = ? AND scope = ?", [source, scope]
+    ).fetchall()
+    return {key for (key,) in rows}
+
+
+def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) -> None:
+    """Forget every cursor, the coverage and the gone markers of one scope, so its next sync starts
+    afresh."""
+    ensure_raw_schema(con)
+    for table in (SYNC_STATE_TABLE, SYNC_COVERAGE_TABLE, SYNC_GONE_TABLE):
         con.execute(f"DELETE FROM {table} WHERE source = ? AND scope = ?", [source, scope])
 
 

@@ -22,7 +22,7 @@ from pipelines.github.client import GitHubClient
 from pipelines.github.credentials import build_pool
 from pipelines.github.sync import JobSelection, RepositorySync, job_selection
 from pipelines.http import RetryPolicy
-from pipelines.warehouse import connect, get_sync_state
+from pipelines.warehouse import connect, get_sync_state, gone_keys, reset_sync_state
 from tests import test_github_graphql
 from tests.http_server import Reply, ScriptedServer
 from tests.test_dbt_models import failures, query, run_dbt
@@ -399,6 +399,43 @@ def test_a_deferred_sample_run_deleted_since_the_first_sync_does_not_fail_the_ne
         assert fake.rest_jobs == []
     with_queue = {key for key, created in landed(tmp_path / "wh.duckdb") if created is not None}
     assert with_queue == {f"o/r/job/{r * 10 + k}" for r in (kept, another) for k in range(2)}
+
+
+def test_a_deleted_sample_run_is_not_asked_again_by_later_syncs_even_while_its_week_is_short(
+    tmp_path,
+):
+    """A quota no week fills (5 a week among 2 candidates): the deleted run's stratum stays short,
+    so without a record of the 404 every later sync that reads runs would ask for it again."""
+    sample = JobSelection(sample_per_week=None, queue_sample_per_week=5, queue_sample_days=14)
+    window = {"initial_window_days": 14, "backfill_step_days": 60}
+    fake = ActionsServer()
+    fake.runs = [r for r in fake.runs if r["id"] in (1000, 1001, 2000, 2001)]
+    db = tmp_path / "wh.duckdb"
+    with ScriptedServer(fake.get, post_handler=fake.post) as server:
+        run_sync(server, db, sample, **window)  # the first window: the sample is deferred
+        gone = 1001
+        fake.runs = [r for r in fake.runs if r["id"] != gone]
+        fake.deleted.add(gone)
+        run_sync(server, db, sample, **window)
+        assert fake.rest_jobs.count(gone) == 1
+        con = connect(db)
+        try:
+            assert gone_keys(con, "gh", "o/r") == {f"o/r/run/{gone}"}
+        finally:
+            con.close()
+        for new in (3000, 3001):  # later syncs that read runs again (a new run each time)
+            fake.rest_jobs.clear()
+            fake.runs.insert(0, run_item(new, "2026-06-29"))
+            fake.jobs[new] = [rest_job(fake.runs[0], k) for k in range(2)]
+            run_sync(server, db, sample, **window)
+            assert gone not in fake.rest_jobs
+            assert fake.rest_jobs, "no REST jobs read: the sync did not read runs, proves nothing"
+    con = connect(db)
+    try:
+        reset_sync_state(con, "gh", "o/r")
+        assert gone_keys(con, "gh", "o/r") == set()
+    finally:
+        con.close()
 
 
 def test_a_run_with_more_jobs_than_a_page_is_read_on_by_itself(tmp_path):

@@ -25,7 +25,8 @@ def payload_tables(con: duckdb.DuckDBPyConnection, schema: str = "raw") -> list[
         name
         for (name,) in con.execute(
             "SELECT table_name FROM information_schema.columns WHERE table_schema = ? "
-            "AND column_name = 'natural_key' ORDER BY table_name",
+            "AND column_name IN ('natural_key', 'payload') GROUP BY table_name "
+            "HAVING count(*) = 2 ORDER BY table_name",
             [schema],
         ).fetchall()
     ]

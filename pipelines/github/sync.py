@@ -37,6 +37,8 @@ from pipelines.warehouse import (
     ensure_raw_table,
     get_coverage,
     get_sync_state,
+    gone_keys,
+    mark_gone,
     set_coverage,
     set_cursor,
     transaction,
@@ -241,8 +243,9 @@ class RepositorySync:
         self._floors: dict[str, dt.datetime] = {}
         # Entities whose increment this run skips: a progressive first sync (see _start_entity).
         self._skipped: set[str] = set()
-        # Runs whose REST jobs answered 404 in this run (deleted on GitHub): not asked again.
-        self._gone_runs: set[Any] = set()
+        # Runs whose REST jobs answered 404 (deleted on GitHub), in this run or an earlier one
+        # (raw.sync_gone, read when first needed): not asked again.
+        self._gone_runs: set[Any] | None = None
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
@@ -1311,8 +1314,8 @@ class RepositorySync:
 
         A run deleted on GitHub since it was stored (a queue-time sample chosen among the stored
         runs, see ``_runs_needing_queue_times``) answers 404: it has no jobs to read, and is not
-        chosen again in this run, so the next read of runs fills its stratum with another run (its
-        stored jobs still have no queue time: while its stratum is short, a later run asks again)."""
+        chosen again, in this run or any later one (``raw.sync_gone`` remembers it), so the next
+        read of runs fills its stratum with another run, if there is one."""
         jobs: list[RawRecord] = []
         for run in runs:
             run_key = f"{self.repo}/run/{run['id']}"
@@ -1332,7 +1335,9 @@ class RepositorySync:
                     )
             except SourceNotFoundError:
                 log.info("%s: run %s is gone from GitHub; no jobs to read", self.repo, run["id"])
-                self._gone_runs.add(run["id"])
+                self._gone().add(run["id"])
+                with transaction(self.con):
+                    mark_gone(self.con, self.source, self.repo, run_key)
         return jobs
 
     def _graphql_jobs(self, runs: list[dict[str, Any]]) -> list[RawRecord]:
@@ -1431,10 +1436,21 @@ class RepositorySync:
                 candidates.append((run, (stored.week, stored.deployment)))
         chosen = []
         for run, stratum in sorted(candidates, key=lambda c: _sample_rank(c[0]["id"])):
-            if run["id"] not in self._gone_runs and counts.get(stratum, 0) < limit:
+            if run["id"] not in self._gone() and counts.get(stratum, 0) < limit:
                 counts[stratum] = counts.get(stratum, 0) + 1
                 chosen.append(run)
         return chosen
+
+    def _gone(self) -> set[Any]:
+        """Ids of this repository's runs known to be deleted on GitHub."""
+        if self._gone_runs is None:
+            prefix = f"{self.repo}/run/"
+            self._gone_runs = {
+                int(key[len(prefix) :]) if key[len(prefix) :].isdigit() else key[len(prefix) :]
+                for key in gone_keys(self.con, self.source, self.repo)
+                if key.startswith(prefix)
+            }
+        return self._gone_runs
 
     def _stored_run_jobs(self) -> tuple[dict[str, StoredRun], dict[Any, int]]:
         """Stored runs by key (see :class:`StoredRun`); and sampled (non-deployment) runs per week."""
