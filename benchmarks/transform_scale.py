@@ -1,10 +1,13 @@
 """Benchmark: the dbt build (full and incremental) at 1x, 4x and 10x of 200 repositories x 24 months.
 
     .venv/bin/python benchmarks/transform_scale.py [--scales 1 4 10] [--base-repositories 20]
-        [--months 24] [--memory-limit 8GB] [--workdir DIR]
+        [--months 24] [--memory-limit 8GB] [--workdir DIR] [--realistic-payloads]
 
 1. Generates an organisation of ``--base-repositories`` x ``--months`` through the production
-   clients and the in-process fake API (as benchmarks/run_benchmark.py does) once.
+   clients and the in-process fake API (as benchmarks/run_benchmark.py does) once; with
+   ``--realistic-payloads`` the fake API grows listed items to the size of real ones (a pull
+   request about 15 KB, a workflow run 11.6 KB, from the recordings in shared/fixtures/real), else
+   they keep the demo generator's sizes (about 530 bytes a raw row on average).
 2. For each scale S, multiplies its raw tables by SQL into a new warehouse: S x 200 /
    base-repositories copies of every repository (copy k of ``appstore/x`` is ``appstore/x-xk``,
    every GitHub id of 9+ digits gets the prefix ``9kkk``, PagerDuty ids the suffix ``Xk``), with the
@@ -39,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_benchmark import ingest, progress  # noqa: E402
+from run_benchmark import TRANSPORT_OPTIONS, ingest, progress  # noqa: E402
 
 REFERENCE_REPOSITORIES = 200  # 1x
 DBT_PROJECT = REPO_ROOT / "dbt"  # --project-dir: another checkout's dbt/, to compare before/after
@@ -305,7 +308,13 @@ def main() -> None:
     parser.add_argument(
         "--project-dir", type=Path, help="build another checkout's dbt project (default: this one)"
     )
+    parser.add_argument(
+        "--realistic-payloads",
+        action="store_true",
+        help="generate the base with listed items as large as real ones (a pull request ~15 KB)",
+    )
     args = parser.parse_args()
+    TRANSPORT_OPTIONS["realistic_payloads"] = args.realistic_payloads
     global DBT_PROJECT
     DBT_PROJECT = (args.project_dir or DBT_PROJECT).resolve()
     if REFERENCE_REPOSITORIES % args.base_repositories:
@@ -323,6 +332,7 @@ def main() -> None:
         "base_repositories": args.base_repositories,
         "months": args.months,
         "memory_limit": args.memory_limit,
+        "realistic_payloads": args.realistic_payloads,
         "dbt_project": str(DBT_PROJECT),
         "python": platform.python_version(),
         "machine": {
