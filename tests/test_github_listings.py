@@ -4,6 +4,7 @@ missing or overflows (pipelines/github/listings.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -31,8 +32,13 @@ REST_ONLY = {"stg_github__releases": ("target_commitish",)}
 MOBILE = "appstore/mobile-svc-003"
 
 
+# A past last day pins the generated history (it grows with the clock otherwise): on it the mobile
+# repository has 11 releases and tags, 4 of them in the newest 30 days.
+END = dt.date(2026, 3, 31)
+
+
 def demo_config(api: str, repositories: int = 4, months: int = 3, **github):
-    config = scaled_demo_config(repositories=repositories, months=months)
+    config = scaled_demo_config(repositories=repositories, months=months, end_date=END)
     sources = [s.model_copy(update={"api": api, **github}) for s in config.sources.github]
     return config.model_copy(
         update={"sources": config.sources.model_copy(update={"github": sources})}
