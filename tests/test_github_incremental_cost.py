@@ -5,6 +5,8 @@ The no-change target: at most one conditional request per repository and entity,
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from pipelines import ingest
@@ -55,7 +57,7 @@ def test_a_no_change_run_costs_one_conditional_request_per_repository_and_entity
 
 
 def test_a_no_change_rest_run_costs_one_conditional_request_per_repository_and_entity(tmp_path):
-    config = scaled_demo_config(repositories=3, months=2)
+    config = scaled_demo_config(repositories=3, months=2, end_date=dt.date(2026, 3, 31))
     github = [s.model_copy(update={"api": "rest"}) for s in config.sources.github]
     config = config.model_copy(
         update={"sources": config.sources.model_copy(update={"github": github})}
