@@ -243,9 +243,9 @@ class RepositorySync:
         self._floors: dict[str, dt.datetime] = {}
         # Entities whose increment this run skips: a progressive first sync (see _start_entity).
         self._skipped: set[str] = set()
-        # Runs whose REST jobs answered 404 (deleted on GitHub), in this run or an earlier one
-        # (raw.sync_gone, read when first needed): not asked again.
-        self._gone_runs: set[Any] | None = None
+        # Keys of runs whose REST jobs answered 404 (deleted on GitHub), in this run or an earlier
+        # one (raw.sync_gone, read when first needed): not asked again.
+        self._gone_runs: set[str] | None = None
         self.report = RepositorySyncReport(repository)
         self._progress = progress or (lambda message: log.info(message))
         self.default_branch = "main"
@@ -1335,7 +1335,7 @@ class RepositorySync:
                     )
             except SourceNotFoundError:
                 log.info("%s: run %s is gone from GitHub; no jobs to read", self.repo, run["id"])
-                self._gone().add(run["id"])
+                self._gone().add(run_key)
                 with transaction(self.con):
                     mark_gone(self.con, self.source, self.repo, run_key)
         return jobs
@@ -1436,20 +1436,16 @@ class RepositorySync:
                 candidates.append((run, (stored.week, stored.deployment)))
         chosen = []
         for run, stratum in sorted(candidates, key=lambda c: _sample_rank(c[0]["id"])):
-            if run["id"] not in self._gone() and counts.get(stratum, 0) < limit:
+            gone = f"{self.repo}/run/{run['id']}" in self._gone()
+            if not gone and counts.get(stratum, 0) < limit:
                 counts[stratum] = counts.get(stratum, 0) + 1
                 chosen.append(run)
         return chosen
 
-    def _gone(self) -> set[Any]:
-        """Ids of this repository's runs known to be deleted on GitHub."""
+    def _gone(self) -> set[str]:
+        """Keys of this repository's stored objects known to be deleted on GitHub."""
         if self._gone_runs is None:
-            prefix = f"{self.repo}/run/"
-            self._gone_runs = {
-                int(key[len(prefix) :]) if key[len(prefix) :].isdigit() else key[len(prefix) :]
-                for key in gone_keys(self.con, self.source, self.repo)
-                if key.startswith(prefix)
-            }
+            self._gone_runs = gone_keys(self.con, self.source, self.repo)
         return self._gone_runs
 
     def _stored_run_jobs(self) -> tuple[dict[str, StoredRun], dict[Any, int]]:
