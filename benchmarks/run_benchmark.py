@@ -117,7 +117,8 @@ def ingest(config, con) -> dict:
             cost - sum(r.requests.get("graphql_points", 0) for r in github),
             sum(r.requests.get("graphql_points", 0) for r in github),
         ),
-        # Where the GitHub budget goes: REST requests and GraphQL points per entity.
+        # Where the GitHub budget goes: REST requests sent (of them answered 304, free) and
+        # GraphQL points per entity.
         "github_cost_by_entity": _cost_by_entity(github),
         # What the fake API billed each credential (a fingerprint, never the token), and sent.
         "by_credential": clients.transport.stats.as_dict()["by_credential"],
@@ -149,6 +150,8 @@ def backfill(config, con, max_runs: int = 100) -> dict:
         "token_hours_by_budget": hours_by_budget(
             cost - sum(r["graphql_points"] for r in runs), sum(r["graphql_points"] for r in runs)
         ),
+        # Where the backfill's budget went: REST requests and GraphQL points per entity, all runs.
+        "github_cost_by_entity": _sum_cost_by_entity(r["github_cost_by_entity"] for r in runs),
     }
 
 
@@ -214,9 +217,21 @@ def _cost_by_entity(reports) -> dict[str, dict[str, int]]:
     for report in reports:
         for entities in [*report.by_scope.values(), report.batched]:
             for entity, cost in entities.items():
-                row = out.setdefault(entity, {"requests": 0, "graphql_points": 0})
-                row["requests"] += cost.get("requests", 0)
-                row["graphql_points"] += cost.get("graphql_points", 0)
+                row = out.setdefault(
+                    entity, {"requests": 0, "not_modified": 0, "graphql_points": 0}
+                )
+                for key in row:
+                    row[key] += cost.get(key, 0)
+    return out
+
+
+def _sum_cost_by_entity(per_run) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for entities in per_run:
+        for entity, cost in entities.items():
+            row = out.setdefault(entity, {"requests": 0, "not_modified": 0, "graphql_points": 0})
+            for key in row:
+                row[key] += cost[key]
     return out
 
 

@@ -430,7 +430,7 @@ class RepositorySync:
     def _walk_back(
         self,
         entity: str,
-        pages: Iterable[tuple[list[dict[str, Any]], str | None, str | None, bool, str | None]],
+        pages: Iterable[tuple[list[dict[str, Any]], str | None, bool, str | None]],
         stamp: Callable[[dict[str, Any]], str | None],
         lower: dt.datetime,
         upper: dt.datetime,
@@ -442,12 +442,14 @@ class RepositorySync:
     ) -> None:
         """Land the items of a newest-first listing stamped within [lower, upper].
 
-        ``pages`` yields (items, position of this page, position of the next, last page?, the
-        page's ETag). An item moved by an update goes to the top, so positions only shift towards
+        ``pages`` yields (items, position of the next page, last page?, the page's ETag). An item moved by an update goes to the top, so positions only shift towards
         the end: a stored position re-reads, never skips. The window ends at the first item older
         than ``lower``, or at the listing's end, which (unless the query is ``bounded`` by dates)
-        means nothing older exists: the entity is then fully synced. With ``carry_position`` the
-        next window starts at the page where this one ended (the same listing walked further down).
+        means nothing older exists: the entity is then fully synced. With ``carry_position`` (one
+        listing walked further down window by window) the page that crosses ``lower`` lands whole,
+        its older items too (down to ``backfill_start``), and the next window starts after it: no
+        page is read twice. Without it (a listing bounded by the window's dates) the next window
+        is a new query.
 
         On a first sync whose increment was skipped (``_start_entity``) the walk starts at the
         listing's top and keeps items newer than ``upper`` too (the increment would have); with
@@ -457,18 +459,21 @@ class RepositorySync:
         """
         skipped = entity in self._skipped
         first = True
-        for items, here, following, last, etag in pages:
+        for items, following, last, etag in pages:
             # The last page of an unbounded listing: nothing older exists, keep all of it.
             floor = self.backfill_start if last and not bounded else lower
             times = [parse_time(stamp(item)) for item in items]
+            older = any(t is not None and t < lower for t in times)
+            # The page crossing the window's start, in a listing the next window walks on from:
+            # its older items are the next window's first, so land them now rather than re-read.
+            keep_from = self.backfill_start if older and carry_position else floor
             kept = [
                 i
                 for i, t in zip(items, times, strict=True)
-                if t and floor <= t and (skipped or t <= upper)
+                if t and keep_from <= t and (skipped or t <= upper)
             ]
-            older = any(t is not None and t < lower for t in times)
             reached = floor if (older or last) else None
-            resume = (here if carry_position else None) if reached else following
+            resume = following if carry_position or not reached else None
             self._land_window(
                 entity,
                 to_batches(kept),
@@ -486,19 +491,18 @@ class RepositorySync:
     def _rest_positions(
         self, path: str, params: dict[str, Any], resume: str | None, items_key: str | None = None
     ):
-        """Pages of a REST listing from page ``resume`` on, as (items, page, next page, last?,
-        ETag)."""
+        """Pages of a REST listing from page ``resume`` on, as (items, next page, last?, ETag)."""
         start = int(resume) if resume and resume.isdigit() else 1
         query = {**params, "page": start} if start > 1 else params
         for page in self.client.paginate(path, query, items_key=items_key):
             number = start + page.number - 1
-            yield page.items, str(number), str(number + 1), page.is_last, page.etag
+            yield page.items, str(number + 1), page.is_last, page.etag
 
     def _graphql_positions(
         self, query: str, path: tuple[str, ...], page_size: int, resume: str | None
     ):
         """Pages of a GraphQL connection from cursor ``resume`` on, as (nodes, the cursor that
-        reads this page, the one that reads the next, last?, no ETag)."""
+        reads the next page, last?, no ETag)."""
         operation = query.split("(")[0].split()[-1]
         after = resume
         while True:
@@ -510,7 +514,7 @@ class RepositorySync:
             info = connection.get("pageInfo") or {}
             self._check_progress(info, nodes, operation)
             last = not info.get("hasNextPage")
-            yield nodes, after, info.get("endCursor"), last, None
+            yield nodes, info.get("endCursor"), last, None
             if last:
                 return
             after = info.get("endCursor")
@@ -576,7 +580,7 @@ class RepositorySync:
 
             def listed_first():
                 # The listing stands for REST's page 1; REST reads on from page 2 if needed.
-                yield listing.releases, "1", "2", listing.releases_complete, None
+                yield listing.releases, "2", listing.releases_complete, None
                 if not listing.releases_complete:
                     yield from self._rest_positions(path, {}, "2")
 
@@ -594,11 +598,11 @@ class RepositorySync:
         )
 
     def _backfill_issues(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
-        # since= bounds the listing below; newest-updated first, so its pages above `lower` are
-        # the same whatever `lower` is, and the next window continues where this one ended.
+        # One newest-updated listing walked down window by window, as pull requests are (no
+        # since=: a window bounded below would end on a short page the next window reads again).
         pages = self._rest_positions(
             f"/repos/{self.repo}/issues",
-            {"state": "all", "since": iso(lower), "sort": "updated", "direction": "desc"},
+            {"state": "all", "sort": "updated", "direction": "desc"},
             resume,
         )
         self._walk_back(
@@ -610,7 +614,6 @@ class RepositorySync:
             lambda items: {
                 "github_issues": [self._issue_record(i) for i in items if "pull_request" not in i]
             },
-            bounded=True,
         )
 
     def _backfill_commits(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
