@@ -46,3 +46,9 @@ def test_spark_thrift_target_takes_its_connection_from_the_environment():
     assert not {"password", "token"} & set(thrift)
     assert thrift["server_side_parameters"]["spark.sql.session.timeZone"] == "UTC"
 
+
+def test_the_raw_registration_hook_runs_on_the_spark_target_only():
+    project = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())
+    assert project["on-run-start"] == ["{{ register_raw_parquet() }}"]
+    macro = (PROJECT / "macros" / "spark_raw.sql").read_text()
+    assert "{%- if target.type != 'spark' or not execute -%}{{ return('') }}" in macro
