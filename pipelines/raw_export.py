@@ -63,7 +63,9 @@ def _sql_string(value: str | Path) -> str:
 
 def check_destination(out: Path) -> None:
     """Refuse a destination that is a file, or a folder that is not empty and not an export."""
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    if out.is_symlink():
+        raise ExportError(f"{out}: --out must be a folder (or not exist yet); it is a symlink")
+    if out.exists() and not out.is_dir():
         raise ExportError(f"{out}: --out must be a folder (or not exist yet); it is a file")
     if out.is_dir() and any(out.iterdir()) and not (out / INDEX_FILE).is_file():
         raise ExportError(

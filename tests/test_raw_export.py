@@ -144,3 +144,14 @@ def test_cli_export_raw_refuses_another_format(tmp_path, capsys):
         main(["export-raw", "--format", "csv", "--out", str(tmp_path / "export")])
     assert exited.value.code == 2
     assert "invalid choice: 'csv'" in capsys.readouterr().err
+
+
+def test_export_refuses_a_symlink_as_destination(warehouse, tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    link = tmp_path / "export"
+    link.symlink_to(target)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        with pytest.raises(ExportError, match=r"export: --out must be a folder .* it is a symlink"):
+            export_raw_parquet(con, link)
+    assert link.is_symlink() and not any(target.iterdir())
