@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.raw_export import export_raw_parquet, read_index, spark_env
-from pipelines.warehouse import connect
+from pipelines.warehouse import RawRecord, connect, upsert_raw
 from tests.raw_fixtures import sync_demo_raw_layer
 
 pytestmark = pytest.mark.spark
@@ -188,3 +188,29 @@ def test_registered_raw_tables_hold_duckdbs_rows_on_spark(exported, spark_sessio
         rows = frame.collect()
         assert len(rows) == count == len(duck[table]), table
         assert _rows(rows) == _rows(duck[table]), table
+
+
+def test_registering_a_new_export_replaces_the_registered_tables(
+    tmp_path, dbt_spark, spark_session
+):
+    """A later export (here: two pull requests, given as the macro's root argument) is what
+    Spark reads after the next registration: the earlier registration is dropped, not kept.
+    Last in the module: it changes raw.github_pull_requests."""
+    warehouse = tmp_path / "later.duckdb"
+    con = connect(warehouse)
+    try:
+        records = [
+            RawRecord(natural_key=f"acme/api#{n}", scope="acme/api", payload={"number": n})
+            for n in (1, 2)
+        ]
+        upsert_raw(con, "github_pull_requests", "github", records)
+        export_raw_parquet(con, tmp_path / "later-export")
+    finally:
+        con.close()
+    root = tmp_path / "later-export"
+    lines = dbt_spark(
+        "run-operation", "register_raw_parquet", "--args", json.dumps({"root": str(root)})
+    )
+    assert f"register_raw_parquet: {len(read_index(root))} raw tables from {root}" in lines
+    rows = spark_session.sql("SELECT natural_key FROM raw.github_pull_requests").collect()
+    assert sorted(r.natural_key for r in rows) == ["acme/api#1", "acme/api#2"]
