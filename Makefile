@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The spark extra (dbt-spark, pyspark: about 500 MB) is for `make test` only, not the demo.
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 # No usage telemetry or update check from any tool: the warehouse holds survey answers. The same
 # values as pipelines/offline.py TELEMETRY_OFF (tests/test_offline.py keeps them equal).
 export DAGSTER_DISABLE_TELEMETRY := yes
@@ -12,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export MARIMO_SKIP_UPDATE_CHECK := 1
 
-.PHONY: install demo test lint format serve benchmark notebooks clean
+.PHONY: install install-spark demo test lint format serve benchmark notebooks clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else "platform-metrics needs Python 3.11 to 3.13; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
@@ -23,12 +25,19 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+## dbt on Spark (docs/scaling.md#dbt-on-spark): the spark extra too; the tests marked spark need it and Java 17.
+install-spark: $(SPARK_STAMP)
+
 ## Run the whole pipeline on the embedded demo organisation and print where the site is.
 demo: install
 	$(BIN)/platform-metrics demo
 
-## Run every test.
-test: install
+## Run every test (with the spark extra, so the tests marked spark run where Java is installed).
+test: install-spark
 	$(BIN)/python -m pytest
 
 lint: install

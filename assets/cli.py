@@ -165,6 +165,30 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("--port", type=int, default=9464, help="port (default: 9464)")
     exporter.set_defaults(handler=_cmd_exporter)
 
+    export_raw = sub.add_parser(
+        "export-raw",
+        help="write every raw table as Parquet (one folder per table) for dbt's spark target",
+    )
+    export_raw.add_argument(
+        "--config", type=Path, help="organisation YAML file (default: the demo)"
+    )
+    export_raw.add_argument(
+        "--format", choices=["parquet"], default="parquet", help="file format (default: parquet)"
+    )
+    export_raw.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="the export's folder: new, empty, or a previous export (replaced whole, atomically)",
+    )
+    export_raw.add_argument(
+        "--warehouse",
+        type=Path,
+        help="the DuckDB file to read, opened read-only (default: the published snapshot, "
+        "<publish.snapshot_dir>/warehouse.duckdb)",
+    )
+    export_raw.set_defaults(handler=_cmd_export_raw)
+
     serve = sub.add_parser("serve", help="Dagster UI and daemon (schedules run) on 127.0.0.1")
     serve.add_argument("--config", type=Path, help="organisation YAML file (default: the demo)")
     serve.add_argument("--port", type=int, default=3000)
@@ -394,6 +418,24 @@ def _cmd_exporter(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     print("exporter stopped")
+    return 0
+
+
+def _cmd_export_raw(args: argparse.Namespace) -> int:
+    from dashboards.publish import SNAPSHOT_FILE
+    from pipelines.raw_export import export_raw_parquet
+    from pipelines.warehouse import open_warehouse
+
+    if args.warehouse:
+        path = args.warehouse
+    else:
+        path = Path(load_config(_config_path(args.config)).publish.snapshot_dir) / SNAPSHOT_FILE
+    with open_warehouse(path, read_only=True) as con:
+        export = export_raw_parquet(con, args.out)
+    print(
+        f"exported {len(export.row_counts)} raw tables ({export.rows} rows) from {path} "
+        f"to {export.root} in {export.seconds:.2f} s"
+    )
     return 0
 
 

@@ -369,14 +369,20 @@ def reset_sync_state(con: duckdb.DuckDBPyConnection, source: str, scope: str) ->
         con.execute(f"DELETE FROM {table} WHERE source = ? AND scope = ?", [source, scope])
 
 
-def raw_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per raw table (sync_state, sync_coverage excluded), for checks and the data-quality page."""
+def raw_table_names(con: duckdb.DuckDBPyConnection, *, include_state: bool = False) -> list[str]:
+    """The tables of schema raw, by name; the bookkeeping STATE_TABLES only with include_state."""
+    excluded = [] if include_state else list(STATE_TABLES)
     tables = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-        "AND NOT list_contains(?, table_name) ORDER BY table_name",
-        [RAW_SCHEMA, list(STATE_TABLES)],
+        "AND table_type = 'BASE TABLE' AND NOT list_contains(?, table_name) ORDER BY table_name",
+        [RAW_SCHEMA, excluded],
     ).fetchall()
+    return [name for (name,) in tables]
+
+
+def raw_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per raw table (sync_state, sync_coverage excluded), for checks and the data-quality page."""
     return {
         name: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{name}").fetchone()[0]
-        for (name,) in tables
+        for name in raw_table_names(con)
     }

@@ -21,3 +21,24 @@ def shared_real() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real recordings not found at {SHARED_REAL} (../shared is absent)")
     return SHARED_REAL
+
+
+def spark_missing() -> str | None:
+    """Why the tests marked spark cannot run here (None: they can): they need Java and pyspark
+    (the spark extra: `pip install -e '.[spark]'`; `make test` installs both, .ci/run Java)."""
+    import importlib.util
+    import shutil
+
+    if shutil.which("java") is None:
+        return "java not found (Debian: apt-get install openjdk-17-jre-headless)"
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        return "pyspark/dbt-spark not installed (pip install -c requirements.lock -e '.[spark]')"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("spark") is not None and (reason := spark_missing()) is not None:
+        pytest.skip(f"spark: {reason}")

@@ -30,13 +30,14 @@ from pipelines.dbt_cli import run_dbt
 from pipelines.definitions import dbt_vars
 from pipelines.demo import scaled_demo_config
 from pipelines.demo.replay import hold_back_newest_day, land_held_back
-from pipelines.warehouse import RawRecord, connect, upsert_raw
+from pipelines.warehouse import connect, upsert_raw
+from tests.raw_fixtures import sli_sample as _sli_sample
+from tests.raw_fixtures import sync_demo_raw_layer
 
 END = dt.date(2026, 6, 30)
 AS_OF = "2026-07-01"  # one clock for every build: is_complete is the same both ways
 YESTERDAY = dt.datetime(2026, 6, 19, 6, 0, tzinfo=dt.UTC)  # when yesterday's raw rows were fetched
 TODAY = dt.datetime(2026, 6, 30, 23, 0, tzinfo=dt.UTC)  # when the day's rows were fetched
-SLO = "checkout-availability"
 
 INCREMENTAL_MODELS = (
     "stg_github__commits",
@@ -63,36 +64,11 @@ def _dbt(command: list[str], warehouse: Path, target: Path, **extra) -> str:
     return run_dbt(command, warehouse=warehouse, target_path=target, variables=_variables(**extra))
 
 
-def _sli_sample(epoch: int, value: float) -> RawRecord:
-    return RawRecord(
-        natural_key=f"{SLO}/value/{epoch}/-",
-        scope=SLO,
-        payload={
-            "sli_metric": "value",
-            "query": "avg(up)",
-            "step_seconds": 3600,
-            "value": [epoch, str(value)],
-        },
-        updated_at=dt.datetime.fromtimestamp(epoch, dt.UTC),
-    )
-
-
 def _generate(path: Path) -> None:
     """Yesterday's raw layer: the generated history less its newest day, fetched YESTERDAY."""
-    from pipelines import ingest as ingest_mod
-    from pipelines.organisation import write_organisation
-
-    config = _config()
     con = connect(path)
     try:
-        clients = ingest_mod.SourceClients(config)
-        ingest_mod.ensure_raw_tables(con)
-        write_organisation(con, config)
-        ingest_mod.sync_github(con, clients)
-        ingest_mod.sync_pagerduty(con, clients)
-        start = int(dt.datetime(2026, 6, 1, tzinfo=dt.UTC).timestamp())
-        samples = [_sli_sample(start + 3600 * i, 0.999) for i in range(48)]
-        upsert_raw(con, "prometheus_sli_samples", "prometheus", samples)
+        sync_demo_raw_layer(con, _config(), sli_hours=48)
         for table in _payload_tables(con):
             con.execute(f"UPDATE raw.{table} SET fetched_at = ?", [YESTERDAY])
         held = hold_back_newest_day(con)
