@@ -28,7 +28,6 @@ from pipelines.errors import SourceError
 from pipelines.github.client import GitHubClient
 from pipelines.github.credentials import BudgetExhausted, CredentialPool, TokenCredential
 from pipelines.github.sync import RAW_TABLES, WINDOWED, RepositorySync, coverage_line
-from pipelines.github.sync import iso as iso_z
 from pipelines.http import RetryPolicy
 from pipelines.warehouse import connect, ensure_raw_table, get_coverage
 from tests.http_server import Reply, ScriptedServer
@@ -391,13 +390,16 @@ def test_the_walk_back_reads_no_listing_page_twice_across_its_windows(reference,
         queries = list(fake.queries)
     assert runs >= 3, "the walk should cross windows"
     # Page 1 of a listing is also what the increments ask for; the walk's later pages (REST page
-    # numbers, GraphQL cursors) are asked once each.
+    # numbers, GraphQL cursors) are asked once each. Workflow runs: the walk reads the unfiltered
+    # listing (the increments ask created= windows).
     walked = [
         (path, repr(sorted(q.items())))
         for path, q in lists
-        if path in ("/pulls", "/deployments", "/issues", "/releases")
+        if path in ("/pulls", "/deployments", "/issues", "/releases", "/actions/runs")
         and q.get("page", ["1"]) != ["1"]
+        and "created" not in q
     ]
+    assert [w for w in walked if w[0] == "/actions/runs"], "the runs walk should pass page 1"
     cursors = [
         (operation, variables["after"])
         for operation, variables in queries
@@ -416,23 +418,23 @@ def test_a_progressive_first_sync_spends_no_request_or_query_on_an_empty_increme
 ):
     """No probe, no "since now" query, no page read twice: only the walk through the newest
     window (whose first pages are the listings' tops) is billed."""
-    clients, repo, now = demo
+    clients, repo, _ = demo
     con = _warehouse(tmp_path / "wh.duckdb")
     with RecordingDemo(DemoTransport(clients.demo_organisation)) as fake:
         with _client(fake.server.url) as client:
             report = _sync(con, client, demo, api).run()
         lists = _listing_requests(fake.server.requests, repo)
         queries = list(fake.queries)
-    window_start = iso_z(now - dt.timedelta(days=INITIAL))
     assert lists and all(e.pages > 0 for n, e in report.entities.items() if n in WINDOWED)
     # The probes of commits, issues and (GraphQL) pull requests are one-item pages.
     assert [q for _, q in lists if q.get("per_page") == ["1"]] == []
     # Each listing page is read once: the increment and the walk no longer both read the top.
     urls = [(p, sorted((k, tuple(v)) for k, v in q.items())) for p, q in lists]
     assert len(urls) == len({repr(u) for u in urls}), "a listing page was read twice"
-    # Workflow runs: only creation windows of the walk, none "now..now" and no unbounded probe.
+    # Workflow runs: the walk down the unfiltered listing from its top, no "created=now..now".
     runs = [q for p, q in lists if p == "/actions/runs"]
-    assert runs and all(q["created"][0].startswith(window_start) for q in runs), runs
+    assert runs and not [q for q in runs if "created" in q], runs
+    assert [q.get("page", ["1"]) for q in runs] == [[str(n)] for n in range(1, len(runs) + 1)]
     # Commits by date up to now, issues as one newest-updated listing: the walk's queries only.
     assert all("until" in q for p, q in lists if p == "/commits")
     assert all("since" not in q for p, q in lists if p == "/issues")
@@ -449,8 +451,8 @@ def test_a_progressive_first_sync_spends_no_request_or_query_on_an_empty_increme
 def test_after_a_progressive_first_sync_an_unchanged_run_costs_one_conditional_request_each(
     api, demo, tmp_path, monkeypatch
 ):
-    """Where the walk's first page is the next increment's request (REST pull requests,
-    releases, deployments), its ETag makes the next unchanged run's increment one 304. Where it is
+    """Where the walk's first page is the next increment's request (workflow runs; REST pull
+    requests, releases, deployments), its ETag makes the next unchanged run's increment one 304. Where it is
     not, the next probe is unconditional once; from the run after, every increment is one 304."""
     clients, _, _ = demo
     con = _warehouse(tmp_path / "wh.duckdb")
@@ -463,7 +465,7 @@ def test_after_a_progressive_first_sync_an_unchanged_run_costs_one_conditional_r
         for _ in range(2):
             with _client(fake.server.url) as client:
                 costs.append(_sync(con, client, demo, api).run().entities)
-    free = {"repository", "tags", "releases"} | (
+    free = {"repository", "tags", "releases", "workflow_runs"} | (
         {"pull_requests", "deployments"} if api == "rest" else set()
     )
     for entity, cost in costs[0].items():

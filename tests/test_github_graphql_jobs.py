@@ -337,9 +337,9 @@ def test_a_small_rest_sample_per_week_brings_queue_times_in_the_newest_days_only
 def test_a_progressive_first_sync_defers_the_queue_sample_to_the_next_run_that_reads_runs(
     tmp_path,
 ):
-    """The first sync reads only the newest 14 days, jobs by GraphQL and no REST: the first
-    dashboards cost about the list pages. The next run (its increment, then the backfill step of
-    the older runs) reads the deferred sample: the same runs a sync reading everything at once
+    """The first sync reads the newest 14 days (here one page of runs, which crosses the
+    window's start and so lands whole, the older week too), jobs by GraphQL and no REST: the first
+    dashboards cost about the list pages. The next run (its increment) reads the deferred sample: the same runs a sync reading everything at once
     picks, the week's quota and no more. A third run reads no sample again, and an unchanged
     fourth costs its one conditional request."""
     sample = JobSelection(sample_per_week=None, queue_sample_per_week=2, queue_sample_days=14)
@@ -354,7 +354,7 @@ def test_a_progressive_first_sync_defers_the_queue_sample_to_the_next_run_that_r
         assert "workflow_runs" in first._skipped
         assert fake.rest_jobs == []
         assert all(created is None for _, created in landed(tmp_path / "wh.duckdb"))
-        assert len(landed(tmp_path / "wh.duckdb")) == 12  # the recent week's six runs' jobs
+        assert len(landed(tmp_path / "wh.duckdb")) == 24  # both weeks' runs' jobs: one page
 
         run_sync(server, tmp_path / "wh.duckdb", sample, **window)
         # Two runs of the recent week, those the at-once sync read; the older week is read by
@@ -378,9 +378,10 @@ def test_a_progressive_first_sync_defers_the_queue_sample_to_the_next_run_that_r
 
 
 def test_a_deferred_sample_run_deleted_since_the_first_sync_does_not_fail_the_next(tmp_path):
-    """Its REST jobs answer 404: logged, not asked again in that run; the week's quota is still
-    filled (by the next run in the deterministic order, when that run reads runs again in its
-    backfill step), and a later run asks nothing."""
+    """Its REST jobs answer 404: logged, not asked again; the week's quota is still filled (by
+    the next run in the deterministic order, by the next sync that reads runs: here the first
+    sync's one page of runs held the whole history, so no backfill step follows in the same
+    sync), and a later run asks nothing."""
     sample = JobSelection(sample_per_week=None, queue_sample_per_week=2, queue_sample_days=14)
     window = {"initial_window_days": 14, "backfill_step_days": 60}
     fake = ActionsServer()
@@ -392,8 +393,11 @@ def test_a_deferred_sample_run_deleted_since_the_first_sync_does_not_fail_the_ne
         fake.runs = [r for r in fake.runs if r["id"] != gone]
         fake.deleted.add(gone)
         run_sync(server, tmp_path / "wh.duckdb", sample, **window)
-        assert fake.rest_jobs.count(gone) == 1 and kept in fake.rest_jobs
-        (another,) = set(fake.rest_jobs) - {gone, kept}
+        assert sorted(fake.rest_jobs) == sorted([gone, kept])
+        fake.rest_jobs.clear()
+        run_sync(server, tmp_path / "wh.duckdb", sample, **window)
+        (another,) = fake.rest_jobs
+        assert another not in (gone, kept)
         fake.rest_jobs.clear()
         run_sync(server, tmp_path / "wh.duckdb", sample, **window)
         assert fake.rest_jobs == []

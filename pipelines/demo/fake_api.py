@@ -13,8 +13,8 @@ GitHub (JSON shapes, pagination and headers as on api.github.com):
   (sha = branch, tag or SHA; since, until, author), ``.../commits/{ref}``, ``.../tags``,
   ``.../releases``, ``.../deployments`` (sha, ref, task, environment), ``.../deployments/{id}``,
   ``.../deployments/{id}/statuses``, ``.../actions/workflows``, ``.../actions/runs`` and
-  ``.../actions/workflows/{id|file}/runs`` (created, branch, event, status, actor, head_sha; at most
-  1,000 results reachable per query, as on GitHub), ``.../actions/runs/{id}``,
+  ``.../actions/workflows/{id|file}/runs`` (created, branch, event, status, actor, head_sha; with any of
+  those filters at most 1,000 results reachable per query, as on GitHub), ``.../actions/runs/{id}``,
   ``.../actions/runs/{id}/jobs``, ``.../issues`` (issues only; state, since, labels, sort,
   direction), ``/rate_limit``; ``POST /graphql`` (and Enterprise's ``/api/graphql``) answers the
   client's fixed query set, matched by operation name (``PullRequests``, ``PullRequestReviews``,
@@ -78,6 +78,7 @@ from pipelines.github.graphql import encode_node_id, node_id_numbers, query_cost
 
 GITHUB_DOCS = "https://docs.github.com/rest"
 MAX_RUN_RESULTS = 1000
+RUN_CAPPED_FILTERS = ("actor", "branch", "check_suite_id", "created", "event", "head_sha", "status")
 PROMETHEUS_MAX_POINTS = 11_000
 
 
@@ -798,7 +799,11 @@ class DemoTransport(httpx.MockTransport):
         if status is not None:
             items = [r for r in items if status in (r["status"], r["conclusion"])]
         total = len(items)
-        return _page(request, items[:MAX_RUN_RESULTS], wrap="workflow_runs", total=total)
+        # GitHub caps a listing at 1,000 runs only when one of these filters is given; the
+        # unfiltered listing pages through every run.
+        if any(q.get(param) is not None for param in RUN_CAPPED_FILTERS):
+            items = items[:MAX_RUN_RESULTS]
+        return _page(request, items, wrap="workflow_runs", total=total)
 
     def _run(self, request, owner, name, run_id):
         data = self._data(owner, name)

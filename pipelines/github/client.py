@@ -124,9 +124,16 @@ class GitHubClient(ApiClient):
         response = self.get(path, query, headers=headers)
         if response.status_code == 304:
             return
-        yield from self.pages_from(_page(response, items_key, 1), items_key=items_key)
+        # A listing read on from page p: the first (p - 1) pages' items are not counted here.
+        start = query.get("page")
+        skipped = (int(start) - 1) * int(query["per_page"]) if str(start).isdigit() else 0
+        yield from self.pages_from(
+            _page(response, items_key, 1), items_key=items_key, skipped=skipped
+        )
 
-    def pages_from(self, first: Page, *, items_key: str | None = None) -> Iterator[Page]:
+    def pages_from(
+        self, first: Page, *, items_key: str | None = None, skipped: int = 0
+    ) -> Iterator[Page]:
         """``first`` and the pages its ``Link: rel="next"`` headers lead to (same origin only).
 
         A listing that ends early would let the caller move its cursor past what never arrived, so
@@ -138,10 +145,14 @@ class GitHubClient(ApiClient):
         - a listing that went past its first page and ended with fewer items than the first page's
           ``total_count`` (capped at the 1,000 results GitHub serves of a filtered listing). A
           single page is taken as it is: recorded GitHub answers carry a ``total_count`` larger
-          than the one page they list.
+          than the one page they list. A listing read on from a later page (``skipped`` items
+          before it) is expected to bring ``total_count`` (capped) less those: a lower bound,
+          as only a filtered listing is capped.
         """
         total = first.total_count
-        expected = min(total, RESULTS_CAP) if isinstance(total, int) else None
+        expected = min(total, RESULTS_CAP) - skipped if isinstance(total, int) else None
+        if expected is not None and expected <= 0:
+            expected = None
         page, arrived = first, 0
         while True:
             arrived += len(page.items)

@@ -635,25 +635,63 @@ class RepositorySync:
         )
 
     def _backfill_workflow_runs(self, lower: dt.datetime, upper: dt.datetime, resume: str | None):
-        # Runs are queried by creation window (split under GitHub's 1,000-run cap); a window cut
-        # short is read again, which costs its run pages but not the jobs already stored.
+        """Walk the unfiltered run listing (newest created first) down to ``lower``, as pull
+        requests are walked (:meth:`_walk_back`).
+
+        GitHub caps a run listing at 1,000 runs only when it is filtered (``created=`` among
+        them), so the unfiltered one needs no window splitting, and each window ends on the page
+        that crosses its start: that page lands whole (its older runs too, down to
+        ``backfill_start``) and the next window starts after it, so no page is read twice. A
+        run's ``created_at`` never changes (a re-run updates it in place), so the order is fixed;
+        new runs push the walk's position down (a page is re-read, never skipped). The position
+        and the coverage move with the last jobs of the window, in one transaction: a window cut
+        short (a crash, the budget reserve) is read again from its first page, which costs its
+        run pages but not the jobs already stored.
+        """
+        entity = "workflow_runs"
+        skipped = entity in self._skipped
+        walk: dict[str, Any] = {"next": resume, "reached": lower, "etag": None}
+
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            listing = self._rest_positions(
+                f"/repos/{self.repo}/actions/runs", {}, resume, items_key="workflow_runs"
+            )
+            for n, (runs, following, last, etag) in enumerate(listing):
+                times = [parse_time(r.get("created_at")) for r in runs]
+                older = any(t is not None and t < lower for t in times)
+                # The first page of a first sync is the request the next run's probe makes.
+                if skipped and n == 0 and not resume:
+                    walk["etag"] = etag
+                walk["next"] = None if last else following
+                if last:
+                    walk["reached"] = self.backfill_start
+                yield [
+                    r
+                    for r, t in zip(runs, times, strict=True)
+                    if t and self.backfill_start <= t and (skipped or t <= upper)
+                ]
+                if older or last:
+                    return
+
         def finish() -> None:
-            coverage = self._coverage("workflow_runs")
+            coverage = self._coverage(entity)
+            if walk["etag"]:
+                set_cursor(self.con, self.source, self.repo, entity, cursor=None, etag=walk["etag"])
             set_coverage(
                 self.con,
                 self.source,
                 self.repo,
-                "workflow_runs",
-                synced_from=lower,
+                entity,
+                synced_from=walk["reached"],
                 synced_to=coverage.synced_to if coverage else self.now,
                 target_from=self.backfill_start,
-                resume_at=None,
+                resume_at=walk["next"],
             )
 
-        before = self._entity("workflow_runs").items
-        for _ in self._runs_between(lower, upper, finish):
+        before = self._entity(entity).items
+        for _ in self._land_runs(pages(), finish):
             pass
-        report = self._entity("workflow_runs")
+        report = self._entity(entity)
         report.backfill_items += report.items - before
 
     def _entity(self, entity: str) -> EntityReport:
@@ -1263,27 +1301,38 @@ class RepositorySync:
     def _runs_between(
         self, since: dt.datetime, until: dt.datetime, finish: Callable[[], None]
     ) -> Iterator[str]:
-        """Land the runs created in [since, until] and the chosen runs' jobs; yields each page's
-        newest ``created_at`` as it lands; ``finish`` runs in the transaction of the last jobs."""
-        entity = "workflow_runs"
+        """Land the runs created in [since, until] and the chosen runs' jobs (see
+        :meth:`_land_runs`), querying by ``created=`` windows split under GitHub's 1,000-run cap."""
         windows = list(self._run_windows(since, until))
+
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            for start, end, first_page in windows:
+                path = f"/repos/{self.repo}/actions/runs"
+                for page in self._continue_pages(first_page, path, start, end):
+                    yield page.items
+
+        yield from self._land_runs(pages(), finish)
+
+    def _land_runs(
+        self, pages: Iterable[list[dict[str, Any]]], finish: Callable[[], None]
+    ) -> Iterator[str]:
+        """Land the runs of ``pages`` and the chosen runs' jobs; yields each page's newest
+        ``created_at`` as it lands; ``finish`` runs in the transaction of the last jobs."""
+        entity = "workflow_runs"
         known, week_counts = self._stored_run_jobs()
         completed: list[dict[str, Any]] = []
         # Runs first, page by page, the cursor unmoved; then the jobs of the runs chosen among
         # all of them (so the sample does not depend on page boundaries); the cursor moves with
         # the last jobs. A sync killed in between re-reads the runs and reads the jobs still missing.
-        for start, end, first_page in windows:
-            pages = self._continue_pages(first_page, f"/repos/{self.repo}/actions/runs", start, end)
-            for page in pages:
-                runs = page.items
-                if runs:
-                    yield max(r["created_at"] for r in runs)
-                completed.extend(r for r in runs if r.get("status") == "completed")
-                records = [
-                    RawRecord(f"{self.repo}/run/{r['id']}", self.repo, r, r.get("updated_at"))
-                    for r in runs
-                ]
-                self._land(entity, {"github_workflow_runs": records}, final=False, cursor=None)
+        for runs in pages:
+            if runs:
+                yield max(r["created_at"] for r in runs)
+            completed.extend(r for r in runs if r.get("status") == "completed")
+            records = [
+                RawRecord(f"{self.repo}/run/{r['id']}", self.repo, r, r.get("updated_at"))
+                for r in runs
+            ]
+            self._land(entity, {"github_workflow_runs": records}, final=False, cursor=None)
         chosen = self._runs_needing_jobs(completed, known, week_counts)
         steps: list[Callable[[], list[RawRecord]]] = []
         if self.api == "graphql":
