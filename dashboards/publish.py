@@ -31,6 +31,7 @@ import duckdb
 
 from dashboards.swap import point_symlink
 from pipelines.errors import WarehouseError
+from pipelines.surveys.loader import SURVEY_SOURCE
 
 SNAPSHOT_FILE = "warehouse.duckdb"
 PARQUET_DIR = "parquet"
@@ -64,6 +65,18 @@ def _drop_respondent_level_survey_data(con: duckdb.DuckDBPyConnection) -> None:
     for schema, name, kind in rows:
         what = "VIEW" if kind == "VIEW" else "TABLE"
         con.execute(f'DROP {what} IF EXISTS {_SNAPSHOT_ALIAS}."{schema}"."{name}" CASCADE')
+    # The loaded survey files are remembered in raw.sync_state (so a file dropped again is not
+    # loaded twice); the copy holds none of their answers, so it must not remember them either: a
+    # warehouse restored from the snapshot then loads the files of <inbox>/processed/ again.
+    has_sync_state = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = ? AND table_schema = 'raw' AND table_name = 'sync_state'",
+        [_SNAPSHOT_ALIAS],
+    ).fetchone()[0]
+    if has_sync_state:
+        con.execute(
+            f"DELETE FROM {_SNAPSHOT_ALIAS}.raw.sync_state WHERE source = ?", [SURVEY_SOURCE]
+        )
 
 
 def publish_snapshot(warehouse_path: Path, snapshot_dir: Path) -> Snapshot:

@@ -9,6 +9,7 @@ import datetime as dt
 import html as htmllib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -156,3 +157,36 @@ def test_no_published_artifact_holds_an_email_phone_or_respondent_identity(publi
         + scan_files(site.rglob("*"), secrets)
     )
     assert problems == []
+
+
+def test_a_warehouse_restored_from_the_snapshot_loads_the_processed_survey_files_again(
+    published, tmp_path
+):
+    """The snapshot holds no survey answers, so it must not remember the loaded files either
+    (raw.sync_state): restored as the warehouse (docs/operations.md#backups), the files kept in
+    <inbox>/processed/ load again, to the same rows."""
+    tmp, loaded, _, snapshot, _ = published
+    assert loaded
+    with duckdb.connect(str(snapshot.duckdb_path), read_only=True) as con:
+        remembered = con.execute(
+            "SELECT count(*) FROM raw.sync_state WHERE source = 'surveys'"
+        ).fetchone()[0]
+    assert remembered == 0
+    restored = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(snapshot.duckdb_path, restored)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for kept in sorted((tmp / "inbox" / "processed").glob("*.csv")):
+        shutil.copyfile(kept, inbox / kept.name)
+    with open_warehouse(restored) as con:
+        ensure_raw_tables(con)
+        again, _ = load_inbox(con, inbox, salt=SALT, teams=TEAMS)
+        restored_rows = con.execute(
+            "SELECT natural_key, payload FROM raw.survey_responses ORDER BY 1"
+        ).fetchall()
+    with duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True) as con:
+        original_rows = con.execute(
+            "SELECT natural_key, payload FROM raw.survey_responses ORDER BY 1"
+        ).fetchall()
+    assert len(again) == len(loaded)
+    assert restored_rows == original_rows and original_rows
