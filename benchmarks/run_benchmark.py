@@ -15,6 +15,7 @@ backfill); ``seconds_to_first_publish`` is then that ingest (plus dbt and publis
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -261,6 +262,12 @@ def main() -> None:
         action="store_true",
         help="the fake API grows listed items to the size of real ones (a pull request ~15 KB)",
     )
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        help="the demo history's last day (YYYY-MM-DD; default: it ends at the last full hour, "
+        "so runs in different clock hours see different histories): pin it to compare two runs",
+    )
     args = parser.parse_args()
     TRANSPORT_OPTIONS["realistic_payloads"] = args.realistic_payloads
 
@@ -272,7 +279,10 @@ def main() -> None:
     warehouse = (work / "warehouse.duckdb").resolve()
     warehouse.unlink(missing_ok=True)
     config = scaled_demo_config(
-        repositories=args.repositories, months=args.months, activity=args.activity
+        repositories=args.repositories,
+        months=args.months,
+        activity=args.activity,
+        end_date=args.end_date,
     )
     window = (
         {
@@ -295,6 +305,7 @@ def main() -> None:
         "activity": args.activity,
         "github_api": args.github_api,
         "initial_window_days": args.initial_window_days,
+        "end_date": args.end_date.isoformat() if args.end_date else None,
         "realistic_payloads": args.realistic_payloads,
         "python": platform.python_version(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
