@@ -10,6 +10,8 @@
     escapes in string literals, so there a backslash is doubled too: a regex keeps its \. and \d.
 -#}
 {% macro sql_literal(value) -%}
+    {#- (adapter always exists in dbt; the SQL linter's jinja templater has none) -#}
+    {%- if adapter is not defined -%}{{ return(default__sql_literal(value)) }}{%- endif -%}
     {{ return(adapter.dispatch('sql_literal', 'platform_metrics')(value)) }}
 {%- endmacro %}
 
