@@ -235,7 +235,7 @@
     try_element_at({{ list }}, 1)
 {%- endmacro %}
 
-{#- The number of elements of a list. -#}
+{#- The number of elements of a list, a bigint (Spark's size is an int). -#}
 {% macro pm_list_length(list) -%}
     {{ return(adapter.dispatch('pm_list_length', 'platform_metrics')(list)) }}
 {%- endmacro %}
@@ -245,7 +245,7 @@
 {%- endmacro %}
 
 {% macro spark__pm_list_length(list) -%}
-    size({{ list }})
+    cast(size({{ list }}) as bigint)
 {%- endmacro %}
 
 {#- One row per element of a list, in a select list (rows with an empty or null list drop). -#}
@@ -272,6 +272,22 @@
 
 {% macro spark__pm_empty_list() -%}
     array()
+{%- endmacro %}
+
+{#-
+    Text (a timestamp as a form tool or CSV wrote it) cast to an instant. DuckDB's cast also
+    reads dates written with slashes (Google Forms: 2026/06/03 08:30:39); Spark's does not.
+-#}
+{% macro pm_cast_text_timestamptz(text) -%}
+    {{ return(adapter.dispatch('pm_cast_text_timestamptz', 'platform_metrics')(text)) }}
+{%- endmacro %}
+
+{% macro default__pm_cast_text_timestamptz(text) -%}
+    cast({{ text }} as timestamp with time zone)
+{%- endmacro %}
+
+{% macro spark__pm_cast_text_timestamptz(text) -%}
+    cast(replace({{ text }}, '/', '-') as timestamp)
 {%- endmacro %}
 
 {#- Types. -#}
@@ -377,4 +393,21 @@
 
 {% macro spark__pm_add_milliseconds(ts, milliseconds) -%}
     timestamp_micros(unix_micros({{ ts }}) + 1000 * ({{ milliseconds }}))
+{%- endmacro %}
+
+{#-
+    The materialization of the incremental staging models: incremental on DuckDB; on Spark a
+    table rebuilt every run, since dbt-spark has no delete+insert and merge needs Delta, Iceberg
+    or Hudi (docs/adr/0010-spark-builds-incremental-models-as-tables.md).
+-#}
+{% macro pm_incremental_materialization() -%}
+    {{ return(adapter.dispatch('pm_incremental_materialization', 'platform_metrics')()) }}
+{%- endmacro %}
+
+{% macro default__pm_incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__pm_incremental_materialization() -%}
+    {{ return('table') }}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['datasource', 'sample_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'workflow_job_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'

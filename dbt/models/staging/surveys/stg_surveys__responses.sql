@@ -13,9 +13,8 @@ renamed as (
         nullif(trim({{ pm_json_text('payload', '$.tenure') }}), '') as tenure,
         nullif(trim({{ pm_json_text('payload', '$.role') }}), '') as role,
         {{ pm_json_text('payload', '$.respondent') }} as respondent,
-        cast(
-            {{ pm_json_text('payload', '$.submitted_at') }} as {{ pm_timestamptz() }}
-        ) as submitted_at,
+        -- As the form tool wrote it (Google Forms: 2026/06/03 08:30:39).
+        {{ pm_cast_text_timestamptz(pm_json_text('payload', '$.submitted_at')) }} as submitted_at,
         {{ pm_json('payload', '$.answers') }} as answers
     from source
 )
