@@ -3,7 +3,8 @@
 One small raw layer (2 generated repositories, 1 month, through the production clients and the
 fake API, plus SLI samples) is built in DuckDB and exported as Parquet once per module; the dbt
 invocations share one Spark folder (metastore and tables), so the Derby metastore is created once.
-Every dbt invocation starts its own JVM (about 10 s); the whole module takes under a minute.
+The module takes 70 to 160 s on a 2-CPU machine (docs/scaling.md#dbt-on-spark), most of it the
+JVM, the session and registering the raw tables.
 """
 
 from __future__ import annotations
