@@ -199,6 +199,7 @@ def dbt_build(
     config, warehouse: Path, target: Path, memory_limit: str, *, full_refresh: bool
 ) -> dict:
     """``dbt build`` in its own process; its wall time, peak RSS and the slowest models."""
+    from assets.dbt import dbt_build_args
     from pipelines.config import WAREHOUSE_ENV_VAR
     from pipelines.definitions import dbt_vars
     from pipelines.offline import tool_env
@@ -208,11 +209,14 @@ def dbt_build(
         WAREHOUSE_ENV_VAR: str(warehouse),
         "PLATFORM_METRICS_DUCKDB_MEMORY_LIMIT": memory_limit,
     }
+    # The pipeline's own dbt arguments (assets/dbt.py): a daily build leaves out the unit tests.
+    command, *pipeline_flags = dbt_build_args(
+        json.dumps(dbt_vars(config)), full_refresh=full_refresh
+    )
     command = [
         str(Path(sys.executable).with_name("dbt")),
-        "build",
+        command,
         "--quiet",
-        *(["--full-refresh"] if full_refresh else []),
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",
@@ -221,8 +225,7 @@ def dbt_build(
         str(target),
         "--log-path",
         str(target / "logs"),
-        "--vars",
-        json.dumps(dbt_vars(config)),
+        *pipeline_flags,
     ]
     # A child's peak RSS is only readable after it ends, and RUSAGE_CHILDREN keeps the maximum
     # over all children: run each build from a fresh helper process so each reading is its own.

@@ -312,4 +312,33 @@ def test_the_full_refresh_flag_reaches_the_dbt_build_of_that_run(command, monkey
     _request_full_refresh(_parser().parse_args([*command.split(), "--full-refresh"]))
     assert dbt_build_args("{}") == ["build", "--vars", "{}", "--full-refresh"]
     _request_full_refresh(_parser().parse_args(command.split()))  # the next run is incremental
-    assert dbt_build_args("{}") == ["build", "--vars", "{}"]
+    assert dbt_build_args("{}")[:3] == ["build", "--vars", "{}"]
+    assert "--full-refresh" not in dbt_build_args("{}")
+
+
+def test_a_scheduled_build_runs_the_data_tests_but_not_the_unit_tests_a_full_refresh_runs(
+    monkeypatch, tmp_path
+):
+    """What dbt would run with the asset's arguments (``dbt ls`` with the same selection flags):
+    every model and data test on every run; the unit tests only with a full refresh."""
+    from assets.dbt import FULL_REFRESH_ENV_VAR, dbt_build_args
+
+    def listed(args: list[str]) -> set[str]:
+        # After "build --vars <vars>"; --full-refresh selects nothing (and dbt ls has no such flag).
+        flags = [a for a in args[3:] if a != "--full-refresh"]
+        result = run_dbt(
+            ["ls", "--output", "json", "--output-keys", "resource_type", *flags],
+            warehouse=tmp_path / "unused.duckdb",
+            target_path=tmp_path / "target",
+        )
+        return {
+            json.loads(line)["resource_type"]
+            for line in result.output.splitlines()
+            if line.startswith("{")
+        }
+
+    monkeypatch.delenv(FULL_REFRESH_ENV_VAR, raising=False)
+    scheduled = listed(dbt_build_args("{}"))
+    assert {"model", "test", "seed"} <= scheduled and "unit_test" not in scheduled
+    monkeypatch.setenv(FULL_REFRESH_ENV_VAR, "1")
+    assert "unit_test" in listed(dbt_build_args("{}"))
