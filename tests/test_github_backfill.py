@@ -513,3 +513,36 @@ def test_a_progressive_first_sync_killed_mid_window_resumes_with_no_gap_and_no_d
         _run_until_complete(con, fake.server.url, demo, api)
     assert _rows(con) == expected
     con.close()
+
+
+def test_a_runs_backfill_left_mid_way_by_the_created_windows_version_restarts_at_the_top(
+    reference, demo, tmp_path
+):
+    """Before 2026-12-06 a runs step stored no position (``resume_at`` null, ``synced_from`` at
+    the window's start). Such a warehouse walks the run listing again from its top, reading down
+    to its coverage once, and ends with exactly the rows of a sync in one go."""
+    api, expected = reference
+    clients, repo, _ = demo
+    con = _warehouse(tmp_path / "wh.duckdb")
+    with SocketDemo(DemoTransport(clients.demo_organisation)) as fake:
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()  # the newest window
+        coverage = get_coverage(con, "github", repo, "workflow_runs")
+        assert coverage.resume_at, "the runs walk should be mid-way with a stored page"
+        con.execute(
+            "UPDATE raw.sync_coverage SET resume_at = NULL "
+            "WHERE source = 'github' AND entity = 'workflow_runs'"
+        )
+        fake.server.requests.clear()
+        with _client(fake.server.url) as client:
+            _sync(con, client, demo, api).run()
+        runs_pages = [
+            q.get("page", ["1"])[0]
+            for path, q in _listing_requests(fake.server.requests, repo)
+            if path == "/actions/runs" and "created" not in q
+        ]
+        # The increment's probe (page 1), then the walk from the top again.
+        assert runs_pages[:3] == ["1", "1", "2"], runs_pages
+        _run_until_complete(con, fake.server.url, demo, api)
+    assert _rows(con) == expected
+    con.close()
