@@ -72,7 +72,9 @@ class SocketDemo:
 
 
 def _demo(now: dt.datetime | None = None):
-    config = scaled_demo_config(repositories=1, months=6)
+    # A fixed history: without end_date it ends at the last full hour, so request counts (and a
+    # budget that must run out mid-window) would change with the clock.
+    config = scaled_demo_config(repositories=1, months=6, end_date=dt.date(2026, 3, 31))
     clients = ingest.SourceClients(config)
     repo = next(iter(ingest.discover_github_repositories(clients).values()))[0]
     return clients, repo, now or clients.now()
