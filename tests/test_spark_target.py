@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.raw_export import export_raw_parquet, read_index, spark_env
+from pipelines.raw_export import export_raw_parquet, read_index
 from pipelines.warehouse import RawRecord, connect, upsert_raw
 from tests.raw_fixtures import sync_demo_raw_layer
+from tests.spark_support import comparable, dbt_on_spark
 
 pytestmark = pytest.mark.spark
 
@@ -59,59 +60,11 @@ def spark_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def dbt_spark(exported, spark_dir):
-    """``dbt <args> --target spark`` in this process (dbtRunner), so every invocation of the module
-    shares one Spark session and JVM: the first one starts it from the profile's settings (dbt-spark
-    calls ``SparkSession.builder...getOrCreate()``), the later ones and the test reuse it. The JVM
-    is stopped at the end of the module. Returns the invocation's captured log lines."""
-    from dbt.cli.main import dbtRunner
-
-    from pipelines.dbt_cli import DBT_PROJECT_DIR
-    from pipelines.offline import tool_env
-
+    """``dbt <args> --target spark`` in this process, one Spark session and JVM for the module
+    (tests/spark_support.py). Returns the invocation's captured log lines."""
     _, raw = exported
-    target = spark_dir / "dbt-target"
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**tool_env({}), **spark_env(spark_dir, raw)}.items():
-            patch.setenv(name, value)
-
-        def invoke(*args: str) -> list[str]:
-            lines: list[str] = []
-            runner = dbtRunner(callbacks=[lambda event: lines.append(event.info.msg)])
-            result = runner.invoke(
-                [
-                    *args,
-                    "--target",
-                    "spark",
-                    "--project-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--profiles-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--target-path",
-                    str(target),
-                    "--log-path",
-                    str(target / "logs"),
-                ]
-            )
-            assert result.success, (result.exception, lines[-20:])
-            return lines
-
+    with dbt_on_spark(spark_dir, raw) as invoke:
         yield invoke
-        _stop_spark()
-
-
-def _stop_spark() -> None:
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    if (session := SparkSession.getActiveSession()) is not None:
-        session.stop()
-    gateway = SparkContext._gateway
-    if gateway is not None:
-        gateway.shutdown()
-        gateway.proc.stdin.close()
-        gateway.proc.wait(timeout=60)
-        SparkContext._gateway = None
-        SparkContext._jvm = None
 
 
 @pytest.fixture(scope="module")
@@ -153,18 +106,8 @@ def spark_session(registered, dbt_spark):
     return SparkSession.getActiveSession()
 
 
-def _comparable(value):
-    """A value as both engines' Python rows can be compared: instants as epoch microseconds
-    (DuckDB gives aware datetimes, pyspark naive ones in this process's local time)."""
-    if isinstance(value, dt.datetime):
-        return round(value.timestamp() * 1_000_000)
-    if isinstance(value, list | tuple):
-        return tuple(_comparable(v) for v in value)
-    return value
-
-
 def _rows(rows) -> list[tuple]:
-    return sorted((tuple(_comparable(v) for v in row) for row in rows), key=repr)
+    return sorted((tuple(comparable(v) for v in row) for row in rows), key=repr)
 
 
 def test_registered_raw_tables_hold_duckdbs_rows_on_spark(exported, spark_session):

@@ -44,7 +44,7 @@
                         min(definitions_hash) = max(definitions_hash)
                         and max(definitions_hash) = {{ sql_literal(incremental_hash(definitions)) }}
                         then {{ add_seconds('max(fetched_at)', -86400 * lookback) }}
-                    else cast('1900-01-01' as timestamp with time zone)
+                    else cast('1900-01-01' as {{ pm_timestamptz() }})
                 end
             from {{ this }}
         )

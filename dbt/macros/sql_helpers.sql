@@ -5,9 +5,22 @@
     see [sqlfluff:templater:jinja:macros] in the repository's .sqlfluff.
 -#}
 
-{#- A var as a quoted SQL string literal (single quotes doubled). -#}
+{#-
+    A var as a quoted SQL string literal (single quotes doubled). Spark also reads backslash
+    escapes in string literals, so there a backslash is doubled too: a regex keeps its \. and \d.
+-#}
 {% macro sql_literal(value) -%}
+    {#- (adapter always exists in dbt; the SQL linter's jinja templater has none) -#}
+    {%- if adapter is not defined -%}{{ return(default__sql_literal(value)) }}{%- endif -%}
+    {{ return(adapter.dispatch('sql_literal', 'platform_metrics')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_literal(value) -%}
     '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__sql_literal(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "''") }}'
 {%- endmacro %}
 
 {#- A list var (or a comma-separated string) as a list of quoted SQL literals. -#}

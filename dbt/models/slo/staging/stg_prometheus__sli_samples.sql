@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['datasource', 'sample_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -18,11 +18,13 @@ renamed as (
         natural_key as sample_id,
         source as datasource,
         scope as slo,
-        payload ->> '$.sli_metric' as sli_metric,
-        payload ->> '$.query' as query,
-        cast(payload ->> '$.step_seconds' as integer) as step_seconds,
-        to_timestamp(cast(payload ->> '$.value[0]' as double)) as sampled_at,
-        try_cast(payload ->> '$.value[1]' as double) as sample_value,
+        {{ pm_json_text('payload', '$.sli_metric') }} as sli_metric,
+        {{ pm_json_text('payload', '$.query') }} as query,
+        cast({{ pm_json_text('payload', '$.step_seconds') }} as integer) as step_seconds,
+        {{ pm_to_timestamp(
+            'cast(' ~ pm_json_text('payload', '$.value[0]') ~ ' as double)'
+        ) }} as sampled_at,
+        try_cast({{ pm_json_text('payload', '$.value[1]') }} as double) as sample_value,
         fetched_at,
         {{ sql_literal(incremental_hash()) }} as definitions_hash
     from source

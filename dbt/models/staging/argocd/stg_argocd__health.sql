@@ -18,10 +18,10 @@ renamed as (
         parent_key as application_key,
         nullif(scope, '-') as repository,
         split_part(parent_key, '/', 2) as application,
-        payload ->> '$.status' as health_status,
-        payload ->> '$.message' as message,
+        {{ pm_json_text('payload', '$.status') }} as health_status,
+        {{ pm_json_text('payload', '$.message') }} as message,
         cast(
-            payload ->> '$.lastTransitionTime' as timestamp with time zone
+            {{ pm_json_text('payload', '$.lastTransitionTime') }} as {{ pm_timestamptz() }}
         ) as last_transition_at,
         fetched_at as observed_at
     from source

@@ -17,19 +17,31 @@ renamed as (
         parent_key as application_key,
         nullif(scope, '-') as repository,
         split_part(parent_key, '/', 2) as application,
-        cast(payload ->> '$.id' as bigint) as history_id,
-        coalesce(payload ->> '$.revision', payload ->> '$.revisions[0]') as revision,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as history_id,
         coalesce(
-            payload ->> '$.source.repoURL', payload ->> '$.sources[0].repoURL'
+            {{ pm_json_text('payload', '$.revision') }},
+            {{ pm_json_text('payload', '$.revisions[0]') }}
+        ) as revision,
+        coalesce(
+            {{ pm_json_text('payload', '$.source.repoURL') }},
+            {{ pm_json_text('payload', '$.sources[0].repoURL') }}
         ) as repo_url,
-        coalesce(payload ->> '$.source.path', payload ->> '$.sources[0].path') as source_path,
         coalesce(
-            payload ->> '$.source.targetRevision', payload ->> '$.sources[0].targetRevision'
+            {{ pm_json_text('payload', '$.source.path') }},
+            {{ pm_json_text('payload', '$.sources[0].path') }}
+        ) as source_path,
+        coalesce(
+            {{ pm_json_text('payload', '$.source.targetRevision') }},
+            {{ pm_json_text('payload', '$.sources[0].targetRevision') }}
         ) as target_revision,
-        payload ->> '$.initiatedBy.username' as initiated_by,
-        coalesce(cast(payload ->> '$.initiatedBy.automated' as boolean), false) as is_automated,
-        cast(payload ->> '$.deployStartedAt' as timestamp with time zone) as deploy_started_at,
-        cast(payload ->> '$.deployedAt' as timestamp with time zone) as deployed_at
+        {{ pm_json_text('payload', '$.initiatedBy.username') }} as initiated_by,
+        coalesce(
+            cast({{ pm_json_text('payload', '$.initiatedBy.automated') }} as boolean), false
+        ) as is_automated,
+        cast(
+            {{ pm_json_text('payload', '$.deployStartedAt') }} as {{ pm_timestamptz() }}
+        ) as deploy_started_at,
+        cast({{ pm_json_text('payload', '$.deployedAt') }} as {{ pm_timestamptz() }}) as deployed_at
     from source
 )
 

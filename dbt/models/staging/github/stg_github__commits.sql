@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'commit_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -18,17 +18,26 @@ renamed as (
         natural_key as commit_key,
         source as source_instance,
         scope as repository,
-        payload ->> '$.sha' as sha,
-        payload ->> '$.author.login' as author_login,
-        payload ->> '$.commit.author.name' as author_name,
-        payload ->> '$.commit.message' as message,
-        cast(payload ->> '$.commit.author.date' as timestamp with time zone) as authored_at,
-        cast(payload ->> '$.commit.committer.date' as timestamp with time zone) as committed_at,
+        {{ pm_json_text('payload', '$.sha') }} as sha,
+        {{ pm_json_text('payload', '$.author.login') }} as author_login,
+        {{ pm_json_text('payload', '$.commit.author.name') }} as author_name,
+        {{ pm_json_text('payload', '$.commit.message') }} as message,
+        cast(
+            {{ pm_json_text('payload', '$.commit.author.date') }} as {{ pm_timestamptz() }}
+        ) as authored_at,
+        cast(
+            {{ pm_json_text('payload', '$.commit.committer.date') }} as {{ pm_timestamptz() }}
+        ) as committed_at,
         coalesce(
-            cast(json_extract_string(payload, '$.parents[*].sha') as varchar[]),
-            cast([] as varchar[])
+            cast(
+                {{ pm_json_string_list('payload', '$.parents[*].sha') }}
+                as {{ pm_string_list_type() }}
+            ),
+            cast({{ pm_empty_list() }} as {{ pm_string_list_type() }})
         ) as parent_shas,
-        coalesce(cast(json_array_length(payload, '$.parents') as integer), 0) as n_parents,
+        coalesce(
+            cast({{ pm_json_array_length('payload', '$.parents') }} as integer), 0
+        ) as n_parents,
         {{ incremental_columns() }}
     from source
 )

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'deployment_status_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -19,15 +19,15 @@ renamed as (
         parent_key as deployment_key,
         source as source_instance,
         scope as repository,
-        cast(payload ->> '$.id' as bigint) as status_id,
-        payload ->> '$.state' as state,
-        payload ->> '$.environment' as environment,
-        payload ->> '$.description' as description,
-        payload ->> '$.creator.login' as creator,
-        payload ->> '$.target_url' as target_url,
-        payload ->> '$.log_url' as log_url,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as status_id,
+        {{ pm_json_text('payload', '$.state') }} as state,
+        {{ pm_json_text('payload', '$.environment') }} as environment,
+        {{ pm_json_text('payload', '$.description') }} as description,
+        {{ pm_json_text('payload', '$.creator.login') }} as creator,
+        {{ pm_json_text('payload', '$.target_url') }} as target_url,
+        {{ pm_json_text('payload', '$.log_url') }} as log_url,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}) as updated_at,
         {{ incremental_columns() }}
     from source
 )

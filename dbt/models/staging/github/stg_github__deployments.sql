@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'deployment_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -18,17 +18,21 @@ renamed as (
         natural_key as deployment_key,
         source as source_instance,
         scope as repository,
-        cast(payload ->> '$.id' as bigint) as github_deployment_id,
-        payload ->> '$.environment' as environment,
-        payload ->> '$.original_environment' as original_environment,
-        payload ->> '$.ref' as ref,
-        payload ->> '$.sha' as commit_sha,
-        payload ->> '$.task' as task,
-        payload ->> '$.creator.login' as creator,
-        cast(payload ->> '$.production_environment' as boolean) as is_production_environment,
-        cast(payload ->> '$.transient_environment' as boolean) as is_transient_environment,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as github_deployment_id,
+        {{ pm_json_text('payload', '$.environment') }} as environment,
+        {{ pm_json_text('payload', '$.original_environment') }} as original_environment,
+        {{ pm_json_text('payload', '$.ref') }} as ref,
+        {{ pm_json_text('payload', '$.sha') }} as commit_sha,
+        {{ pm_json_text('payload', '$.task') }} as task,
+        {{ pm_json_text('payload', '$.creator.login') }} as creator,
+        cast(
+            {{ pm_json_text('payload', '$.production_environment') }} as boolean
+        ) as is_production_environment,
+        cast(
+            {{ pm_json_text('payload', '$.transient_environment') }} as boolean
+        ) as is_transient_environment,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}) as updated_at,
         {{ incremental_columns() }}
     from source
 )

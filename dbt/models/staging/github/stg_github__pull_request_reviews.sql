@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'review_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -19,11 +19,13 @@ renamed as (
         parent_key as pull_request_key,
         source as source_instance,
         scope as repository,
-        cast(payload ->> '$.id' as bigint) as review_id,
-        payload ->> '$.user.login' as reviewer,
-        payload ->> '$.state' as state,
-        payload ->> '$.commit_id' as commit_sha,
-        cast(payload ->> '$.submitted_at' as timestamp with time zone) as submitted_at,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as review_id,
+        {{ pm_json_text('payload', '$.user.login') }} as reviewer,
+        {{ pm_json_text('payload', '$.state') }} as state,
+        {{ pm_json_text('payload', '$.commit_id') }} as commit_sha,
+        cast(
+            {{ pm_json_text('payload', '$.submitted_at') }} as {{ pm_timestamptz() }}
+        ) as submitted_at,
         {{ incremental_columns() }}
     from source
 )

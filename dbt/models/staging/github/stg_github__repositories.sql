@@ -8,15 +8,15 @@ renamed as (
     select
         natural_key as repository,
         source as source_instance,
-        cast(payload ->> '$.id' as bigint) as repository_id,
-        payload ->> '$.owner.login' as owner,
-        payload ->> '$.name' as repository_name,
-        payload ->> '$.default_branch' as default_branch,
-        cast(payload ->> '$.private' as boolean) as is_private,
-        cast(payload ->> '$.archived' as boolean) as is_archived,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.pushed_at' as timestamp with time zone) as pushed_at,
-        json_extract_string(payload, '$.topics[*]') as topics,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as repository_id,
+        {{ pm_json_text('payload', '$.owner.login') }} as owner,
+        {{ pm_json_text('payload', '$.name') }} as repository_name,
+        {{ pm_json_text('payload', '$.default_branch') }} as default_branch,
+        cast({{ pm_json_text('payload', '$.private') }} as boolean) as is_private,
+        cast({{ pm_json_text('payload', '$.archived') }} as boolean) as is_archived,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.pushed_at') }} as {{ pm_timestamptz() }}) as pushed_at,
+        {{ pm_json_string_list('payload', '$.topics[*]') }} as topics,
         fetched_at
     from source
 )

@@ -9,8 +9,8 @@ renamed as (
         natural_key as tag_key,
         source as source_instance,
         scope as repository,
-        payload ->> '$.name' as tag_name,
-        payload ->> '$.commit.sha' as commit_sha
+        {{ pm_json_text('payload', '$.name') }} as tag_name,
+        {{ pm_json_text('payload', '$.commit.sha') }} as commit_sha
     from source
 )
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'workflow_job_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -19,24 +19,26 @@ renamed as (
         parent_key as workflow_run_key,
         source as source_instance,
         scope as repository,
-        cast(payload ->> '$.id' as bigint) as job_id,
-        cast(payload ->> '$.run_id' as bigint) as run_id,
-        cast(payload ->> '$.run_attempt' as integer) as run_attempt,
-        payload ->> '$.name' as job_name,
-        payload ->> '$.workflow_name' as workflow_name,
-        payload ->> '$.head_branch' as head_branch,
-        payload ->> '$.head_sha' as head_sha,
-        payload ->> '$.status' as status,
-        payload ->> '$.conclusion' as conclusion,
-        payload ->> '$.runner_name' as runner_name,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as job_id,
+        cast({{ pm_json_text('payload', '$.run_id') }} as bigint) as run_id,
+        cast({{ pm_json_text('payload', '$.run_attempt') }} as integer) as run_attempt,
+        {{ pm_json_text('payload', '$.name') }} as job_name,
+        {{ pm_json_text('payload', '$.workflow_name') }} as workflow_name,
+        {{ pm_json_text('payload', '$.head_branch') }} as head_branch,
+        {{ pm_json_text('payload', '$.head_sha') }} as head_sha,
+        {{ pm_json_text('payload', '$.status') }} as status,
+        {{ pm_json_text('payload', '$.conclusion') }} as conclusion,
+        {{ pm_json_text('payload', '$.runner_name') }} as runner_name,
         -- A job read through GraphQL (a check run) has no runner labels: null, not [].
         case
-            when json_type(payload, '$.labels') = 'ARRAY'
-                then json_extract_string(payload, '$.labels[*]')
+            when {{ pm_json_is_array('payload', '$.labels') }}
+                then {{ pm_json_string_list('payload', '$.labels[*]') }}
         end as runner_labels,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
-        cast(payload ->> '$.completed_at' as timestamp with time zone) as completed_at,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.started_at') }} as {{ pm_timestamptz() }}) as started_at,
+        cast(
+            {{ pm_json_text('payload', '$.completed_at') }} as {{ pm_timestamptz() }}
+        ) as completed_at,
         {{ incremental_columns() }}
     from source
 )

@@ -9,13 +9,13 @@ renamed as (
         natural_key as environment_key,
         source as source_instance,
         scope as project,
-        cast(payload ->> '$.id' as bigint) as environment_id,
-        payload ->> '$.name' as environment,
-        payload ->> '$.tier' as tier,
-        payload ->> '$.state' as state,
-        payload ->> '$.external_url' as external_url,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as environment_id,
+        {{ pm_json_text('payload', '$.name') }} as environment,
+        {{ pm_json_text('payload', '$.tier') }} as tier,
+        {{ pm_json_text('payload', '$.state') }} as state,
+        {{ pm_json_text('payload', '$.external_url') }} as external_url,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}) as updated_at
     from source
 )
 

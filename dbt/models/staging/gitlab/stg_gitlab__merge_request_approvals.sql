@@ -11,24 +11,34 @@ approvers as (
         source,
         scope,
         payload,
-        unnest(
-            coalesce(json_extract(payload, '$.approved_by[*]'), cast([] as json[]))
-        ) as approver
+        {{ pm_unnest(
+            'coalesce(' ~ pm_json_list('payload', '$.approved_by[*]')
+            ~ ', cast(' ~ pm_empty_list() ~ ' as ' ~ pm_json_list_type() ~ '))'
+        ) }} as approver
     from source
 ),
 
 renamed as (
     select
-        parent_key || '/approval/' || (approver ->> '$.user.username') as approval_key,
+        parent_key || '/approval/' || ({{ pm_json_text('approver', '$.user.username') }})
+            as approval_key,
         parent_key as merge_request_key,
         source as source_instance,
         scope as project,
-        approver ->> '$.user.username' as approver,
-        coalesce(cast(approver ->> '$.user.bot' as boolean), false) as approver_is_bot,
-        cast(approver ->> '$.approved_at' as timestamp with time zone) as approved_at,
-        cast(payload ->> '$.approvals_required' as integer) as approvals_required,
-        cast(payload ->> '$.approved' as boolean) as is_approved,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as approvals_updated_at
+        {{ pm_json_text('approver', '$.user.username') }} as approver,
+        coalesce(
+            cast({{ pm_json_text('approver', '$.user.bot') }} as boolean), false
+        ) as approver_is_bot,
+        cast(
+            {{ pm_json_text('approver', '$.approved_at') }} as {{ pm_timestamptz() }}
+        ) as approved_at,
+        cast(
+            {{ pm_json_text('payload', '$.approvals_required') }} as integer
+        ) as approvals_required,
+        cast({{ pm_json_text('payload', '$.approved') }} as boolean) as is_approved,
+        cast(
+            {{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}
+        ) as approvals_updated_at
     from approvers
 )
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'merge_request_commit_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -19,11 +19,15 @@ renamed as (
         parent_key as merge_request_key,
         source as source_instance,
         scope as project,
-        payload ->> '$.id' as sha,
-        payload ->> '$.author_name' as author_name,
-        payload ->> '$.message' as message,
-        cast(payload ->> '$.authored_date' as timestamp with time zone) as authored_at,
-        cast(payload ->> '$.committed_date' as timestamp with time zone) as committed_at,
+        {{ pm_json_text('payload', '$.id') }} as sha,
+        {{ pm_json_text('payload', '$.author_name') }} as author_name,
+        {{ pm_json_text('payload', '$.message') }} as message,
+        cast(
+            {{ pm_json_text('payload', '$.authored_date') }} as {{ pm_timestamptz() }}
+        ) as authored_at,
+        cast(
+            {{ pm_json_text('payload', '$.committed_date') }} as {{ pm_timestamptz() }}
+        ) as committed_at,
         {{ incremental_columns() }}
     from source
 )

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['source_instance', 'pipeline_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns'
@@ -18,22 +18,26 @@ renamed as (
         natural_key as pipeline_key,
         source as source_instance,
         scope as project,
-        cast(payload ->> '$.id' as bigint) as pipeline_id,
-        cast(payload ->> '$.iid' as bigint) as pipeline_iid,
-        payload ->> '$.name' as pipeline_name,
-        payload ->> '$.source' as trigger_source,
-        payload ->> '$.ref' as ref,
-        cast(payload ->> '$.tag' as boolean) as is_tag,
-        payload ->> '$.sha' as sha,
-        payload ->> '$.status' as status,
-        payload ->> '$.user.username' as author,
-        payload ->> '$.web_url' as web_url,
-        cast(payload ->> '$.duration' as double) as duration_seconds,
-        cast(payload ->> '$.queued_duration' as double) as queued_duration_seconds,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
-        cast(payload ->> '$.finished_at' as timestamp with time zone) as finished_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at,
+        cast({{ pm_json_text('payload', '$.id') }} as bigint) as pipeline_id,
+        cast({{ pm_json_text('payload', '$.iid') }} as bigint) as pipeline_iid,
+        {{ pm_json_text('payload', '$.name') }} as pipeline_name,
+        {{ pm_json_text('payload', '$.source') }} as trigger_source,
+        {{ pm_json_text('payload', '$.ref') }} as ref,
+        cast({{ pm_json_text('payload', '$.tag') }} as boolean) as is_tag,
+        {{ pm_json_text('payload', '$.sha') }} as sha,
+        {{ pm_json_text('payload', '$.status') }} as status,
+        {{ pm_json_text('payload', '$.user.username') }} as author,
+        {{ pm_json_text('payload', '$.web_url') }} as web_url,
+        cast({{ pm_json_text('payload', '$.duration') }} as double) as duration_seconds,
+        cast(
+            {{ pm_json_text('payload', '$.queued_duration') }} as double
+        ) as queued_duration_seconds,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.started_at') }} as {{ pm_timestamptz() }}) as started_at,
+        cast(
+            {{ pm_json_text('payload', '$.finished_at') }} as {{ pm_timestamptz() }}
+        ) as finished_at,
+        cast({{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}) as updated_at,
         {{ incremental_columns() }}
     from source
 )

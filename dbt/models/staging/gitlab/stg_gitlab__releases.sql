@@ -9,13 +9,17 @@ renamed as (
         natural_key as release_key,
         source as source_instance,
         scope as project,
-        payload ->> '$.tag_name' as tag_name,
-        payload ->> '$.name' as release_name,
-        payload ->> '$.commit.id' as commit_sha,
-        payload ->> '$.author.username' as author,
-        coalesce(cast(payload ->> '$.upcoming_release' as boolean), false) as is_upcoming,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.released_at' as timestamp with time zone) as released_at
+        {{ pm_json_text('payload', '$.tag_name') }} as tag_name,
+        {{ pm_json_text('payload', '$.name') }} as release_name,
+        {{ pm_json_text('payload', '$.commit.id') }} as commit_sha,
+        {{ pm_json_text('payload', '$.author.username') }} as author,
+        coalesce(
+            cast({{ pm_json_text('payload', '$.upcoming_release') }} as boolean), false
+        ) as is_upcoming,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast(
+            {{ pm_json_text('payload', '$.released_at') }} as {{ pm_timestamptz() }}
+        ) as released_at
     from source
 )
 

@@ -9,8 +9,8 @@ renamed as (
         natural_key as tag_key,
         source as source_instance,
         scope as project,
-        payload ->> '$.name' as tag_name,
-        payload ->> '$.commit.id' as commit_sha
+        {{ pm_json_text('payload', '$.name') }} as tag_name,
+        {{ pm_json_text('payload', '$.commit.id') }} as commit_sha
     from source
 )
 

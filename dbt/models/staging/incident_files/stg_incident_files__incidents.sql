@@ -8,19 +8,25 @@ renamed as (
     select
         natural_key as incident_id,
         source as source_instance,
-        payload ->> '$.file' as file_name,
-        cast(payload ->> '$.row' as integer) as file_row,
-        payload ->> '$.title' as title,
-        payload ->> '$.service' as service_value,
-        payload ->> '$.severity' as severity,
-        payload ->> '$.url' as url,
-        payload ->> '$.deployment_id' as cause_deployment_id,
-        lower(payload ->> '$.commit_sha') as cause_commit_sha,
-        payload ->> '$.revert_pr' as cause_revert_pr,
-        cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
-        cast(payload ->> '$.detected_at' as timestamp with time zone) as detected_at,
-        cast(payload ->> '$.acknowledged_at' as timestamp with time zone) as acknowledged_at,
-        cast(payload ->> '$.resolved_at' as timestamp with time zone) as resolved_at
+        {{ pm_json_text('payload', '$.file') }} as file_name,
+        cast({{ pm_json_text('payload', '$.row') }} as integer) as file_row,
+        {{ pm_json_text('payload', '$.title') }} as title,
+        {{ pm_json_text('payload', '$.service') }} as service_value,
+        {{ pm_json_text('payload', '$.severity') }} as severity,
+        {{ pm_json_text('payload', '$.url') }} as url,
+        {{ pm_json_text('payload', '$.deployment_id') }} as cause_deployment_id,
+        lower({{ pm_json_text('payload', '$.commit_sha') }}) as cause_commit_sha,
+        {{ pm_json_text('payload', '$.revert_pr') }} as cause_revert_pr,
+        cast({{ pm_json_text('payload', '$.started_at') }} as {{ pm_timestamptz() }}) as started_at,
+        cast(
+            {{ pm_json_text('payload', '$.detected_at') }} as {{ pm_timestamptz() }}
+        ) as detected_at,
+        cast(
+            {{ pm_json_text('payload', '$.acknowledged_at') }} as {{ pm_timestamptz() }}
+        ) as acknowledged_at,
+        cast(
+            {{ pm_json_text('payload', '$.resolved_at') }} as {{ pm_timestamptz() }}
+        ) as resolved_at
     from source
 )
 

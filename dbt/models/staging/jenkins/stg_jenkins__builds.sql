@@ -14,14 +14,19 @@ source as (
 git as (
     select
         natural_key,
-        list_filter(
-            cast(payload -> '$.actions' as json[]),
-            lambda a: (a -> '$.lastBuiltRevision.SHA1') is not null
-        )[1] as build_data,
-        list_filter(
-            cast(payload -> '$.actions' as json[]),
-            lambda a: (a -> '$.causes') is not null
-        )[1] -> '$.causes[0]' as cause
+        {{ pm_list_first(pm_list_filter(
+            pm_cast_json_list(pm_json('payload', '$.actions')),
+            'a',
+            pm_json_has('a', '$.lastBuiltRevision.SHA1')
+        )) }} as build_data,
+        {{ pm_json(
+            pm_list_first(pm_list_filter(
+                pm_cast_json_list(pm_json('payload', '$.actions')),
+                'a',
+                pm_json_has('a', '$.causes')
+            )),
+            '$.causes[0]'
+        ) }} as cause
     from source
 ),
 
@@ -30,19 +35,25 @@ renamed as (
         source.natural_key as build_key,
         source.source as source_instance,
         source.scope as job_full_name,
-        cast(source.payload ->> '$.number' as bigint) as build_number,
-        source.payload ->> '$._class' as build_class,
-        source.payload ->> '$.fullDisplayName' as display_name,
-        source.payload ->> '$.result' as result,
-        coalesce(cast(source.payload ->> '$.building' as boolean), false) as is_building,
-        to_timestamp(cast(source.payload ->> '$.timestamp' as bigint) / 1000.0) as started_at,
-        cast(source.payload ->> '$.duration' as bigint) / 1000.0 as duration_seconds,
-        git.build_data ->> '$.lastBuiltRevision.SHA1' as commit_sha,
-        git.build_data ->> '$.lastBuiltRevision.branch[0].name' as built_ref,
-        git.build_data ->> '$.remoteUrls[0]' as remote_url,
-        git.cause ->> '$.shortDescription' as cause,
-        git.cause ->> '$._class' as cause_class,
-        git.cause ->> '$.userId' as started_by
+        cast({{ pm_json_text('source.payload', '$.number') }} as bigint) as build_number,
+        {{ pm_json_text('source.payload', '$._class') }} as build_class,
+        {{ pm_json_text('source.payload', '$.fullDisplayName') }} as display_name,
+        {{ pm_json_text('source.payload', '$.result') }} as result,
+        coalesce(
+            cast({{ pm_json_text('source.payload', '$.building') }} as boolean), false
+        ) as is_building,
+        {{ pm_to_timestamp(
+            'cast(' ~ pm_json_text('source.payload', '$.timestamp') ~ ' as bigint) / '
+            ~ pm_double_literal('1000.0')
+        ) }} as started_at,
+        cast({{ pm_json_text('source.payload', '$.duration') }} as bigint)
+        / {{ pm_double_literal('1000.0') }} as duration_seconds,
+        {{ pm_json_text('git.build_data', '$.lastBuiltRevision.SHA1') }} as commit_sha,
+        {{ pm_json_text('git.build_data', '$.lastBuiltRevision.branch[0].name') }} as built_ref,
+        {{ pm_json_text('git.build_data', '$.remoteUrls[0]') }} as remote_url,
+        {{ pm_json_text('git.cause', '$.shortDescription') }} as cause,
+        {{ pm_json_text('git.cause', '$._class') }} as cause_class,
+        {{ pm_json_text('git.cause', '$.userId') }} as started_by
     from source
     left join git on source.natural_key = git.natural_key
 ),
@@ -52,12 +63,16 @@ final as (
         *,
         case
             when not is_building
-                then started_at + to_milliseconds(cast(duration_seconds * 1000 as bigint))
+                then {{ pm_add_milliseconds(
+                    'started_at', pm_double_to_bigint('duration_seconds * 1000')
+                ) }}
         end as finished_at,
         regexp_replace(built_ref, '^(refs/remotes/[^/]+/|refs/heads/|origin/)', '') as branch,
         nullif(regexp_extract(
             remote_url,
-            '^(?:[a-z+]+://)?(?:[^@/]+@)?[^/:]+[:/](?:[0-9]+/)?(.+?)(?:\.git)?/?$',
+            {{ sql_literal(
+                '^(?:[a-z+]+://)?(?:[^@/]+@)?[^/:]+[:/](?:[0-9]+/)?(.+?)(?:\\.git)?/?$'
+            ) }},
             1
         ), '') as repository
     from renamed

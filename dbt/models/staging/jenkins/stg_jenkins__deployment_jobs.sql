@@ -8,7 +8,7 @@ renamed as (
     select
         source as source_instance,
         scope as job_full_name,
-        payload ->> '$.environment' as environment
+        {{ pm_json_text('payload', '$.environment') }} as environment
     from source
 )
 

@@ -9,11 +9,11 @@ renamed as (
         natural_key as job_key,
         source as source_instance,
         scope as job_full_name,
-        payload ->> '$.name' as job_name,
-        payload ->> '$._class' as job_class,
-        payload ->> '$.url' as url,
-        payload ->> '$.color' as color,
-        payload ->> '$.description' as description
+        {{ pm_json_text('payload', '$.name') }} as job_name,
+        {{ pm_json_text('payload', '$._class') }} as job_class,
+        {{ pm_json_text('payload', '$.url') }} as url,
+        {{ pm_json_text('payload', '$.color') }} as color,
+        {{ pm_json_text('payload', '$.description') }} as description
     from source
 )
 

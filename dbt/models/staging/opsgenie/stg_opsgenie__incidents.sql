@@ -8,20 +8,22 @@ renamed as (
     select
         natural_key as incident_id,
         source as source_instance,
-        payload ->> '$.tinyId' as tiny_id,
-        payload ->> '$.message' as title,
-        payload ->> '$.description' as description,
-        payload ->> '$.status' as status,
-        payload ->> '$.priority' as priority,
-        json_extract_string(payload, '$.impactedServices[*]') as impacted_services,
-        json_extract_string(payload, '$.tags[*]') as tags,
-        payload ->> '$.links.web' as url,
-        cast(payload ->> '$.createdAt' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.updatedAt' as timestamp with time zone) as updated_at,
+        {{ pm_json_text('payload', '$.tinyId') }} as tiny_id,
+        {{ pm_json_text('payload', '$.message') }} as title,
+        {{ pm_json_text('payload', '$.description') }} as description,
+        {{ pm_json_text('payload', '$.status') }} as status,
+        {{ pm_json_text('payload', '$.priority') }} as priority,
+        {{ pm_json_string_list('payload', '$.impactedServices[*]') }} as impacted_services,
+        {{ pm_json_string_list('payload', '$.tags[*]') }} as tags,
+        {{ pm_json_text('payload', '$.links.web') }} as url,
+        cast({{ pm_json_text('payload', '$.createdAt') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.updatedAt') }} as {{ pm_timestamptz() }}) as updated_at,
         cast(
-            payload ->> '$.impactStartDate' as timestamp with time zone
+            {{ pm_json_text('payload', '$.impactStartDate') }} as {{ pm_timestamptz() }}
         ) as impact_started_at,
-        cast(payload ->> '$.impactEndDate' as timestamp with time zone) as impact_ended_at
+        cast(
+            {{ pm_json_text('payload', '$.impactEndDate') }} as {{ pm_timestamptz() }}
+        ) as impact_ended_at
     from source
 )
 

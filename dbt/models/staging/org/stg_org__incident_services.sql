@@ -6,10 +6,10 @@ source as (
 
 renamed as (
     select
-        cast(source as varchar) as source_instance,
-        cast(kind as varchar) as kind,
-        cast(external_service as varchar) as external_service,
-        cast(service as varchar) as service
+        cast(source as {{ pm_string_type() }}) as source_instance,
+        cast(kind as {{ pm_string_type() }}) as kind,
+        cast(external_service as {{ pm_string_type() }}) as external_service,
+        cast(service as {{ pm_string_type() }}) as service
     from source
 )
 

@@ -6,8 +6,8 @@ source as (
 
 renamed as (
     select
-        cast(pagerduty_service_id as varchar) as pagerduty_service_id,
-        cast(service as varchar) as service
+        cast(pagerduty_service_id as {{ pm_string_type() }}) as pagerduty_service_id,
+        cast(service as {{ pm_string_type() }}) as service
     from source
 )
 

@@ -6,9 +6,9 @@ source as (
 
 renamed as (
     select
-        cast(repository as varchar) as repository,
-        cast(service as varchar) as service,
-        cast(team as varchar) as team
+        cast(repository as {{ pm_string_type() }}) as repository,
+        cast(service as {{ pm_string_type() }}) as service,
+        cast(team as {{ pm_string_type() }}) as team
     from source
 )
 

@@ -6,9 +6,9 @@ source as (
 
 renamed as (
     select
-        cast(service as varchar) as service,
-        cast(team as varchar) as team,
-        cast(tier as varchar) as tier
+        cast(service as {{ pm_string_type() }}) as service,
+        cast(team as {{ pm_string_type() }}) as team,
+        cast(tier as {{ pm_string_type() }}) as tier
     from source
 )
 

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        cast(team as varchar) as team,
+        cast(team as {{ pm_string_type() }}) as team,
         cast(engineers as integer) as engineers,
         cast(on_call as integer) as on_call
     from source

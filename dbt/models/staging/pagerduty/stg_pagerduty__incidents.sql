@@ -8,44 +8,40 @@ renamed as (
     select
         natural_key as incident_id,
         source as source_instance,
-        cast(payload ->> '$.incident_number' as integer) as incident_number,
-        payload ->> '$.title' as title,
-        payload ->> '$.description' as description,
-        payload ->> '$.status' as status,
-        payload ->> '$.urgency' as urgency,
-        payload ->> '$.priority.summary' as priority,
-        coalesce(payload ->> '$.service.id', scope) as pagerduty_service_id,
-        payload ->> '$.html_url' as html_url,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.resolved_at' as timestamp with time zone) as resolved_at,
+        cast({{ pm_json_text('payload', '$.incident_number') }} as integer) as incident_number,
+        {{ pm_json_text('payload', '$.title') }} as title,
+        {{ pm_json_text('payload', '$.description') }} as description,
+        {{ pm_json_text('payload', '$.status') }} as status,
+        {{ pm_json_text('payload', '$.urgency') }} as urgency,
+        {{ pm_json_text('payload', '$.priority.summary') }} as priority,
+        coalesce({{ pm_json_text('payload', '$.service.id') }}, scope) as pagerduty_service_id,
+        {{ pm_json_text('payload', '$.html_url') }} as html_url,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
         cast(
-            payload ->> '$.last_status_change_at' as timestamp with time zone
+            {{ pm_json_text('payload', '$.resolved_at') }} as {{ pm_timestamptz() }}
+        ) as resolved_at,
+        cast(
+            {{ pm_json_text('payload', '$.last_status_change_at') }} as {{ pm_timestamptz() }}
         ) as last_status_change_at,
         -- First acknowledgement / last resolution in the log entries the sync attaches, else the
         -- incident's own acknowledgements (present while it is acknowledged).
         coalesce(
-            (
-                select min(cast(entry ->> '$.created_at' as timestamp with time zone))
-                from
-                    unnest(
-                        cast(coalesce(payload -> '$.log_entries', '[]') as json[])
-                    ) as e (entry)
-                where entry ->> '$.type' = 'acknowledge_log_entry'
-            ),
-            (
-                select min(cast(ack ->> '$.at' as timestamp with time zone))
-                from
-                    unnest(
-                        cast(coalesce(payload -> '$.acknowledgements', '[]') as json[])
-                    ) as a (ack)
-            )
+            {{ pm_json_list_aggregate(
+                'min', 'payload', '$.log_entries', 'e', 'entry',
+                'cast(' ~ pm_json_text('entry', '$.created_at') ~ ' as ' ~ pm_timestamptz() ~ ')',
+                where=pm_json_text('entry', '$.type') ~ " = 'acknowledge_log_entry'"
+            ) }},
+            {{ pm_json_list_aggregate(
+                'min', 'payload', '$.acknowledgements', 'a', 'ack',
+                'cast(' ~ pm_json_text('ack', '$.at') ~ ' as ' ~ pm_timestamptz() ~ ')'
+            ) }}
         ) as acknowledged_at,
-        (
-            select max(cast(entry ->> '$.created_at' as timestamp with time zone))
-            from unnest(cast(coalesce(payload -> '$.log_entries', '[]') as json[])) as e (entry)
-            where entry ->> '$.type' = 'resolve_log_entry'
-        ) as resolve_logged_at,
-        json_extract_string(payload, '$.assignments[*].assignee.summary') as assignees
+        {{ pm_json_list_aggregate(
+            'max', 'payload', '$.log_entries', 'e', 'entry',
+            'cast(' ~ pm_json_text('entry', '$.created_at') ~ ' as ' ~ pm_timestamptz() ~ ')',
+            where=pm_json_text('entry', '$.type') ~ " = 'resolve_log_entry'"
+        ) }} as resolve_logged_at,
+        {{ pm_json_string_list('payload', '$.assignments[*].assignee.summary') }} as assignees
     from source
 )
 

@@ -8,17 +8,21 @@ renamed as (
     select
         natural_key as incident_id,
         source as source_instance,
-        coalesce(payload ->> '$.page_id', scope) as page_id,
-        payload ->> '$.name' as title,
-        payload ->> '$.status' as status,
-        payload ->> '$.impact' as impact,
-        payload ->> '$.shortlink' as url,
-        json_extract_string(payload, '$.components[*].name') as components,
-        cast(payload ->> '$.created_at' as timestamp with time zone) as created_at,
-        cast(payload ->> '$.started_at' as timestamp with time zone) as started_at,
-        cast(payload ->> '$.monitoring_at' as timestamp with time zone) as monitoring_at,
-        cast(payload ->> '$.resolved_at' as timestamp with time zone) as resolved_at,
-        cast(payload ->> '$.updated_at' as timestamp with time zone) as updated_at
+        coalesce({{ pm_json_text('payload', '$.page_id') }}, scope) as page_id,
+        {{ pm_json_text('payload', '$.name') }} as title,
+        {{ pm_json_text('payload', '$.status') }} as status,
+        {{ pm_json_text('payload', '$.impact') }} as impact,
+        {{ pm_json_text('payload', '$.shortlink') }} as url,
+        {{ pm_json_string_list('payload', '$.components[*].name') }} as components,
+        cast({{ pm_json_text('payload', '$.created_at') }} as {{ pm_timestamptz() }}) as created_at,
+        cast({{ pm_json_text('payload', '$.started_at') }} as {{ pm_timestamptz() }}) as started_at,
+        cast(
+            {{ pm_json_text('payload', '$.monitoring_at') }} as {{ pm_timestamptz() }}
+        ) as monitoring_at,
+        cast(
+            {{ pm_json_text('payload', '$.resolved_at') }} as {{ pm_timestamptz() }}
+        ) as resolved_at,
+        cast({{ pm_json_text('payload', '$.updated_at') }} as {{ pm_timestamptz() }}) as updated_at
     from source
 )
 

@@ -9,10 +9,10 @@ renamed as (
         natural_key as comment_key,
         parent_key as response_key,
         source as source_instance,
-        payload ->> '$.wave' as wave,
-        payload ->> '$.team' as team,
-        payload ->> '$.item' as item_id,
-        payload ->> '$.text' as comment_text
+        {{ pm_json_text('payload', '$.wave') }} as wave,
+        {{ pm_json_text('payload', '$.team') }} as team,
+        {{ pm_json_text('payload', '$.item') }} as item_id,
+        {{ pm_json_text('payload', '$.text') }} as comment_text
     from source
 )
 

@@ -8,9 +8,9 @@ renamed as (
     select
         natural_key as wave_team_key,
         source as source_instance,
-        payload ->> '$.wave' as wave,
-        payload ->> '$.team' as team,
-        cast(payload ->> '$.invited' as integer) as invited
+        {{ pm_json_text('payload', '$.wave') }} as wave,
+        {{ pm_json_text('payload', '$.team') }} as team,
+        cast({{ pm_json_text('payload', '$.invited') }} as integer) as invited
     from source
 )
 
