@@ -37,8 +37,9 @@ demo: install
 	$(BIN)/platform-metrics demo
 
 ## Run every test (with the spark extra, so the tests marked spark run where Java is installed).
+## --durations: the 30 slowest steps end the log, so a CI run shows where its time went.
 test: install-spark
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 lint: install
 	$(BIN)/ruff check .

@@ -59,10 +59,17 @@ def dbt_on_spark(spark_dir: Path, raw: Path) -> Iterator[Callable[..., list[str]
 
 
 def stop_spark() -> None:
+    """Stops the session and its JVM so that the next module starts both anew.
+
+    The session is found as pyspark caches it (``SparkSession._instantiatedSession``), not by
+    ``getActiveSession()``: the active session is per thread and dbt creates it on a worker
+    thread, so the test's thread sees none. A session left cached over a dead JVM is what the
+    next module's ``getOrCreate()`` would hand back ("Connection refused" from py4j)."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    if (session := SparkSession.getActiveSession()) is not None:
+    session = SparkSession._instantiatedSession or SparkSession.getActiveSession()
+    if session is not None:
         session.stop()
     gateway = SparkContext._gateway
     if gateway is not None:
