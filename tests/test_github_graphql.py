@@ -24,6 +24,10 @@ from pipelines.warehouse import connect, ensure_raw_table, get_sync_state
 from tests.http_server import Reply, ScriptedServer
 from tests.test_dbt_models import failures, query, run_dbt
 
+# A fixed demo history: the demo grows every clock hour, so an unpinned one would make what a
+# sync reads depend on the hour the test runs.
+END = dt.date(2026, 6, 30)
+
 STAGING = (
     "stg_github__pull_requests",
     "stg_github__pull_request_reviews",
@@ -39,7 +43,7 @@ FAST = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.02, max_total
 
 @pytest.fixture(scope="module")
 def demo():
-    config = scaled_demo_config(repositories=2, months=3)
+    config = scaled_demo_config(repositories=2, months=3, end_date=END)
     clients = ingest.SourceClients(config)
     source = config.sources.github[0]
     repo = next(iter(ingest.discover_github_repositories(clients).values()))[0]

@@ -18,10 +18,14 @@ from pipelines.github.sync import ENTITIES
 from pipelines.warehouse import connect
 from tests.http_server import Reply, ScriptedServer
 
+# A fixed demo history: the demo grows every clock hour, so an unpinned one would make what a
+# sync reads depend on the hour the test runs.
+END = dt.date(2026, 6, 30)
+
 
 @pytest.fixture
 def demo(tmp_path):
-    config = scaled_demo_config(repositories=3, months=2)
+    config = scaled_demo_config(repositories=3, months=2, end_date=END)
     clients = ingest.SourceClients(config)
     con = connect(tmp_path / "wh.duckdb")
     yield config, clients, con

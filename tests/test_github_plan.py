@@ -17,10 +17,14 @@ from pipelines.github.sync import JobSelection, job_selection
 from pipelines.warehouse import connect
 from tests.http_server import Reply, ScriptedServer
 
+# A fixed demo history: the demo grows every clock hour, so an unpinned one would make what a
+# sync reads depend on the hour the test runs.
+END = dt.date(2026, 6, 30)
+
 
 @pytest.fixture(scope="module")
 def demo():
-    return scaled_demo_config(repositories=3, months=2)
+    return scaled_demo_config(repositories=3, months=2, end_date=END)
 
 
 def _by(plan, entity):

@@ -17,6 +17,10 @@ from pipelines.http import RetryPolicy
 from pipelines.warehouse import connect
 from tests.http_server import Reply, ScriptedServer
 
+# A fixed demo history: the demo grows every clock hour, so an unpinned one would make what a
+# sync reads depend on the hour the test runs.
+END = dt.date(2026, 6, 30)
+
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 FAST = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.02, max_total_seconds=2)
 # Two ISO weeks: Monday 8 June and Monday 15 June 2026.
@@ -215,7 +219,7 @@ def test_the_demo_dora_numbers_are_the_same_with_a_job_sample_as_with_every_job(
     from pipelines.demo import scaled_demo_config
     from pipelines.organisation import write_organisation
 
-    demo = scaled_demo_config(repositories=3, months=3)
+    demo = scaled_demo_config(repositories=3, months=3, end_date=END)
     source = demo.sources.github[0]
     every_job = demo.model_copy(
         update={
