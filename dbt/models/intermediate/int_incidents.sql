@@ -82,6 +82,10 @@ shipped_mentions as (
     inner join commits
         on
             org_repositories.repository = commits.repository
+            -- Every mention is 7 characters or more: an equality on the first 7 lets the engine
+            -- hash-join the mentions with the commits instead of testing each pair of a
+            -- repository's commits and mentions (docs/operations.md#transform-scale-measured).
+            and substr(commits.sha, 1, 7) = substr(sha_mentions.sha_prefix, 1, 7)
             and starts_with(commits.sha, sha_mentions.sha_prefix)
     inner join commit_deployments
         on
@@ -103,6 +107,7 @@ deployed_mentions as (
     inner join successful_deployments as deployments
         on
             mapped_incidents.service = deployments.service
+            and substr(deployments.commit_sha, 1, 7) = substr(sha_mentions.sha_prefix, 1, 7)
             and starts_with(deployments.commit_sha, sha_mentions.sha_prefix)
 ),
 

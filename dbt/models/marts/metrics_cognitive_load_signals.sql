@@ -100,8 +100,10 @@ team_pull_requests as (
     select
         pull_requests.pull_request_key,
         team_repositories.team,
-        pull_requests.opened_at,
-        coalesce(pull_requests.closed_at, pull_requests.merged_at) as closed_at
+        -- Local wall-clock times, converted once per pull request rather than once per week.
+        {{ to_local_timestamp('pull_requests.opened_at') }} as opened_at_local,
+        {{ to_local_timestamp('coalesce(pull_requests.closed_at, pull_requests.merged_at)') }}
+            as closed_at_local
     from pull_requests
     inner join team_repositories
         on pull_requests.repository = team_repositories.repository
@@ -291,10 +293,10 @@ open_pull_request_stats as (
     inner join team_pull_requests
         on
             team_weeks.team = team_pull_requests.team
-            and {{ to_local_timestamp('team_pull_requests.opened_at') }} < team_weeks.week_end
+            and team_weeks.week_end > team_pull_requests.opened_at_local
             and (
-                team_pull_requests.closed_at is null
-                or {{ to_local_timestamp('team_pull_requests.closed_at') }} >= team_weeks.week_end
+                team_pull_requests.closed_at_local is null
+                or team_weeks.week_end <= team_pull_requests.closed_at_local
             )
     group by team_weeks.team, team_weeks.week
 ),
