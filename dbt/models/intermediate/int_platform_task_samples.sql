@@ -83,15 +83,28 @@ run_strata as (
     where runs.status = 'completed' and coalesce(runs.event, '') <> 'schedule'
 ),
 
+-- One weight per stratum (a grouping, cheaper than a window over every run), then per run.
+strata as (
+    select
+        repository,
+        week,
+        deployment_workflow,
+        cast(count(*) as double)
+        / greatest(count(*) filter (where jobs_read), 1) as sample_weight
+    from run_strata
+    group by repository, week, deployment_workflow
+),
+
 run_weights as (
     select
         run_strata.workflow_run_key,
-        cast(count(*) over stratum as double)
-        / greatest(count(*) filter (where run_strata.jobs_read) over stratum, 1) as sample_weight
+        strata.sample_weight
     from run_strata
-    window stratum as (
-        partition by run_strata.repository, run_strata.week, run_strata.deployment_workflow
-    )
+    inner join strata
+        on
+            run_strata.repository is not distinct from strata.repository
+            and run_strata.week is not distinct from strata.week
+            and run_strata.deployment_workflow is not distinct from strata.deployment_workflow
 ),
 
 ci_queue as (
