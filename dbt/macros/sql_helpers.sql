@@ -63,6 +63,14 @@
     timezone({{ sql_literal(var('timezone')) }}, {{ ts }})
 {%- endmacro %}
 
+{#-
+    Spark has no wall-clock timestamp type in this project's SQL: the instant whose rendering in the
+    session's zone (UTC) is the wall-clock time in var('timezone'), as DuckDB's timestamp reads.
+-#}
+{% macro spark__to_local_timestamp(ts) -%}
+    from_utc_timestamp({{ ts }}, {{ sql_literal(var('timezone')) }})
+{%- endmacro %}
+
 {#- The first day of the week (Monday) or month containing ts, in var('timezone'). -#}
 {% macro period_start(grain, ts) -%}
     cast({{ dbt.date_trunc(grain, to_local_timestamp(ts)) }} as date)
@@ -98,4 +106,9 @@
 
 {% macro default__regex_matches(value, pattern) -%}
     coalesce(regexp_matches({{ value }}, {{ sql_literal(pattern) }}), false)
+{%- endmacro %}
+
+{#- Java regex on Spark (RE2 on DuckDB): the same for the patterns this project uses. -#}
+{% macro spark__regex_matches(value, pattern) -%}
+    coalesce({{ value }} rlike {{ sql_literal(pattern) }}, false)
 {%- endmacro %}

@@ -137,7 +137,7 @@ flagged as (
 select
     wave,
     wave_closed_at,
-    dense_rank() over (order by wave_closed_at, wave) as wave_number,
+    {{ pm_rank_bigint('dense_rank() over (order by wave_closed_at, wave)') }} as wave_number,
     group_type,
     group_value,
     respondents,
