@@ -567,3 +567,18 @@
 {% macro spark__pm_rank_bigint(rank_expression) -%}
     cast({{ rank_expression }} as bigint)
 {%- endmacro %}
+
+{#-
+    After an ascending order-by key that may be null: nulls sort last, as DuckDB sorts them by
+    default (Spark sorts them first when ascending). Renders nothing on DuckDB.
+-#}
+{% macro pm_nulls_last() -%}
+    {{ return(adapter.dispatch('pm_nulls_last', 'platform_metrics')()) }}
+{%- endmacro %}
+
+{% macro default__pm_nulls_last() -%}
+{%- endmacro %}
+
+{% macro spark__pm_nulls_last() -%}
+    nulls last
+{%- endmacro %}
