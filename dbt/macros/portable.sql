@@ -4,7 +4,7 @@
 
     default__ renders exactly the DuckDB SQL the models wrote before (the DuckDB build is
     unchanged, relation for relation); spark__ renders Spark SQL with the same result, row for row
-    (tests/test_spark_staging.py compares them). JSON is text on Spark (get_json_object), a JSON
+    (tests/test_spark_models.py compares them). JSON is text on Spark (get_json_object), a JSON
     value on DuckDB. Paths are JSONPath as DuckDB and get_json_object both read them: '$.a.b',
     '$.a[0].b'; a list path has one '[*]'.
 
