@@ -351,6 +351,7 @@ def add_edge_case_rows(con: duckdb.DuckDBPyConnection) -> None:
     _add_edge_case_builds_and_incidents(con, odd)
     _add_edge_case_argocd_health(con)
     _add_edge_case_survey_wave(con)
+    _add_edge_case_sli_sample(con)
 
 
 def _jenkins_build(n: int, remote: str, branch: str, *, building: bool = False) -> dict:
@@ -581,4 +582,30 @@ def _add_edge_case_survey_wave(con: duckdb.DuckDBPyConnection) -> None:
                 for n, team in enumerate(teams)
             ]
         ),
+    )
+
+
+def _add_edge_case_sli_sample(con: duckdb.DuckDBPyConnection) -> None:
+    """A Prometheus sample a quarter-second off the step (Prometheus writes fractional epochs):
+    its interval starts step_seconds earlier, to the microsecond (dbt-spark's dateadd would cut
+    the fraction; int_sli_prometheus_intervals)."""
+    slo, epoch = "backend-api-latency", 1781999999.25
+    upsert_raw(
+        con,
+        "prometheus_sli_samples",
+        "prometheus",
+        [
+            RawRecord(
+                natural_key=f"{slo}/value/{epoch}/-",
+                scope=slo,
+                payload={
+                    "slo": slo,
+                    "sli_metric": "value",
+                    "query": "histogram_quantile(0.99, edge)",
+                    "step_seconds": 3600,
+                    "metric": {},
+                    "value": [epoch, "0.25"],
+                },
+            )
+        ],
     )

@@ -552,7 +552,7 @@
 {%- endmacro %}
 
 {% macro spark__pm_add_minutes(ts, minutes) -%}
-    timestamp_micros(unix_micros({{ ts }}) + 60000000 * ({{ minutes }}))
+    timestamp_micros(unix_micros({{ ts }}) + 60000000L * ({{ minutes }}))
 {%- endmacro %}
 
 {#- A ranking window function (row_number, rank, dense_rank) as a bigint: Spark's is an int. -#}

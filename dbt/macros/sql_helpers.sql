@@ -51,7 +51,19 @@
 
 {#- ts plus a whole number of seconds (negative to go back). -#}
 {% macro add_seconds(ts, seconds) -%}
+    {{ return(adapter.dispatch('add_seconds', 'platform_metrics')(ts, seconds)) }}
+{%- endmacro %}
+
+{% macro default__add_seconds(ts, seconds) -%}
     {{ dbt.dateadd('second', seconds, ts) }}
+{%- endmacro %}
+
+{#-
+    dbt-spark's dateadd goes through unix seconds, so it drops the microseconds (and it raises on a
+    null ts): count in microseconds instead, in a double so that an int column cannot overflow.
+-#}
+{% macro spark__add_seconds(ts, seconds) -%}
+    timestamp_micros(unix_micros({{ ts }}) + cast(round(1000000D * ({{ seconds }})) as bigint))
 {%- endmacro %}
 
 {#- A timestamp with time zone as wall-clock time in the configured var('timezone'). -#}
