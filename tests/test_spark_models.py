@@ -60,11 +60,13 @@ SELECT = [
     "--exclude",
     "int_commit_deployments+",
 ]
-# The run's vars on both engines: a pinned clock, and configuration that makes the models whose
-# rows depend on it non-empty (workflow capabilities with regex backslashes, self-service, Argo CD
-# health incidents) and sends the metric knobs through their per-service CASE (list literals).
+# The run's vars on both engines: a pinned clock, weeks cut in a zone other than the session's
+# (UTC), and configuration that makes the models whose rows depend on it non-empty (workflow
+# capabilities with regex backslashes, self-service, Argo CD health incidents) and sends the
+# metric knobs through their per-service CASE (list literals).
 VARS = {
     "as_of": "2026-07-01",
+    "timezone": "America/New_York",
     "platform_capabilities": [
         {
             "name": "shared-deploy",
