@@ -1,5 +1,5 @@
 """Small raw layers synced through the production clients and the demo's fake API, for the tests
-that build dbt on them (tests/test_incremental_models.py, tests/test_spark_staging.py) or export
+that build dbt on them (tests/test_incremental_models.py, tests/test_spark_models.py) or export
 them (tests/test_spark_target.py)."""
 
 from __future__ import annotations
@@ -85,12 +85,13 @@ def _records(items: list[tuple[str, str, dict, str | None]]) -> list[RawRecord]:
 
 def add_edge_case_rows(con: duckdb.DuckDBPyConnection) -> None:
     """Hand-written rows for the raw tables the demo leaves empty (GitLab pipelines, jobs,
-    deployments, environments, releases and tags; Opsgenie, Statuspage, incident files) and
-    payloads that tell engines apart (tests/test_spark_staging.py): backslashes, quotes, unicode
-    and newlines in strings; list elements without the key a path names, or with a JSON null;
-    JSON null, missing and empty arrays; timestamps with milliseconds, offsets and no time; a
-    Jenkins remote whose repository name ends in "git" (a regex whose backslash Spark dropped
-    would cut it); an unfinished build; PagerDuty log entries of several kinds."""
+    deployments, environments, releases and tags; Opsgenie, Statuspage, incident files), Argo CD
+    Degraded spells (the demo's applications stay Healthy), and payloads that tell engines apart
+    (tests/test_spark_models.py): backslashes, quotes, unicode and newlines in strings; list
+    elements without the key a path names, or with a JSON null; JSON null, missing and empty
+    arrays; timestamps with milliseconds, offsets and no time; a Jenkins remote whose repository
+    name ends in "git" (a regex whose backslash Spark dropped would cut it); an unfinished
+    build; PagerDuty log entries of several kinds."""
     project = "payments/edge-cases"
     odd = "back\\slash 'single' \"double\" é ü 日本 \n new line \t tab"
     upsert_raw(
@@ -348,6 +349,9 @@ def add_edge_case_rows(con: duckdb.DuckDBPyConnection) -> None:
         "('statuspage', 'statuspage', 'API', 'catalog-api')"
     )
     _add_edge_case_builds_and_incidents(con, odd)
+    _add_edge_case_argocd_health(con)
+    _add_edge_case_survey_wave(con)
+    _add_edge_case_sli_sample(con)
 
 
 def _jenkins_build(n: int, remote: str, branch: str, *, building: bool = False) -> dict:
@@ -514,4 +518,94 @@ def _add_edge_case_builds_and_incidents(con: duckdb.DuckDBPyConnection, odd: str
                 for n in range(3)
             ]
         ),
+    )
+
+
+def _add_edge_case_argocd_health(con: duckdb.DuckDBPyConnection) -> None:
+    """Degraded spells of an Argo CD application (int_incidents_unified reads them when
+    argocd_health_incidents names the instance): two Degraded changes closed by one Healthy, one
+    at half a second (its incident id rounds the epoch half to even), one still open, and messages
+    that the cause regexes read (a tab after "root cause:", a revert of #42, deployments/17). The
+    first change of the first spell has no message: DuckDB's arg_min skips it."""
+    app = "argocd/recommendations-production"
+    changes = [
+        ("2026-06-10T08:00:00.5Z", "Degraded", None),
+        ("2026-06-10T08:05:00Z", "Degraded", "root cause:\tABC1234 rolled out"),
+        ("2026-06-10T09:00:00Z", "Healthy", None),
+        ("2026-06-20T10:00:01.5Z", "Degraded", "Reverted the config in #42, see deployments/17"),
+        ("2026-07-01T00:00:00.25Z", "Degraded", None),
+    ]
+    upsert_raw(
+        con,
+        "argocd_health",
+        "argocd",
+        _records(
+            [
+                (
+                    f"{app}/health/{at}",
+                    "appstore/recommendations",
+                    {"status": status, "message": message, "lastTransitionTime": at},
+                    app,
+                )
+                for at, status, message in changes
+            ]
+        ),
+    )
+
+
+def _add_edge_case_survey_wave(con: duckdb.DuckDBPyConnection) -> None:
+    """A survey wave whose responses carry no submission time (its wave_closed_at is null) and
+    no team for five of them: DuckDB sorts nulls last, Spark first, so the wave's number and
+    which of two tied teams (no team, "edge") the complementary suppression picks depend on
+    the null order (int_survey_groups)."""
+    teams = [None] * 5 + ["edge"] * 5 + ["tiny"]
+    upsert_raw(
+        con,
+        "survey_responses",
+        "surveys",
+        _records(
+            [
+                (
+                    f"edge-wave/{n}",
+                    "edge-wave",
+                    {
+                        "wave": "edge-wave",
+                        "team": team,
+                        "tenure": None,
+                        "role": None,
+                        "submitted_at": None,
+                        "respondent": f"edge-{n}",
+                        "answers": {"FL1": 4},
+                    },
+                    None,
+                )
+                for n, team in enumerate(teams)
+            ]
+        ),
+    )
+
+
+def _add_edge_case_sli_sample(con: duckdb.DuckDBPyConnection) -> None:
+    """A Prometheus sample a quarter-second off the step (Prometheus writes fractional epochs):
+    its interval starts step_seconds earlier, to the microsecond (dbt-spark's dateadd would cut
+    the fraction; int_sli_prometheus_intervals)."""
+    slo, epoch = "backend-api-latency", 1781999999.25
+    upsert_raw(
+        con,
+        "prometheus_sli_samples",
+        "prometheus",
+        [
+            RawRecord(
+                natural_key=f"{slo}/value/{epoch}/-",
+                scope=slo,
+                payload={
+                    "slo": slo,
+                    "sli_metric": "value",
+                    "query": "histogram_quantile(0.99, edge)",
+                    "step_seconds": 3600,
+                    "metric": {},
+                    "value": [epoch, "0.25"],
+                },
+            )
+        ],
     )

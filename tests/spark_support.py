@@ -1,5 +1,5 @@
 """dbt on a local pyspark session inside the test process, for the modules marked ``spark``
-(tests/test_spark_target.py, tests/test_spark_staging.py; docs/scaling.md#dbt-on-spark).
+(tests/test_spark_target.py, tests/test_spark_models.py; docs/scaling.md#dbt-on-spark).
 
 ``dbt_on_spark(spark_dir, raw)`` yields ``invoke(*args)``: ``dbt <args> --target spark`` through
 dbtRunner, so every invocation of a module shares one Spark session and JVM (the first starts it

@@ -20,7 +20,7 @@
     {%- if value is string -%}{{ sql_literal(value) }}
     {%- elif value is number -%}{{ value }}
     {%- elif value is none -%}null
-    {%- else -%}[{{ sql_literal_list(value) }}]::varchar[]
+    {%- else -%}{{ pm_string_list_literal(value) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -19,11 +19,11 @@
         {% if not loop.last %}union all{% endif %}
     {%- else %}
         select
-            cast(null as varchar) as capability,
-            cast(null as varchar) as description,
-            cast(null as varchar) as rule_kind,
-            cast(null as varchar) as workflow_regex,
-            cast(null as varchar) as topic,
+            cast(null as {{ pm_string_type() }}) as capability,
+            cast(null as {{ pm_string_type() }}) as description,
+            cast(null as {{ pm_string_type() }}) as rule_kind,
+            cast(null as {{ pm_string_type() }}) as workflow_regex,
+            cast(null as {{ pm_string_type() }}) as topic,
             cast(null as boolean) as is_golden_path,
             cast(null as integer) as capability_order
         where false

@@ -4,7 +4,7 @@
 
     default__ renders exactly the DuckDB SQL the models wrote before (the DuckDB build is
     unchanged, relation for relation); spark__ renders Spark SQL with the same result, row for row
-    (tests/test_spark_staging.py compares them). JSON is text on Spark (get_json_object), a JSON
+    (tests/test_spark_models.py compares them). JSON is text on Spark (get_json_object), a JSON
     value on DuckDB. Paths are JSONPath as DuckDB and get_json_object both read them: '$.a.b',
     '$.a[0].b'; a list path has one '[*]'.
 
@@ -410,4 +410,175 @@
 
 {% macro spark__pm_incremental_materialization() -%}
     {{ return('table') }}
+{%- endmacro %}
+
+{#- Intermediate layer (step 5). -#}
+
+{#-
+    The value of `value` on the row with the least (most) `order` of the group (DuckDB arg_min):
+    rows where either is null are skipped. Spark's min_by skips a null order only, so a null
+    value is given a null order.
+-#}
+{% macro pm_arg_min(value, order) -%}
+    {{ return(adapter.dispatch('pm_arg_min', 'platform_metrics')(value, order)) }}
+{%- endmacro %}
+
+{% macro default__pm_arg_min(value, order) -%}
+    arg_min({{ value }}, {{ order }})
+{%- endmacro %}
+
+{% macro spark__pm_arg_min(value, order) -%}
+    min_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+{%- endmacro %}
+
+{% macro pm_arg_max(value, order) -%}
+    {{ return(adapter.dispatch('pm_arg_max', 'platform_metrics')(value, order)) }}
+{%- endmacro %}
+
+{% macro default__pm_arg_max(value, order) -%}
+    arg_max({{ value }}, {{ order }})
+{%- endmacro %}
+
+{% macro spark__pm_arg_max(value, order) -%}
+    max_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+{%- endmacro %}
+
+{#-
+    Whether a list holds value (DuckDB list_contains): null when the list or the value is null,
+    else true or false. Spark's array_contains is null, not false, when the value is missing from
+    a list that holds a null; array_position skips nulls.
+-#}
+{% macro pm_list_contains(list, value) -%}
+    {{ return(adapter.dispatch('pm_list_contains', 'platform_metrics')(list, value)) }}
+{%- endmacro %}
+
+{% macro default__pm_list_contains(list, value) -%}
+    list_contains({{ list }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__pm_list_contains(list, value) -%}
+    (array_position({{ list }}, {{ value }}) > 0)
+{%- endmacro %}
+
+{#- A list of strings as a typed list literal (values: a list of Python strings). -#}
+{% macro pm_string_list_literal(values) -%}
+    {{ return(adapter.dispatch('pm_string_list_literal', 'platform_metrics')(values)) }}
+{%- endmacro %}
+
+{% macro default__pm_string_list_literal(values) -%}
+    [{{ sql_literal_list(values) }}]::varchar[]
+{%- endmacro %}
+
+{% macro spark__pm_string_list_literal(values) -%}
+    cast(array({{ sql_literal_list(values) }}) as array<string>)
+{%- endmacro %}
+
+{#-
+    A select-list item: one row per element of a list, with its position (a bigint, 1 for the first)
+    and the element, named position and element. Rows with an empty or null list drop.
+-#}
+{% macro pm_unnest_with_position(list, position, element) -%}
+    {{ return(adapter.dispatch('pm_unnest_with_position', 'platform_metrics')(
+        list, position, element
+    )) }}
+{%- endmacro %}
+
+{% macro default__pm_unnest_with_position(list, position, element) -%}
+    unnest(range(1, len({{ list }}) + 1)) as {{ position }},
+    unnest({{ list }}) as {{ element }}
+{%- endmacro %}
+
+{% macro spark__pm_unnest_with_position(list, position, element) -%}
+    inline(transform({{ list }}, (pm_e, pm_i) -> named_struct(
+        {{ sql_literal(position) }}, cast(pm_i + 1 as bigint), {{ sql_literal(element) }}, pm_e
+    )))
+{%- endmacro %}
+
+{#-
+    The text at a JSON path given as an SQL expression (DuckDB json_extract_string with one path):
+    a string unquoted, anything else as JSON, null for JSON null or no value.
+-#}
+{% macro pm_json_text_at(json, path_expression) -%}
+    {{ return(adapter.dispatch('pm_json_text_at', 'platform_metrics')(json, path_expression)) }}
+{%- endmacro %}
+
+{% macro default__pm_json_text_at(json, path_expression) -%}
+    json_extract_string({{ json }}, {{ path_expression }})
+{%- endmacro %}
+
+{% macro spark__pm_json_text_at(json, path_expression) -%}
+    get_json_object({{ json }}, {{ path_expression }})
+{%- endmacro %}
+
+{#-
+    Whole seconds from start to end, counted as DuckDB's date_diff('second', ...) counts them:
+    the difference of the two instants' epoch seconds (each truncated), a bigint.
+-#}
+{% macro pm_diff_seconds(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('pm_diff_seconds', 'platform_metrics')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__pm_diff_seconds(start_ts, end_ts) -%}
+    date_diff('second', {{ start_ts }}, {{ end_ts }})
+{%- endmacro %}
+
+{% macro spark__pm_diff_seconds(start_ts, end_ts) -%}
+    (unix_seconds({{ end_ts }}) - unix_seconds({{ start_ts }}))
+{%- endmacro %}
+
+{#-
+    An instant as whole epoch seconds, a bigint: DuckDB casts epoch()'s double, rounding half to
+    even (x.5 s goes to the even second); Spark's bround rounds the same way.
+-#}
+{% macro pm_epoch_seconds(ts) -%}
+    {{ return(adapter.dispatch('pm_epoch_seconds', 'platform_metrics')(ts)) }}
+{%- endmacro %}
+
+{% macro default__pm_epoch_seconds(ts) -%}
+    cast(epoch({{ ts }}) as bigint)
+{%- endmacro %}
+
+{% macro spark__pm_epoch_seconds(ts) -%}
+    cast(bround(unix_micros({{ ts }}) / 1000000D) as bigint)
+{%- endmacro %}
+
+{#- An instant plus a whole number of minutes (an expression), to the microsecond. -#}
+{% macro pm_add_minutes(ts, minutes) -%}
+    {{ return(adapter.dispatch('pm_add_minutes', 'platform_metrics')(ts, minutes)) }}
+{%- endmacro %}
+
+{% macro default__pm_add_minutes(ts, minutes) -%}
+    {{ ts }} + to_minutes({{ minutes }})
+{%- endmacro %}
+
+{% macro spark__pm_add_minutes(ts, minutes) -%}
+    timestamp_micros(unix_micros({{ ts }}) + 60000000L * ({{ minutes }}))
+{%- endmacro %}
+
+{#- A ranking window function (row_number, rank, dense_rank) as a bigint: Spark's is an int. -#}
+{% macro pm_rank_bigint(rank_expression) -%}
+    {{ return(adapter.dispatch('pm_rank_bigint', 'platform_metrics')(rank_expression)) }}
+{%- endmacro %}
+
+{% macro default__pm_rank_bigint(rank_expression) -%}
+    {{ rank_expression }}
+{%- endmacro %}
+
+{% macro spark__pm_rank_bigint(rank_expression) -%}
+    cast({{ rank_expression }} as bigint)
+{%- endmacro %}
+
+{#-
+    After an ascending order-by key that may be null: nulls sort last, as DuckDB sorts them by
+    default (Spark sorts them first when ascending). Renders nothing on DuckDB.
+-#}
+{% macro pm_nulls_last() -%}
+    {{ return(adapter.dispatch('pm_nulls_last', 'platform_metrics')()) }}
+{%- endmacro %}
+
+{% macro default__pm_nulls_last() -%}
+{%- endmacro %}
+
+{% macro spark__pm_nulls_last() -%}
+    nulls last
 {%- endmacro %}

@@ -51,7 +51,19 @@
 
 {#- ts plus a whole number of seconds (negative to go back). -#}
 {% macro add_seconds(ts, seconds) -%}
+    {{ return(adapter.dispatch('add_seconds', 'platform_metrics')(ts, seconds)) }}
+{%- endmacro %}
+
+{% macro default__add_seconds(ts, seconds) -%}
     {{ dbt.dateadd('second', seconds, ts) }}
+{%- endmacro %}
+
+{#-
+    dbt-spark's dateadd goes through unix seconds, so it drops the microseconds (and it raises on a
+    null ts): count in microseconds instead, in a double so that an int column cannot overflow.
+-#}
+{% macro spark__add_seconds(ts, seconds) -%}
+    timestamp_micros(unix_micros({{ ts }}) + cast(round(1000000D * ({{ seconds }})) as bigint))
 {%- endmacro %}
 
 {#- A timestamp with time zone as wall-clock time in the configured var('timezone'). -#}
@@ -61,6 +73,14 @@
 
 {% macro default__to_local_timestamp(ts) -%}
     timezone({{ sql_literal(var('timezone')) }}, {{ ts }})
+{%- endmacro %}
+
+{#-
+    Spark has no wall-clock timestamp type in this project's SQL: the instant whose rendering in the
+    session's zone (UTC) is the wall-clock time in var('timezone'), as DuckDB's timestamp reads.
+-#}
+{% macro spark__to_local_timestamp(ts) -%}
+    from_utc_timestamp({{ ts }}, {{ sql_literal(var('timezone')) }})
 {%- endmacro %}
 
 {#- The first day of the week (Monday) or month containing ts, in var('timezone'). -#}
@@ -98,4 +118,9 @@
 
 {% macro default__regex_matches(value, pattern) -%}
     coalesce(regexp_matches({{ value }}, {{ sql_literal(pattern) }}), false)
+{%- endmacro %}
+
+{#- Java regex on Spark (RE2 on DuckDB): the same for the patterns this project uses. -#}
+{% macro spark__regex_matches(value, pattern) -%}
+    coalesce({{ value }} rlike {{ sql_literal(pattern) }}, false)
 {%- endmacro %}

@@ -128,9 +128,9 @@ final as (
         jobs.completed_at,
         case
             when jobs.created_at is not null
-                then greatest(date_diff('second', jobs.created_at, jobs.started_at), 0)
+                then greatest({{ pm_diff_seconds('jobs.created_at', 'jobs.started_at') }}, 0)
         end as queue_seconds,
-        greatest(date_diff('second', jobs.started_at, jobs.completed_at), 0) as run_seconds,
+        greatest({{ pm_diff_seconds('jobs.started_at', 'jobs.completed_at') }}, 0) as run_seconds,
         coalesce(run_weeks.week_ci_runs, 1) as week_ci_runs,
         coalesce(run_weeks.sampled_ci_runs, 1) as sampled_ci_runs,
         coalesce(

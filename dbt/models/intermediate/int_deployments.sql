@@ -168,11 +168,11 @@ deployment_runs as (
             'repositories.service'
         ) }}
         and (
-            len({{ knob('deployment_branches', 'repositories.service') }}) = 0
-            or coalesce(list_contains(
-                {{ knob('deployment_branches', 'repositories.service') }},
-                workflow_runs.head_branch
-            ), false)
+            {{ pm_list_length(knob('deployment_branches', 'repositories.service')) }} = 0
+            or coalesce({{ pm_list_contains(
+                knob('deployment_branches', 'repositories.service'),
+                'workflow_runs.head_branch'
+            ) }}, false)
         )
 ),
 
@@ -207,8 +207,10 @@ runs_with_recorded_deployment as (
             deployment_runs.repository = recorded_deployments.repository
             and deployment_runs.head_sha = recorded_deployments.commit_sha
             and deployment_runs.updated_at < recorded_deployments.created_at
-            and deployment_runs.updated_at
-            + to_minutes(cast({{ var('deployment_handoff_minutes') }} as bigint))
+            and {{ pm_add_minutes(
+                'deployment_runs.updated_at',
+                'cast(' ~ var('deployment_handoff_minutes') ~ ' as bigint)'
+            ) }}
             >= recorded_deployments.created_at
     where
         recorded_deployments.source in ('argocd')

@@ -15,6 +15,9 @@
     mappings) by no source of a better rank; rank-1 incidents always count. Unmapped Statuspage
     incidents (service null) count; GitHub issues only exist here for configured repositories.
 -#}
+{#- Regexes with backslashes go through sql_literal(): Spark's string literals read escapes. -#}
+{%- set root_cause_regex = '(?i)root cause:\\s*([0-9a-f]{7,40})\\b' -%}
+{%- set revert_regex = '(?i)revert(?:s|ed)? [^#\\n]*#([0-9]+)' %}
 
 with
 
@@ -94,7 +97,9 @@ opsgenie_by_service as (
     inner join org_incident_services
         on
             opsgenie.source_instance = org_incident_services.source_instance
-            and list_contains(opsgenie.impacted_services, org_incident_services.external_service)
+            and {{ pm_list_contains(
+                'opsgenie.impacted_services', 'org_incident_services.external_service'
+            ) }}
     group by opsgenie.source_instance, opsgenie.incident_id
 ),
 
@@ -107,7 +112,7 @@ opsgenie_by_tag as (
     inner join org_incident_services
         on
             opsgenie.source_instance = org_incident_services.source_instance
-            and list_contains(opsgenie.tags, org_incident_services.external_service)
+            and {{ pm_list_contains('opsgenie.tags', 'org_incident_services.external_service') }}
     group by opsgenie.source_instance, opsgenie.incident_id
 ),
 
@@ -120,7 +125,9 @@ statuspage_by_component as (
     inner join org_incident_services
         on
             statuspage.source_instance = org_incident_services.source_instance
-            and list_contains(statuspage.components, org_incident_services.external_service)
+            and {{ pm_list_contains(
+                'statuspage.components', 'org_incident_services.external_service'
+            ) }}
     group by statuspage.source_instance, statuspage.incident_id
 ),
 
@@ -144,9 +151,9 @@ from_pagerduty as (
             case when pagerduty.status = 'resolved' then pagerduty.last_status_change_at end
         ) as resolved_at,
         pagerduty.html_url as url,
-        cast(null as varchar) as file_deployment_id,
-        cast(null as varchar) as file_commit_sha,
-        cast(null as varchar) as file_revert_pr,
+        cast(null as {{ pm_string_type() }}) as file_deployment_id,
+        cast(null as {{ pm_string_type() }}) as file_commit_sha,
+        cast(null as {{ pm_string_type() }}) as file_revert_pr,
         coalesce(pagerduty.title, '') || ' '
         || coalesce(pagerduty.description, '') as incident_text
     from pagerduty
@@ -160,7 +167,7 @@ from_opsgenie as (
         'opsgenie' as source,
         opsgenie.source_instance,
         opsgenie.incident_id as external_id,
-        cast(null as varchar) as pagerduty_service_id,
+        cast(null as {{ pm_string_type() }}) as pagerduty_service_id,
         coalesce(opsgenie_by_service.service, opsgenie_by_tag.service) as service,
         opsgenie.title,
         case
@@ -169,15 +176,15 @@ from_opsgenie as (
         opsgenie.priority as severity,
         coalesce(opsgenie.impact_started_at, opsgenie.created_at) as started_at,
         opsgenie.created_at as detected_at,
-        cast(null as timestamp with time zone) as acknowledged_at,
+        cast(null as {{ pm_timestamptz() }}) as acknowledged_at,
         coalesce(
             opsgenie.impact_ended_at,
             case when opsgenie.status in ('resolved', 'closed') then opsgenie.updated_at end
         ) as resolved_at,
         opsgenie.url,
-        cast(null as varchar) as file_deployment_id,
-        cast(null as varchar) as file_commit_sha,
-        cast(null as varchar) as file_revert_pr,
+        cast(null as {{ pm_string_type() }}) as file_deployment_id,
+        cast(null as {{ pm_string_type() }}) as file_commit_sha,
+        cast(null as {{ pm_string_type() }}) as file_revert_pr,
         coalesce(opsgenie.title, '') || ' ' || coalesce(opsgenie.description, '') as incident_text
     from opsgenie
     left join opsgenie_by_service
@@ -196,7 +203,7 @@ from_statuspage as (
         'statuspage' as source,
         statuspage.source_instance,
         statuspage.incident_id as external_id,
-        cast(null as varchar) as pagerduty_service_id,
+        cast(null as {{ pm_string_type() }}) as pagerduty_service_id,
         statuspage_by_component.service,
         statuspage.title,
         case
@@ -207,12 +214,12 @@ from_statuspage as (
         statuspage.impact as severity,
         coalesce(statuspage.started_at, statuspage.created_at) as started_at,
         statuspage.created_at as detected_at,
-        cast(null as timestamp with time zone) as acknowledged_at,
+        cast(null as {{ pm_timestamptz() }}) as acknowledged_at,
         statuspage.resolved_at,
         statuspage.url,
-        cast(null as varchar) as file_deployment_id,
-        cast(null as varchar) as file_commit_sha,
-        cast(null as varchar) as file_revert_pr,
+        cast(null as {{ pm_string_type() }}) as file_deployment_id,
+        cast(null as {{ pm_string_type() }}) as file_commit_sha,
+        cast(null as {{ pm_string_type() }}) as file_revert_pr,
         coalesce(statuspage.title, '') as incident_text
     from statuspage
     left join statuspage_by_component
@@ -227,7 +234,7 @@ from_files as (
         'file' as source,
         incident_files.source_instance,
         incident_files.incident_id as external_id,
-        cast(null as varchar) as pagerduty_service_id,
+        cast(null as {{ pm_string_type() }}) as pagerduty_service_id,
         coalesce(org_incident_services.service, org_services.service) as service,
         incident_files.title,
         case
@@ -288,7 +295,7 @@ argocd_spells as (
         repository,
         healthy_at as resolved_at,
         min(changed_at) as started_at,
-        arg_min(message, changed_at) as message
+        {{ pm_arg_min('message', 'changed_at') }} as message
     from argocd_degraded
     group by source_instance, application_key, repository, healthy_at
 ),
@@ -296,26 +303,26 @@ argocd_spells as (
 from_argocd as (
     select
         argocd_spells.source_instance || ':' || argocd_spells.application_key || '/degraded/'
-        || cast(epoch(argocd_spells.started_at) as bigint) as incident_id,
+        || {{ pm_epoch_seconds('argocd_spells.started_at') }} as incident_id,
         'argocd' as source,
         argocd_spells.source_instance,
         argocd_spells.application_key || '/degraded/'
-        || cast(epoch(argocd_spells.started_at) as bigint) as external_id,
-        cast(null as varchar) as pagerduty_service_id,
+        || {{ pm_epoch_seconds('argocd_spells.started_at') }} as external_id,
+        cast(null as {{ pm_string_type() }}) as pagerduty_service_id,
         org_repositories.service,
         'Argo CD: ' || split_part(argocd_spells.application_key, '/', 2) || ' Degraded' as title,
         case
             when argocd_spells.resolved_at is not null then 'resolved' else 'triggered'
         end as status,
-        cast(null as varchar) as severity,
+        cast(null as {{ pm_string_type() }}) as severity,
         argocd_spells.started_at,
         argocd_spells.started_at as detected_at,
-        cast(null as timestamp with time zone) as acknowledged_at,
+        cast(null as {{ pm_timestamptz() }}) as acknowledged_at,
         argocd_spells.resolved_at,
-        cast(null as varchar) as url,
-        cast(null as varchar) as file_deployment_id,
-        cast(null as varchar) as file_commit_sha,
-        cast(null as varchar) as file_revert_pr,
+        cast(null as {{ pm_string_type() }}) as url,
+        cast(null as {{ pm_string_type() }}) as file_deployment_id,
+        cast(null as {{ pm_string_type() }}) as file_commit_sha,
+        cast(null as {{ pm_string_type() }}) as file_revert_pr,
         'Argo CD: ' || split_part(argocd_spells.application_key, '/', 2) || ' Degraded '
         || coalesce(argocd_spells.message, '') as incident_text
     from argocd_spells
@@ -329,24 +336,24 @@ from_issues as (
         issues.source || '_issue' as source,
         issues.source_instance,
         issues.issue_key as external_id,
-        cast(null as varchar) as pagerduty_service_id,
+        cast(null as {{ pm_string_type() }}) as pagerduty_service_id,
         org_repositories.service,
         issues.title,
         case when issues.state = 'closed' then 'resolved' else 'triggered' end as status,
-        cast(null as varchar) as severity,
+        cast(null as {{ pm_string_type() }}) as severity,
         issues.created_at as started_at,
         issues.created_at as detected_at,
-        cast(null as timestamp with time zone) as acknowledged_at,
+        cast(null as {{ pm_timestamptz() }}) as acknowledged_at,
         issues.closed_at as resolved_at,
         issues.url,
-        cast(null as varchar) as file_deployment_id,
-        cast(null as varchar) as file_commit_sha,
-        cast(null as varchar) as file_revert_pr,
+        cast(null as {{ pm_string_type() }}) as file_deployment_id,
+        cast(null as {{ pm_string_type() }}) as file_commit_sha,
+        cast(null as {{ pm_string_type() }}) as file_revert_pr,
         coalesce(issues.title, '') || ' ' || coalesce(issues.body, '') as incident_text
     from issues
     inner join org_repositories
         on issues.repository = org_repositories.repository
-    where list_contains(issues.labels, {{ sql_literal(var('incident_label')) }})
+    where {{ pm_list_contains('issues.labels', sql_literal(var('incident_label'))) }}
 ),
 
 all_incidents as (
@@ -390,7 +397,7 @@ final as (
                 lower(
                     regexp_extract(
                         all_incidents.incident_text,
-                        '(?i)root cause:\s*([0-9a-f]{7,40})\b',
+                        {{ sql_literal(root_cause_regex) }},
                         1
                     )
                 ),
@@ -401,7 +408,7 @@ final as (
             all_incidents.file_revert_pr,
             nullif(
                 regexp_extract(
-                    all_incidents.incident_text, '(?i)revert(?:s|ed)? [^#\n]*#([0-9]+)', 1
+                    all_incidents.incident_text, {{ sql_literal(revert_regex) }}, 1
                 ),
                 ''
             )

@@ -36,14 +36,14 @@ run_paths as (
         repository,
         run_id,
         coalesce(run_started_at, created_at) as run_at,
-        unnest(referenced_workflow_paths) as workflow_path
+        {{ pm_unnest('referenced_workflow_paths') }} as workflow_path
     from runs
 ),
 
 matches as (
     -- typed and empty when no capability has a workflow_regex
     select
-        cast(null as varchar) as capability,
+        cast(null as {{ pm_string_type() }}) as capability,
         workflow_run_key,
         repository,
         run_id,

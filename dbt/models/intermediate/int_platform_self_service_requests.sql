@@ -40,7 +40,7 @@ human as (
         created_at as requested_at
     from issues
     where
-        {{ 'coalesce(list_contains(labels, ' ~ sql_literal(request_label) ~ '), false)'
+        {{ 'coalesce(' ~ pm_list_contains('labels', sql_literal(request_label)) ~ ', false)'
             if request_label else 'false' }}
 ),
 

@@ -22,7 +22,7 @@ repositories as (
 first_repositories as (
     select
         org_repositories.service,
-        arg_min(repositories.repository, repositories.created_at) as repository,
+        {{ pm_arg_min('repositories.repository', 'repositories.created_at') }} as repository,
         min(repositories.created_at) as created_at
     from org_repositories
     inner join repositories

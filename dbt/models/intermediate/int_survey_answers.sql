@@ -29,7 +29,7 @@ answers as (
         items.kind,
         items.construct,
         items.is_reversed,
-        json_extract_string(responses.answers, '$.' || items.item_id) as answer
+        {{ pm_json_text_at('responses.answers', "'$.' || items.item_id") }} as answer
     from responses
     cross join items
     where items.kind <> 'free_text'

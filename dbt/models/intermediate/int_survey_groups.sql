@@ -118,7 +118,7 @@ siblings as (
         ) as hidden_respondents,
         coalesce(sum(respondents) over (
             partition by wave, group_type, is_below_threshold
-            order by respondents, group_value
+            order by respondents, group_value {{ pm_nulls_last() }}
             rows between unbounded preceding and 1 preceding
         ), 0) as smaller_visible_respondents
     from sized
@@ -137,7 +137,9 @@ flagged as (
 select
     wave,
     wave_closed_at,
-    dense_rank() over (order by wave_closed_at, wave) as wave_number,
+    {{ pm_rank_bigint(
+        'dense_rank() over (order by wave_closed_at ' ~ pm_nulls_last() ~ ', wave)'
+    ) }} as wave_number,
     group_type,
     group_value,
     respondents,

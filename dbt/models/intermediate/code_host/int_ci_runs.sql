@@ -55,7 +55,7 @@ gitlab as (
         created_at,
         started_at as run_started_at,
         coalesce(finished_at, updated_at) as updated_at,
-        cast([] as varchar[]) as referenced_workflow_paths
+        cast({{ pm_empty_list() }} as {{ pm_string_list_type() }}) as referenced_workflow_paths
     from {{ ref('stg_gitlab__pipelines') }}
 ),
 
@@ -84,7 +84,7 @@ jenkins as (
         started_at as created_at,
         started_at as run_started_at,
         coalesce(finished_at, started_at) as updated_at,
-        cast([] as varchar[]) as referenced_workflow_paths
+        cast({{ pm_empty_list() }} as {{ pm_string_list_type() }}) as referenced_workflow_paths
     from {{ ref('stg_jenkins__builds') }}
 ),
 

@@ -16,8 +16,7 @@ edges as (
         source_instance,
         repository,
         sha,
-        unnest(range(1, len(parent_shas) + 1)) as parent_position,
-        unnest(parent_shas) as parent_sha
+        {{ pm_unnest_with_position('parent_shas', 'parent_position', 'parent_sha') }}
     from commits
     where sha is not null
 ),

@@ -30,7 +30,7 @@ github as (
         environment,
         commit_sha,
         created_at as deployment_created_at,
-        cast(null as varchar) as state,
+        cast(null as {{ pm_string_type() }}) as state,
         created_at as event_at,
         cast(null as bigint) as ci_run_id
     from github_deployments
@@ -76,7 +76,7 @@ gitlab as (
         environment,
         commit_sha,
         created_at as deployment_created_at,
-        cast(null as varchar) as state,
+        cast(null as {{ pm_string_type() }}) as state,
         created_at as event_at,
         cast(null as bigint) as ci_run_id
     from gitlab_deployments
@@ -121,7 +121,7 @@ argocd as (
         'production' as environment,
         revision as commit_sha,
         coalesce(deploy_started_at, deployed_at) as deployment_created_at,
-        cast(null as varchar) as state,
+        cast(null as {{ pm_string_type() }}) as state,
         coalesce(deploy_started_at, deployed_at) as event_at,
         cast(null as bigint) as ci_run_id
     from argocd_syncs
@@ -170,7 +170,7 @@ jenkins as (
         environment,
         commit_sha,
         started_at as deployment_created_at,
-        cast(null as varchar) as state,
+        cast(null as {{ pm_string_type() }}) as state,
         started_at as event_at,
         cast(null as bigint) as ci_run_id
     from jenkins_deployments

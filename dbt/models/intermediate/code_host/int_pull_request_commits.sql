@@ -29,7 +29,7 @@ gitlab as (
         merge_request_key as pull_request_key,
         project as repository,
         sha,
-        cast(null as varchar) as author_login,
+        cast(null as {{ pm_string_type() }}) as author_login,
         author_name,
         message,
         authored_at,

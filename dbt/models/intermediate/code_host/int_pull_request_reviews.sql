@@ -32,7 +32,7 @@ gitlab as (
         cast(null as bigint) as review_id,
         approver as reviewer,
         'APPROVED' as state,
-        cast(null as varchar) as commit_sha,
+        cast(null as {{ pm_string_type() }}) as commit_sha,
         approved_at as submitted_at
     from {{ ref('stg_gitlab__merge_request_approvals') }}
 ),
