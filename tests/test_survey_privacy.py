@@ -148,6 +148,23 @@ def test_an_email_phone_or_identity_in_a_page_or_report_is_found(tmp_path, name,
     assert len(problems) == 1 and found in problems[0]
 
 
+def test_every_email_of_a_page_with_a_base64_image_is_found_once(tmp_path):
+    """Addresses beside and glued to a long run of characters a local part may hold (a report's
+    base64 image) are found, each once; one glued to the run is cut to the scan's reach."""
+    image = "iVBORw0KGgo" + "A" * 20_000
+    page = tmp_path / "leadership-weekly.html"
+    page.write_text(
+        f"<img src='data:image/png;base64,{image}'><p>mail dev7@example.com or ops@example.org</p>"
+        f"<p>{image}lead@example.net</p>",
+        encoding="utf-8",
+    )
+    problems = scan_files([page], LEAKY)
+    assert len(problems) == 3, problems
+    assert "personal data: 'dev7@example.com'" in problems[0]
+    assert "personal data: 'ops@example.org'" in problems[1]
+    assert problems[2].endswith("A" * 50 + "lead@example.net'")
+
+
 def tiny_pdf(path: Path, text: str) -> Path:
     """A one-page PDF showing ``text`` (uncompressed, as small as PDF allows)."""
     stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode()
