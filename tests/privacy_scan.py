@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.surveys.loader import FORMATS, NAME_COLUMNS
-from pipelines.surveys.text import EMAIL, MIN_IDENTIFIER_LENGTH, phones
+from pipelines.surveys.text import MIN_IDENTIFIER_LENGTH, personal_data
 
 # Columns a suppressed survey group may still show: who the group is, how many answered.
 COUNT_COLUMNS = frozenset(
@@ -78,31 +78,8 @@ def identities_from_exports(
     return {i for i in found if len(i) >= MIN_IDENTIFIER_LENGTH}
 
 
-# How far from an "@" the scan looks for the rest of an address: more than any valid local part
-# (64 characters) or domain (255).
-EMAIL_REACH = 300
-
-
-def _emails(text: str) -> list[str]:
-    """The e-mail addresses in ``text``, as the loader's pattern finds them, read only around each
-    "@". The pattern run over a whole page backtracks through every long run of characters a local
-    part may hold (a base64 image in a report: 55 s for one 140 KB page); an address longer than
-    the reach is still found, cut to it."""
-    found: dict[int, str] = {}
-    at = text.find("@")
-    while at != -1:
-        start = max(0, at - EMAIL_REACH)
-        for match in EMAIL.finditer(text, start, at + EMAIL_REACH):
-            if match.start() <= at < match.end():
-                found.setdefault(at, match.group())
-        at = text.find("@", at + 1)
-    return list(found.values())
-
-
 def _personal(where: str, text: str, secrets: Secrets, phone_text: str | None = None) -> list[str]:
-    numbers = text if phone_text is None else phone_text
-    personal = _emails(text) + [m.group() for m in phones(numbers)]
-    problems = [f"{where}: personal data: {found!r}" for found in personal]
+    problems = [f"{where}: personal data: {found!r}" for found in personal_data(text, phone_text)]
     lowered = text.lower()
     problems += [
         f"{where}: a respondent identity of the survey files: {identity!r}"

@@ -14,7 +14,14 @@ import pytest
 from pipelines.ingest import ensure_raw_tables
 from pipelines.surveys.loader import INSTRUMENT_PATH, Instrument, load_inbox
 from pipelines.surveys.reader import SurveyFileError, read_rows
-from pipelines.surveys.text import CUT_MARK, EMAIL_MARK, PHONE_MARK, RESPONDENT_MARK
+from pipelines.surveys.text import (
+    CUT_MARK,
+    EMAIL_MARK,
+    EMAIL_REACH,
+    PHONE_MARK,
+    RESPONDENT_MARK,
+    redact,
+)
 from pipelines.warehouse import open_warehouse
 from tests.test_survey_formats import INSTRUMENT, SALT, TEAMS, _answers, _item_header, typeform
 
@@ -170,6 +177,25 @@ def test_email_phone_and_respondent_ids_are_removed_from_comments_before_storage
         f"Ask {EMAIL_MARK} or call {PHONE_MARK} / {PHONE_MARK}; "
         f"{EMAIL_MARK} knows. CI took 2-4 hours on 2026-07-01 10:00, v1.2.3"
     )
+
+
+def test_a_comment_with_a_pasted_blob_is_stored_without_its_address(tmp_path):
+    """A comment holding a long run of characters an address may start with (a pasted base64
+    image or token) is stored, its address removed: the pattern is read around each "@"; over the
+    whole run it backtracked for minutes."""
+    blob = "iVBORw0KGgo" + "A" * 60_000
+    comment = f"see dev1@example.com {blob} end"
+    _, loaded, rejected, _, comments = load(tmp_path, export([row(0, comment), row(1), row(2)]))
+    assert rejected == [] and len(loaded) == 1
+    [stored] = [c for c in comments if c.startswith("see")]
+    assert stored.startswith(f"see {EMAIL_MARK} iVBORw0KGgoAAAA") and stored.endswith(CUT_MARK)
+
+
+def test_an_address_glued_to_a_long_run_is_removed_with_the_run_near_it():
+    """Its local part is read back EMAIL_REACH characters from the "@" (more than any valid one)."""
+    blob = "iVBORw0KGgo" + "A" * 60_000
+    redacted = redact(f"{blob}ops@example.org end and dev1@example.com")
+    assert redacted == f"{blob[: -EMAIL_REACH + 3]}{EMAIL_MARK} end and {EMAIL_MARK}"
 
 
 def test_a_respondent_token_of_the_file_is_removed_from_comments(tmp_path):
