@@ -198,6 +198,15 @@ def test_an_address_glued_to_a_long_run_is_removed_with_the_run_near_it():
     assert redacted == f"{blob[: -EMAIL_REACH + 3]}{EMAIL_MARK} end and {EMAIL_MARK}"
 
 
+def test_addresses_whose_reads_overlap_are_removed_as_one():
+    """A domain that runs on past the reach into the next address: both reads are removed, their
+    union once; elsewhere addresses are read as one pass of the pattern reads them."""
+    run_on = "x@" + "y" * 250 + ".com" + "y" * 100 + "z@q.com, a@b.org"
+    assert redact(run_on) == f"{EMAIL_MARK}, {EMAIL_MARK}"
+    assert redact("a@b.c@d.e") == f"{EMAIL_MARK}@d.e"
+    assert redact("x@y.com%foo@bar.com") == EMAIL_MARK * 2
+
+
 def test_a_respondent_token_of_the_file_is_removed_from_comments(tmp_path):
     body = typeform(3).replace("builds are slow 2", "same as tok1abcdef said")
     _, _, rejected, _, comments = load(tmp_path, body, form_format="typeform")

@@ -47,15 +47,18 @@ def emails(text: str) -> list[re.Match[str]]:
     EMAIL over a whole text backtracks through every long run of characters a local part may
     hold, for each position in it: a pasted base64 blob or a report's inline image of 140 KB took
     55 s. Around each "@" the cost is bounded; an address whose local part is longer than
-    EMAIL_REACH is found cut to it (no valid address is)."""
-    found: dict[int, re.Match[str]] = {}
+    EMAIL_REACH is found cut to it, one whose domain is longer than that not at all (no valid
+    address is either). Two matches may overlap where a domain runs on past the reach into the
+    next address; redact() removes their union."""
+    found: list[re.Match[str]] = []
     at = text.find("@")
     while at != -1:
         for match in EMAIL.finditer(text, max(0, at - EMAIL_REACH), at + EMAIL_REACH):
             if match.start() <= at < match.end():
-                found.setdefault(at, match)
+                found.append(match)
+                break
         at = text.find("@", at + 1)
-    return list(found.values())
+    return found
 
 
 def phones(text: str) -> Iterator[re.Match[str]]:
@@ -75,8 +78,14 @@ def personal_data(text: str, phone_text: str | None = None) -> list[str]:
 
 def redact(text: str, identifiers: Iterable[str] = ()) -> str:
     """``text`` with e-mail addresses, phone numbers and ``identifiers`` replaced by markers."""
-    for match in reversed(emails(text)):
-        text = text[: match.start()] + EMAIL_MARK + text[match.end() :]
+    spans: list[list[int]] = []
+    for match in emails(text):
+        if spans and match.start() < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], match.end())
+        else:
+            spans.append([match.start(), match.end()])
+    for start, end in reversed(spans):
+        text = text[:start] + EMAIL_MARK + text[end:]
     for match in reversed(list(phones(text))):
         text = text[: match.start()] + PHONE_MARK + text[match.end() :]
     names = sorted(
