@@ -5,13 +5,32 @@ that no earlier deployment of the same repository and environment claimed, walki
 and stopping at claimed commits (and at commits outside the synced history, the backfill window).
 Every commit is visited once per environment, so the cost is linear in the graph, not deployments x
 history. A rollback or a redeploy of an already shipped SHA claims nothing. Plain Python with no
-Dagster or dbt import: the dbt Python model ``int_commit_deployments`` calls :func:`claim_commits`.
+Dagster or dbt import. Both engines run the same code, :func:`claim_arrow`: on DuckDB the dbt
+Python model ``int_commit_deployments`` calls it once; on Spark the ancestry step
+(pipelines/spark_ancestry.py) calls it once per repository.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# The table of claims, as both engines store it (int_commit_deployments).
+CLAIM_SCHEMA = pa.schema(
+    [
+        ("repository", pa.string()),
+        ("environment", pa.string()),
+        ("deployment_id", pa.string()),
+        ("sha", pa.string()),
+        ("depth", pa.int64()),
+    ]
+)
+# Successful production deployments are visited in this order within a repository and environment
+# (deployment_id breaks ties of deployed_at, so that the claims do not depend on row order).
+DEPLOYMENT_ORDER = ["repository", "environment", "deployed_at", "deployment_id"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +89,30 @@ def claim_table(
         for claim in claim_commits(graph, ordered):
             rows.append((repository, environment, claim.deployment_id, claim.sha, claim.depth))
     return rows
+
+
+def claim_arrow(commits: pa.Table, deployments: pa.Table) -> pa.Table:
+    """The claims (:data:`CLAIM_SCHEMA`) as an Arrow table, whatever the engine and row order.
+
+    ``commits`` has columns repository, sha (not null) and parent_shas (a list); ``deployments``
+    has repository, environment, deployment_id, commit_sha and deployed_at, one row per
+    successful production deployment with a SHA, in any order: they are sorted here by
+    :data:`DEPLOYMENT_ORDER` (nulls last, strings by code point, as DuckDB and Spark sort them).
+    """
+    order = pc.sort_indices(
+        deployments, sort_keys=[(column, "ascending", "at_end") for column in DEPLOYMENT_ORDER]
+    )
+    ordered = deployments.take(order)
+
+    def columns(table: pa.Table, names: tuple[str, ...]) -> Iterable[tuple]:
+        return zip(*(table.column(name).to_pylist() for name in names), strict=True)
+
+    rows = claim_table(
+        columns(commits, ("repository", "sha", "parent_shas")),
+        columns(ordered, ("repository", "environment", "deployment_id", "commit_sha")),
+    )
+    claimed = list(zip(*rows, strict=True)) if rows else [[] for _ in CLAIM_SCHEMA.names]
+    return pa.Table.from_arrays(
+        [pa.array(c, t) for c, t in zip(claimed, CLAIM_SCHEMA.types, strict=True)],
+        schema=CLAIM_SCHEMA,
+    )

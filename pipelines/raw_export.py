@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -146,9 +147,13 @@ def read_index(root: str | Path) -> dict[str, int]:
 
 def spark_env(spark_dir: str | Path, raw_parquet: str | Path) -> dict[str, str]:
     """The environment of a dbt run on the ``spark`` target's local session: its folder, the raw
-    export, and the driver on loopback (no port of this machine's network interface)."""
+    export, the driver on loopback (no port of this machine's network interface), and Python
+    workers on this interpreter."""
     return {
         SPARK_DIR_ENV_VAR: str(Path(spark_dir).absolute()),
         RAW_PARQUET_ENV_VAR: str(Path(raw_parquet).absolute()),
         "SPARK_LOCAL_IP": "127.0.0.1",
+        # Python tasks (the ancestry step's applyInArrow) run in this interpreter, which has
+        # pyarrow and this project, not whatever "python3" is first on PATH.
+        "PYSPARK_PYTHON": sys.executable,
     }

@@ -3,7 +3,12 @@ that no earlier deployment of the same repository and environment claimed."""
 
 from __future__ import annotations
 
-from pipelines.ancestry import claim_commits, claim_table
+import datetime as dt
+import random
+
+import pyarrow as pa
+
+from pipelines.ancestry import CLAIM_SCHEMA, claim_arrow, claim_commits, claim_table
 
 #   a <- b <- c <- m (merge of c and f) <- g
 #         \- e <- f -/
@@ -82,3 +87,84 @@ def test_environments_and_repositories_claim_separately():
     for _repo, _env, deployment_id, sha, _depth in rows:
         by_deployment.setdefault(deployment_id, set()).add(sha)
     assert by_deployment == {"s1": set(PARENTS), "p1": {"a", "b", "c"}, "x1": {"a"}}
+
+
+def _commits_table(commits):
+    return pa.table(
+        {
+            "repository": [r for r, _, _ in commits],
+            "sha": [s for _, s, _ in commits],
+            "parent_shas": pa.array([p for _, _, p in commits], pa.list_(pa.string())),
+        }
+    )
+
+
+def _deployments_table(deployments):
+    """(repository, environment, deployment_id, commit_sha, deployed_at) rows."""
+    names = ["repository", "environment", "deployment_id", "commit_sha", "deployed_at"]
+    columns = list(zip(*deployments, strict=True))
+    return pa.table(
+        {
+            name: pa.array(
+                list(column), pa.timestamp("us", "UTC") if name == "deployed_at" else None
+            )
+            for name, column in zip(names, columns, strict=True)
+        }
+    )
+
+
+T0 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+DEPLOYMENTS = [
+    ("o/r", "production", "d1", "b", T0),
+    ("o/r", "production", "d2", "m", T0 + dt.timedelta(hours=1)),
+    ("o/r", "production", "d3", "b", T0 + dt.timedelta(hours=2)),  # rollback
+    ("o/r", "production", "d4", "g", T0 + dt.timedelta(hours=3)),
+    ("o/r", "staging", "s1", "g", T0),
+]
+
+
+def test_arrow_claims_do_not_depend_on_the_order_the_engine_hands_rows_over():
+    """Spark gives a repository's rows in no set order; claim_arrow sorts the deployments by
+    deployed_at itself, so every order gives the claims of the time-ordered walk."""
+    commits = [("o/r", sha, parents) for sha, parents in PARENTS.items()]
+    expected = claim_table(commits, [(r, e, d, s) for r, e, d, s, _ in DEPLOYMENTS])
+    rng = random.Random(17)
+    for _ in range(20):
+        shuffled_commits, shuffled = commits[:], DEPLOYMENTS[:]
+        rng.shuffle(shuffled_commits)
+        rng.shuffle(shuffled)
+        table = claim_arrow(_commits_table(shuffled_commits), _deployments_table(shuffled))
+        assert table.schema == CLAIM_SCHEMA
+        assert sorted(zip(*table.to_pydict().values(), strict=True)) == sorted(expected)
+
+
+def test_arrow_claims_break_a_tie_of_deployed_at_by_deployment_id():
+    commits = _commits_table([("o/r", sha, parents) for sha, parents in PARENTS.items()])
+    tied = [("o/r", "production", "d2", "g", T0), ("o/r", "production", "d1", "c", T0)]
+    claimed = claim_arrow(commits, _deployments_table(tied)).to_pydict()
+    by_deployment: dict[str, set[str]] = {}
+    for deployment_id, sha in zip(claimed["deployment_id"], claimed["sha"], strict=True):
+        by_deployment.setdefault(deployment_id, set()).add(sha)
+    assert by_deployment == {"d1": {"a", "b", "c"}, "d2": {"e", "f", "m", "g"}}
+
+
+def test_arrow_claims_of_a_repository_without_deployments_or_commits_are_an_empty_table():
+    commits = _commits_table([("o/r", sha, parents) for sha, parents in PARENTS.items()])
+    none = _deployments_table([("o/r", "production", "d1", "c", T0)]).slice(0, 0)
+    assert claim_arrow(commits, none).num_rows == 0
+    assert claim_arrow(commits.slice(0, 0), _deployments_table(DEPLOYMENTS)).num_rows == 0
+    assert claim_arrow(commits, none).schema == CLAIM_SCHEMA
+
+
+def test_arrow_claims_visit_a_deployment_without_a_time_last():
+    commits = _commits_table([("o/r", sha, parents) for sha, parents in PARENTS.items()])
+    rows = [("o/r", "production", "d0", "g", None), ("o/r", "production", "d1", "c", T0)]
+    claimed = claim_arrow(commits, _deployments_table(rows)).to_pydict()
+    assert set(claimed["deployment_id"]) == {"d0", "d1"}
+    assert {
+        s for d, s in zip(claimed["deployment_id"], claimed["sha"], strict=True) if d == "d1"
+    } == {
+        "a",
+        "b",
+        "c",
+    }

@@ -1,22 +1,13 @@
 """Which commits each successful production deployment shipped (commit-ancestry attribution).
 
 A dbt Python model (dbt-duckdb runs it in-process): the walk itself is pipelines.ancestry, a plain
-module with its own pytest tests. Why Python rather than a recursive CTE: see the model's yml.
+module with its own pytest tests. Why Python rather than a recursive CTE: see the model's yml. On
+the spark target this model is disabled and models/intermediate/spark/int_commit_deployments.sql
+takes its place, reading the table the ancestry step (pipelines/spark_ancestry.py) wrote with the
+same function.
 """
 
-import pyarrow as pa
-
-from pipelines.ancestry import claim_table
-
-SCHEMA = pa.schema(
-    [
-        ("repository", pa.string()),
-        ("environment", pa.string()),
-        ("deployment_id", pa.string()),
-        ("sha", pa.string()),
-        ("depth", pa.int64()),
-    ]
-)
+from pipelines.ancestry import claim_arrow
 
 
 def model(dbt, session):
@@ -25,17 +16,12 @@ def model(dbt, session):
         dbt.ref("int_commits")
         .filter("sha is not null")
         .project("repository, sha, parent_shas")
-        .fetchall()
+        .to_arrow_table()
     )
     deployments = (
         dbt.ref("int_deployments")
         .filter("status = 'success' and commit_sha is not null")
-        .order("repository, environment, deployed_at, deployment_id")
-        .project("repository, environment, deployment_id, commit_sha")
-        .fetchall()
+        .project("repository, environment, deployment_id, commit_sha, deployed_at")
+        .to_arrow_table()
     )
-    rows = claim_table(commits, deployments)
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA.names]
-    return pa.Table.from_arrays(
-        [pa.array(c, t) for c, t in zip(columns, SCHEMA.types, strict=True)], schema=SCHEMA
-    )
+    return claim_arrow(commits, deployments)
