@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from pipelines.ancestry import claim_arrow
+from pipelines.errors import PlatformMetricsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
@@ -40,6 +41,10 @@ SPARK_SCHEMA = (
 # The dbt node the step stands in for: the first run builds everything but it and its
 # descendants, the second run exactly those.
 NODE = "int_commit_deployments"
+
+
+class AncestryStepError(PlatformMetricsError):
+    """The commit-ancestry step failed on Spark (a table missing, a task failed)."""
 
 
 def _claim_repository(commits: pa.Table, deployments: pa.Table) -> pa.Table:
@@ -96,7 +101,17 @@ def build_on_spark(
     first = ["--select", *select] if select else []
     invoke(command, *first, "--exclude", f"{NODE}+", *exclude, *args)
     session = (session_factory or _default_session)()
-    claims = write_claims(session)
+    try:
+        claims = write_claims(session)
+    except Exception as exc:  # pyspark's errors, whose str() may itself fail
+        try:
+            detail = str(exc).strip().splitlines()[0]
+        except Exception:
+            detail = ""
+        raise AncestryStepError(
+            f"the commit-ancestry step (between the two dbt runs) failed: "
+            f"{type(exc).__name__}: {detail or 'see the Spark log above'}"
+        ) from exc
     # dbt's "a,b" is the intersection of a and b.
     second = [f"{NODE}+,{selector}" for selector in select] if select else [f"{NODE}+"]
     invoke(command, "--select", *second, *excluding, *args)
