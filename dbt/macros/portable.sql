@@ -582,3 +582,32 @@
 {% macro spark__pm_nulls_last() -%}
     nulls last
 {%- endmacro %}
+
+{#- The mean of the non-null values among columns (a list of SQL expressions); null when all are
+    null (DuckDB list_avg of a list literal). -#}
+{% macro pm_list_avg(columns) -%}
+    {{ return(adapter.dispatch('pm_list_avg', 'platform_metrics')(columns)) }}
+{%- endmacro %}
+
+{% macro default__pm_list_avg(columns) -%}
+    list_avg([{{ columns | join(', ') }}])
+{%- endmacro %}
+
+{% macro spark__pm_list_avg(columns) -%}
+    {%- set values = 'array_compact(array(' ~ (columns | join(', ')) ~ '))' -%}
+    aggregate({{ values }}, cast(0 as double), (total, value) -> total + value)
+    / nullif(size({{ values }}), 0)
+{%- endmacro %}
+
+{#- ts plus a whole number of seconds (a bigint expression): DuckDB's ts + to_seconds(n). -#}
+{% macro pm_add_whole_seconds(ts, seconds) -%}
+    {{ return(adapter.dispatch('pm_add_whole_seconds', 'platform_metrics')(ts, seconds)) }}
+{%- endmacro %}
+
+{% macro default__pm_add_whole_seconds(ts, seconds) -%}
+    {{ ts }} + to_seconds({{ seconds }})
+{%- endmacro %}
+
+{% macro spark__pm_add_whole_seconds(ts, seconds) -%}
+    timestamp_micros(unix_micros({{ ts }}) + 1000000L * ({{ seconds }}))
+{%- endmacro %}

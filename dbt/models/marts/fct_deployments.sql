@@ -119,7 +119,7 @@ rollback_targets as (
 
 -- The deployment a rollback undid: the first one after the target SHA's last deployment.
 rolled_back as (
-    select arg_min(successful.deployment_id, successful.deployed_at) as deployment_id
+    select {{ pm_arg_min('successful.deployment_id', 'successful.deployed_at') }} as deployment_id
     from rollback_targets
     inner join successful
         on
@@ -169,13 +169,11 @@ hotfixed as (
                 hotfix_starts.repository = successful.repository
                 and hotfix_starts.started_at >= successful.deployed_at
                 and hotfix_starts.started_at
-                <= successful.deployed_at
-                + to_seconds(
-                    cast(
-                        {{ knob('incident_window_hours', 'hotfix_starts.service') }}
-                        * 3600 as bigint
-                    )
-                )
+                <= {{ pm_add_whole_seconds(
+                    'successful.deployed_at',
+                    'cast(' ~ knob('incident_window_hours', 'hotfix_starts.service')
+                    ~ ' * 3600 as bigint)'
+                ) }}
     ) as hotfixed_deployment
     where hotfixed_deployment.recency = 1
 ),

@@ -50,7 +50,7 @@ item_scores as (
         group_value,
         item_id,
         construct,
-        100.0 * count_if(is_favourable) / count(score) as favourable_pct,
+        {{ pm_double_literal('100.0') }} * count_if(is_favourable) / count(score) as favourable_pct,
         avg(score) as mean_score
     from group_answers
     where kind = 'likert' and score is not null
@@ -90,7 +90,7 @@ other_scores as (
         wave,
         group_type,
         group_value,
-        100.0 * (count_if(nps_score >= 9) - count_if(nps_score <= 6))
+        {{ pm_double_literal('100.0') }} * (count_if(nps_score >= 9) - count_if(nps_score <= 6))
         / nullif(count(nps_score), 0) as platform_nps,
         avg(hours_lost) as hours_lost_per_week
     from group_answers
@@ -102,23 +102,25 @@ indices as (
     select
         *,
         -- the cognitive-load constructs' favourable % averaged (nulls, i.e. unanswered, skipped)
-        list_avg([
-            {%- for construct in load_constructs %}
-                {{ construct }}_favourable_pct{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ]) as load_favourable_pct
+        {%- set load_columns = [] %}
+        {%- for construct in load_constructs %}
+            {%- do load_columns.append(construct ~ '_favourable_pct') %}
+        {%- endfor %}
+        {{ pm_list_avg(load_columns) }} as load_favourable_pct
     from construct_wide
 ),
 
 scored as (
     select
         indices.*,
-        list_avg([
-            {%- for construct in index_constructs %}
-            {{ 'load_favourable_pct' if construct == 'cognitive_load'
-                else construct ~ '_favourable_pct' }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ]) as devex_index,
+        {%- set index_columns = [] %}
+        {%- for construct in index_constructs %}
+            {%- do index_columns.append(
+                'load_favourable_pct' if construct == 'cognitive_load'
+                else construct ~ '_favourable_pct'
+            ) %}
+        {%- endfor %}
+        {{ pm_list_avg(index_columns) }} as devex_index,
         {%- for construct in load_constructs %}
             100
             - {{ construct }}_favourable_pct
