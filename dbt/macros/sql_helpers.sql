@@ -90,6 +90,10 @@
 
 {#- Days in the week or month starting at period_start. -#}
 {% macro days_in_period(grain, period_start_date) -%}
+    {{ return(adapter.dispatch('days_in_period', 'platform_metrics')(grain, period_start_date)) }}
+{%- endmacro %}
+
+{% macro default__days_in_period(grain, period_start_date) -%}
     {{ dbt.datediff(period_start_date, dbt.dateadd(grain, 1, period_start_date), 'day') }}
 {%- endmacro %}
 
