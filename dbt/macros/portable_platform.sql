@@ -53,3 +53,16 @@
     }[grain] -%}
     cast(datediff({{ next_start }}, {{ period_start_date }}) as bigint)
 {%- endmacro %}
+
+{#- An instant minus a whole number of days (an expression) of 24 hours (the session is UTC). -#}
+{% macro pm_subtract_days(ts, days) -%}
+    {{ return(adapter.dispatch('pm_subtract_days', 'platform_metrics')(ts, days)) }}
+{%- endmacro %}
+
+{% macro default__pm_subtract_days(ts, days) -%}
+    {{ ts }} - to_days({{ days }})
+{%- endmacro %}
+
+{% macro spark__pm_subtract_days(ts, days) -%}
+    timestamp_micros(unix_micros({{ ts }}) - 86400000000L * ({{ days }}))
+{%- endmacro %}
