@@ -66,3 +66,11 @@
 {% macro spark__pm_subtract_days(ts, days) -%}
     timestamp_micros(unix_micros({{ ts }}) - 86400000000L * ({{ days }}))
 {%- endmacro %}
+
+{#-
+    hours_between: whole seconds as DuckDB's date_diff('second') counts them (pm_diff_seconds)
+    over 3600, a double (3600.0 is a decimal on Spark).
+-#}
+{% macro spark__hours_between(start_ts, end_ts) -%}
+    ({{ spark__pm_diff_seconds(start_ts, end_ts) }} / 3600D)
+{%- endmacro %}

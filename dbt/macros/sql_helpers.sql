@@ -46,6 +46,10 @@
 
 {#- Elapsed hours between two timestamps, with second precision. -#}
 {% macro hours_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('hours_between', 'platform_metrics')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start_ts, end_ts) -%}
     ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 3600.0)
 {%- endmacro %}
 
