@@ -74,3 +74,16 @@
 {% macro spark__hours_between(start_ts, end_ts) -%}
     ({{ spark__pm_diff_seconds(start_ts, end_ts) }} / 3600D)
 {%- endmacro %}
+
+{#- A date as its year and month, 'YYYY-MM' (null for null). -#}
+{% macro pm_year_month(date_expression) -%}
+    {{ return(adapter.dispatch('pm_year_month', 'platform_metrics')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__pm_year_month(date_expression) -%}
+    strftime({{ date_expression }}, '%Y-%m')
+{%- endmacro %}
+
+{% macro spark__pm_year_month(date_expression) -%}
+    date_format({{ date_expression }}, 'yyyy-MM')
+{%- endmacro %}
