@@ -52,7 +52,7 @@
 
 {#- The UTC instant of local midnight at the start of a date, in var('timezone'). -#}
 {% macro local_midnight(date_expression) -%}
-    timezone({{ sql_literal(var('timezone')) }}, cast({{ date_expression }} as timestamp))
+    {{ pm_from_local_timestamp('cast(' ~ date_expression ~ ' as timestamp)') }}
 {%- endmacro %}
 
 {#- The configuration the value rows rest on, as one JSON object (printed in `assumptions`). -#}

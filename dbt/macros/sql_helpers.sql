@@ -46,6 +46,10 @@
 
 {#- Elapsed hours between two timestamps, with second precision. -#}
 {% macro hours_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('hours_between', 'platform_metrics')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start_ts, end_ts) -%}
     ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 3600.0)
 {%- endmacro %}
 
@@ -90,6 +94,10 @@
 
 {#- Days in the week or month starting at period_start. -#}
 {% macro days_in_period(grain, period_start_date) -%}
+    {{ return(adapter.dispatch('days_in_period', 'platform_metrics')(grain, period_start_date)) }}
+{%- endmacro %}
+
+{% macro default__days_in_period(grain, period_start_date) -%}
     {{ dbt.datediff(period_start_date, dbt.dateadd(grain, 1, period_start_date), 'day') }}
 {%- endmacro %}
 

@@ -56,14 +56,16 @@ workflow_usage as (
         on
             eligible.service = capability_runs.service
             and eligible.month_end_at > capability_runs.run_at
-            and eligible.month_end_at - to_days({{ var('platform_adoption_window_days') | int }})
+            and {{ pm_subtract_days(
+                'eligible.month_end_at', var('platform_adoption_window_days') | int
+            ) }}
             <= capability_runs.run_at
 ),
 
 service_topics as (
     select distinct
         org_repositories.service,
-        unnest(repositories.topics) as topic
+        {{ pm_unnest('repositories.topics') }} as topic
     from org_repositories
     inner join repositories
         on org_repositories.repository = repositories.repository

@@ -143,9 +143,9 @@ value_scores as (
         select
             {{ sql_literal(measure) }} as measure,
             max(case when recency = 1 then {{ expression }} end) as current_value,
-            strftime(max(case when recency = 1 then month end), '%Y-%m') as current_period,
+            {{ pm_year_month('max(case when recency = 1 then month end)') }} as current_period,
             max(case when recency = 2 then {{ expression }} end) as previous_value,
-            strftime(max(case when recency = 2 then month end), '%Y-%m') as previous_period,
+            {{ pm_year_month('max(case when recency = 2 then month end)') }} as previous_period,
             {{ sql_literal(reason) }} as reason_if_empty
         from value_months
         {%- if not loop.last %}
@@ -172,9 +172,9 @@ onboarding as (
     select
         'time_to_first_deployment' as measure,
         max(case when recency = 1 then time_to_first_deployment_p50_minutes end) as current_value,
-        strftime(max(case when recency = 1 then month end), '%Y-%m') as current_period,
+        {{ pm_year_month('max(case when recency = 1 then month end)') }} as current_period,
         max(case when recency = 2 then time_to_first_deployment_p50_minutes end) as previous_value,
-        strftime(max(case when recency = 2 then month end), '%Y-%m') as previous_period,
+        {{ pm_year_month('max(case when recency = 2 then month end)') }} as previous_period,
         'no service created (and deployed) in the data window' as reason_if_empty
     from onboarding_months
 ),
@@ -219,9 +219,11 @@ slo_previous as (
 slo_compliance as (
     select
         'slo_compliance' as measure,
-        100.0 * count_if(slo_current.met) / nullif(count(slo_current.slo), 0) as current_value,
+        {{ pm_double_literal('100.0') }} * count_if(slo_current.met)
+        / nullif(count(slo_current.slo), 0) as current_value,
         'latest window' as current_period,
-        100.0 * count_if(slo_previous.met) / nullif(count(slo_previous.slo), 0) as previous_value,
+        {{ pm_double_literal('100.0') }} * count_if(slo_previous.met)
+        / nullif(count(slo_previous.slo), 0) as previous_value,
         'window before' as previous_period,
         'no SLO has a complete window (define SLOs: docs/slos.md)' as reason_if_empty
     from slo_current
@@ -249,12 +251,14 @@ merged_changes as (
 policy as (
     select
         'policy_compliance' as measure,
-        100.0 * count_if(recency = 1 and is_reviewed) / nullif(count_if(recency = 1), 0)
+        {{ pm_double_literal('100.0') }} * count_if(recency = 1 and is_reviewed)
+        / nullif(count_if(recency = 1), 0)
             as current_value,
-        strftime(max(complete_month), '%Y-%m') as current_period,
-        100.0 * count_if(recency = 2 and is_reviewed) / nullif(count_if(recency = 2), 0)
+        {{ pm_year_month('max(complete_month)') }} as current_period,
+        {{ pm_double_literal('100.0') }} * count_if(recency = 2 and is_reviewed)
+        / nullif(count_if(recency = 2), 0)
             as previous_value,
-        strftime(max(previous_month), '%Y-%m') as previous_period,
+        {{ pm_year_month('max(previous_month)') }} as previous_period,
         'no change merged in the month' as reason_if_empty
     from merged_changes
 ),
@@ -281,14 +285,14 @@ infrastructure_deployments as (
 infrastructure_failures as (
     select
         'infrastructure_change_failure_rate' as measure,
-        100.0
+        {{ pm_double_literal('100.0') }}
         * count_if(infrastructure_deployments.recency = 1 and infrastructure_deployments.is_failure)
         / nullif(count_if(infrastructure_deployments.recency = 1), 0) as current_value,
-        strftime(max(months.complete_month), '%Y-%m') as current_period,
-        100.0
+        {{ pm_year_month('max(months.complete_month)') }} as current_period,
+        {{ pm_double_literal('100.0') }}
         * count_if(infrastructure_deployments.recency = 2 and infrastructure_deployments.is_failure)
         / nullif(count_if(infrastructure_deployments.recency = 2), 0) as previous_value,
-        strftime(max(months.previous_month), '%Y-%m') as previous_period,
+        {{ pm_year_month('max(months.previous_month)') }} as previous_period,
         'no deployment of a tier internal service in the month' as reason_if_empty
     from months
     left join infrastructure_deployments
@@ -335,7 +339,7 @@ service_signals as (
             + cast(incident_sources.service is not null as integer)
             + cast(slo_services.service is not null as integer)
             + cast(latest_wave_teams.team is not null as integer)
-        ) / 4.0 as covered_share
+        ) / {{ pm_double_literal('4.0') }} as covered_share
     from services
     left join recent_deployments
         on services.service = recent_deployments.service
@@ -353,7 +357,7 @@ coverage as (
         100 * avg(covered_share) as current_value,
         'now' as current_period,
         cast(null as double) as previous_value,
-        cast(null as varchar) as previous_period,
+        cast(null as {{ pm_string_type() }}) as previous_period,
         'no service configured' as reason_if_empty
     from service_signals
 ),
@@ -367,7 +371,8 @@ dora_months as (
         row_number() over (
             partition by dora.scope, dora.scope_name order by dora.period_start desc
         ) as recency,
-        dora.deployments * 7.0 / {{ days_in_period('month', 'dora.period_start') }}
+        dora.deployments * {{ pm_double_literal('7.0') }}
+        / {{ days_in_period('month', 'dora.period_start') }}
             as deployment_frequency,
         dora.lead_time_p50_hours as lead_time,
         100 * dora.change_failure_rate as change_failure_rate,
@@ -386,9 +391,11 @@ dora_scores as (
             {{ sql_literal(measure) }} as measure,
             scope,
             max(case when recency = 1 then {{ measure }} end) as current_value,
-            strftime(max(case when recency = 1 then period_start end), '%Y-%m') as current_period,
+            {{ pm_year_month('max(case when recency = 1 then period_start end)') }}
+                as current_period,
             max(case when recency = 2 then {{ measure }} end) as previous_value,
-            strftime(max(case when recency = 2 then period_start end), '%Y-%m') as previous_period,
+            {{ pm_year_month('max(case when recency = 2 then period_start end)') }}
+                as previous_period,
             'no deployments or changes in the month' as reason_if_empty
         from dora_months
         group by scope
