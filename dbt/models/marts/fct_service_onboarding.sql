@@ -35,7 +35,8 @@ first_deployments as (
     select
         new_services.service,
         min(deployments.deployed_at) as first_deployed_at,
-        arg_min(deployments.deployment_id, deployments.deployed_at) as first_deployment_id
+        {{ pm_arg_min('deployments.deployment_id', 'deployments.deployed_at') }}
+            as first_deployment_id
     from new_services
     inner join deployments
         on
