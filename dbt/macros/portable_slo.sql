@@ -59,3 +59,20 @@
         interval {{ n }} {{ unit }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The number of whole intervals of `seconds` from the epoch to ts, as DuckDB computes
+    cast(epoch(ts) / seconds as bigint): a double rounded half to even (Spark's cast truncates;
+    bround rounds as DuckDB's cast does).
+-#}
+{% macro pm_epoch_intervals(ts, seconds) -%}
+    {{ return(adapter.dispatch('pm_epoch_intervals', 'platform_metrics')(ts, seconds)) }}
+{%- endmacro %}
+
+{% macro default__pm_epoch_intervals(ts, seconds) -%}
+    cast(epoch({{ ts }}) / {{ seconds }} as bigint)
+{%- endmacro %}
+
+{% macro spark__pm_epoch_intervals(ts, seconds) -%}
+    cast(bround(unix_micros({{ ts }}) / 1000000D / {{ seconds }}) as bigint)
+{%- endmacro %}
