@@ -15,7 +15,7 @@
 {% macro run_clock_instant() -%}
     {%- set pinned = run_clock_var() -%}
     {%- if pinned -%}
-        timezone({{ sql_literal(var('timezone')) }}, cast({{ sql_literal(pinned) }} as timestamp))
+        {{ pm_from_local_timestamp('cast(' ~ sql_literal(pinned) ~ ' as timestamp)') }}
     {%- else -%}
         current_timestamp
     {%- endif -%}
@@ -28,7 +28,7 @@
     {%- elif tz is none -%}
         cast({{ to_local_timestamp('current_timestamp') }} as timestamp)
     {%- else -%}
-        cast(timezone({{ tz }}, {{ run_clock_instant() }}) as timestamp)
+        cast({{ pm_zone_local_timestamp(tz, run_clock_instant()) }} as timestamp)
     {%- endif -%}
 {%- endmacro %}
 

@@ -65,7 +65,7 @@ islands as (
     select
         *,
         -- consecutive intervals share one value: interval index minus position among firings
-        cast(epoch(interval_start) / interval_seconds as bigint) - seq as island
+        {{ pm_epoch_intervals('interval_start', 'interval_seconds') }} - seq as island
     from firing
 ),
 
@@ -77,7 +77,7 @@ final as (
         short_window_hours,
         burn_rate_factor,
         min(interval_end) as fired_at,
-        max(interval_end) + to_seconds(max(interval_seconds)) as resolved_at,
+        {{ pm_add_whole_seconds('max(interval_end)', 'max(interval_seconds)') }} as resolved_at,
         count(*) as intervals_firing,
         max(long_burn_rate) as peak_long_burn_rate,
         max(short_burn_rate) as peak_short_burn_rate

@@ -15,7 +15,10 @@ days as (
         intervals.slo,
         definitions.period_kind,
         definitions.target,
-        cast(timezone(definitions.time_zone, intervals.interval_start) as date) as day,
+        cast(
+            {{ pm_zone_local_timestamp('definitions.time_zone', 'intervals.interval_start') }}
+            as date
+        ) as day,
         sum(intervals.good) as good,
         sum(intervals.total) as total
     from intervals

@@ -29,9 +29,13 @@ slo_incidents as (
         incidents.started_at,
         incidents.resolved_at,
         definitions.period_kind,
-        cast(timezone(definitions.time_zone, incidents.started_at) as date) as local_start_day,
         cast(
-            timezone(definitions.time_zone, coalesce(incidents.resolved_at, incidents.started_at))
+            {{ pm_zone_local_timestamp('definitions.time_zone', 'incidents.started_at') }} as date
+        ) as local_start_day,
+        cast(
+            {{ pm_zone_local_timestamp(
+                'definitions.time_zone', 'coalesce(incidents.resolved_at, incidents.started_at)'
+            ) }}
             as date
         ) as local_end_day
     from incidents

@@ -24,7 +24,10 @@ horizon as (
 local_intervals as (
     select
         windows.*,
-        cast(timezone(definitions.time_zone, windows.interval_start) as timestamp) as local_start
+        cast(
+            {{ pm_zone_local_timestamp('definitions.time_zone', 'windows.interval_start') }}
+            as timestamp
+        ) as local_start
     from windows
     inner join definitions on windows.slo = definitions.slo
 ),
@@ -35,7 +38,7 @@ calendar_rows as (
             slo,
             '{{ grain }}' as period_kind,
             cast(date_trunc('{{ grain }}', local_start) as date) as period_start,
-            cast(date_trunc('{{ grain }}', local_start) + interval 1 {{ grain }} as date)
+            cast(date_trunc('{{ grain }}', local_start) + {{ pm_interval(1, grain) }} as date)
                 as period_end,
             interval_end,
             good,
@@ -58,8 +61,8 @@ calendar_periods as (
         sum(good) as good,
         sum(total) as total,
         max(interval_end) as last_interval_end,
-        arg_max(good_24h, interval_end) as good_24h,
-        arg_max(total_24h, interval_end) as total_24h
+        {{ pm_arg_max('good_24h', 'interval_end') }} as good_24h,
+        {{ pm_arg_max('total_24h', 'interval_end') }} as total_24h
     from calendar_rows
     group by 1, 2, 3, 4
 ),
@@ -71,8 +74,8 @@ daily as (
         sum(good) as good,
         sum(total) as total,
         max(interval_end) as last_interval_end,
-        arg_max(good_24h, interval_end) as good_24h,
-        arg_max(total_24h, interval_end) as total_24h
+        {{ pm_arg_max('good_24h', 'interval_end') }} as good_24h,
+        {{ pm_arg_max('total_24h', 'interval_end') }} as total_24h
     from local_intervals
     group by 1, 2
 ),
@@ -111,7 +114,8 @@ measured as (
         {{ hours_between('cast(periods.period_start as timestamp)',
             'cast(periods.period_end as timestamp)') }} as period_hours,
         horizon.data_until,
-        timezone(definitions.time_zone, cast(periods.period_end as timestamp)) as period_end_at,
+        {{ pm_zone_instant('definitions.time_zone', 'cast(periods.period_end as timestamp)') }}
+            as period_end_at,
         case when periods.total > 0 then periods.good / periods.total end as attainment,
         case
             when periods.total_24h > 0
