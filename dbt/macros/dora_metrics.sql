@@ -246,8 +246,8 @@ measured as (
 rated as (
     select
         *,
-        deployments * 7.0 / days_in_period as deployments_per_week,
-        deploy_days * 7.0 / days_in_period as deploy_days_per_week,
+        deployments * {{ pm_double_literal('7.0') }} / days_in_period as deployments_per_week,
+        deploy_days * {{ pm_double_literal('7.0') }} / days_in_period as deploy_days_per_week,
         case
             when deployment_attempts > 0
                 then cast(n_failed_deployments as double) / deployment_attempts
@@ -353,7 +353,8 @@ final as (
                 as is_complete
             {%- if grain == 'quarter' %},
                 rated.days_in_period,
-                rated.deployments * 1.0 / rated.days_in_period as deployments_per_day,
+                rated.deployments * {{ pm_double_literal('1.0') }} / rated.days_in_period
+                    as deployments_per_day,
                 rated.deployments_per_week
             {%- endif %}
         {%- endif %}

@@ -27,16 +27,18 @@
 
 {#-
     spark__ versions of the period helpers of sql_helpers.sql (their default__ is there).
-    period_spine: sequence of dates, exploded (DuckDB generate_series of timestamps).
+    period_spine: sequence of dates, exploded (DuckDB generate_series of timestamps). Spark has
+    no quarter interval: a quarter steps 3 months.
 -#}
 {% macro spark__period_spine(grain, bounds_relation, start_column, end_column) -%}
+    {%- set step = '3 month' if grain == 'quarter' else '1 ' ~ grain -%}
     select cast(spine.period_start as date) as period_start
     from (
         select
             explode(sequence(
                 cast({{ bounds_relation }}.{{ start_column }} as date),
                 cast({{ bounds_relation }}.{{ end_column }} as date),
-                interval 1 {{ grain }}
+                interval {{ step }}
             )) as period_start
         from {{ bounds_relation }}
     ) as spine

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=pm_incremental_materialization(),
         unique_key=['period_start', 'scope', 'scope_name'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns'
