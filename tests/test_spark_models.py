@@ -44,8 +44,6 @@ FOLDERS = {
 # builds until they are made portable. docs/scaling.md lists them.
 NOT_YET_PORTABLE = frozenset(
     {
-        "int_changes",
-        "int_incidents",
         "int_platform_capability_usage",
         "int_platform_months",
         "int_platform_service_months",

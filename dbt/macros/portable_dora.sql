@@ -1,0 +1,85 @@
+{#-
+    Portable SQL of the DORA and SLO intermediate models downstream of commit ancestry
+    (int_changes, int_incidents, models/slo/intermediate), as in portable.sql: default__ renders
+    exactly the DuckDB SQL the models had, spark__ Spark SQL with the same result
+    (tests/test_spark_models.py compares them). .sqlfluff has a lint stand-in for each macro.
+-#}
+
+{#-
+    true when value matches the regex (a partial match), null when value is null (DuckDB
+    regexp_matches; regex_matches of sql_helpers.sql is the never-null one). pattern is a Python
+    string, rendered with sql_literal(): Spark's string literals read backslash escapes.
+-#}
+{% macro pm_regexp_matches(value, pattern) -%}
+    {{ return(adapter.dispatch('pm_regexp_matches', 'platform_metrics')(value, pattern)) }}
+{%- endmacro %}
+
+{% macro default__pm_regexp_matches(value, pattern) -%}
+    regexp_matches({{ value }}, {{ sql_literal(pattern) }})
+{%- endmacro %}
+
+{% macro spark__pm_regexp_matches(value, pattern) -%}
+    ({{ value }} rlike {{ sql_literal(pattern) }})
+{%- endmacro %}
+
+{#-
+    A join, in a from clause, of one row per element of a list (an expression of the rows before
+    it) as table alias with one column: a row whose list is empty or null drops. Spark: a lateral
+    explode.
+-#}
+{% macro pm_cross_join_unnest(list, alias, column) -%}
+    {{ return(adapter.dispatch('pm_cross_join_unnest', 'platform_metrics')(list, alias, column)) }}
+{%- endmacro %}
+
+{% macro default__pm_cross_join_unnest(list, alias, column) -%}
+    cross join
+        unnest(
+            {{ list }}
+        ) as {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{% macro spark__pm_cross_join_unnest(list, alias, column) -%}
+    cross join lateral explode({{ list }}) as {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{#- true when string starts with prefix (null when either is null). -#}
+{% macro pm_starts_with(string, prefix) -%}
+    {{ return(adapter.dispatch('pm_starts_with', 'platform_metrics')(string, prefix)) }}
+{%- endmacro %}
+
+{% macro default__pm_starts_with(string, prefix) -%}
+    starts_with({{ string }}, {{ prefix }})
+{%- endmacro %}
+
+{% macro spark__pm_starts_with(string, prefix) -%}
+    startswith({{ string }}, {{ prefix }})
+{%- endmacro %}
+
+{#- An instant plus a whole number of seconds (a bigint expression), to the microsecond. -#}
+{% macro pm_add_seconds(ts, seconds) -%}
+    {{ return(adapter.dispatch('pm_add_seconds', 'platform_metrics')(ts, seconds)) }}
+{%- endmacro %}
+
+{% macro default__pm_add_seconds(ts, seconds) -%}
+    {{ ts }}
+    + to_seconds(
+        {{ seconds }}
+    )
+{%- endmacro %}
+
+{% macro spark__pm_add_seconds(ts, seconds) -%}
+    timestamp_micros(unix_micros({{ ts }}) + 1000000L * ({{ seconds }}))
+{%- endmacro %}
+
+{#- The elements of a list of strings joined by separator (an SQL string), nulls left out. -#}
+{% macro pm_list_join(list, separator) -%}
+    {{ return(adapter.dispatch('pm_list_join', 'platform_metrics')(list, separator)) }}
+{%- endmacro %}
+
+{% macro default__pm_list_join(list, separator) -%}
+    array_to_string({{ list }}, {{ separator }})
+{%- endmacro %}
+
+{% macro spark__pm_list_join(list, separator) -%}
+    array_join({{ list }}, {{ separator }})
+{%- endmacro %}
