@@ -83,3 +83,56 @@
 {% macro spark__pm_list_join(list, separator) -%}
     array_join({{ list }}, {{ separator }})
 {%- endmacro %}
+
+{#- An instant as seconds since the epoch, a double with the microseconds (DuckDB epoch). -#}
+{% macro pm_epoch(ts) -%}
+    {{ return(adapter.dispatch('pm_epoch', 'platform_metrics')(ts)) }}
+{%- endmacro %}
+
+{% macro default__pm_epoch(ts) -%}
+    epoch({{ ts }})
+{%- endmacro %}
+
+{% macro spark__pm_epoch(ts) -%}
+    (unix_micros({{ ts }}) / 1000000D)
+{%- endmacro %}
+
+{#-
+    A list of the parts of string between separators (a Python string, taken literally; DuckDB
+    string_split). Spark's split reads a regex: the separator is escaped.
+-#}
+{% macro pm_string_split(string, separator) -%}
+    {{ return(adapter.dispatch('pm_string_split', 'platform_metrics')(string, separator)) }}
+{%- endmacro %}
+
+{% macro default__pm_string_split(string, separator) -%}
+    string_split({{ string }}, {{ sql_literal(separator) }})
+{%- endmacro %}
+
+{% macro spark__pm_string_split(string, separator) -%}
+    split({{ string }}, {{ sql_literal(modules.re.escape(separator)) }})
+{%- endmacro %}
+
+{#-
+    A join, in a from clause, of one row per instant from start to stop (inclusive) in steps of
+    step (an interval literal such as `interval 1 minute`), as table alias with one column (a
+    timestamp; DuckDB's generate_series). Spark: a lateral explode of sequence.
+-#}
+{% macro pm_cross_join_series(start, stop, step, alias, column) -%}
+    {{ return(adapter.dispatch('pm_cross_join_series', 'platform_metrics')(
+        start, stop, step, alias, column
+    )) }}
+{%- endmacro %}
+
+{% macro default__pm_cross_join_series(start, stop, step, alias, column) -%}
+    cross join
+        generate_series(
+            {{ start }},
+            {{ stop }},
+            {{ step }}
+        ) as {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{% macro spark__pm_cross_join_series(start, stop, step, alias, column) -%}
+    cross join lateral explode(sequence({{ start }}, {{ stop }}, {{ step }})) as {{ alias }} ({{ column }})
+{%- endmacro %}
