@@ -8,8 +8,12 @@ hand-written edge cases of tests/raw_fixtures.py add_edge_case_rows) is built in
 tests/spark_support.py), in the three steps of a Spark build (pipelines/spark_ancestry.py): the
 models up to commit ancestry, the ancestry step (the Python walk the DuckDB model runs, per
 repository on Spark), then ``int_commit_deployments`` from its table. The intermediate models
-downstream of it whose SQL is not yet portable (NOT_YET_PORTABLE) are left out of both builds. Every model built must have the same columns, types and rows on both: floats within
-1e-9 relative, timestamps as UTC instants (epoch microseconds), lists element by element.
+downstream of it whose SQL is not yet portable (NOT_YET_PORTABLE) are left out of both builds. The
+SLO intermediate models read marts (MART_INPUTS), whose SQL is step 7's: the DuckDB run builds
+them too, and Spark gets DuckDB's tables (as Parquet) before a fourth step builds the models that
+read them, so that those are compared on the same inputs. Every model built must have the same
+columns, types and rows on both: floats within 1e-9 relative, timestamps as UTC instants (epoch
+microseconds), lists element by element.
 """
 
 from __future__ import annotations
@@ -49,13 +53,15 @@ NOT_YET_PORTABLE = frozenset(
         "int_platform_service_months",
         "int_platform_task_samples",
         "int_scorecard_measures",
-        "int_sli_incident_intervals",
-        "int_sli_warehouse_intervals",
-        "int_sli_windows",
     }
 )
+# The marts that compared models read (step 7 makes their SQL portable): built on DuckDB only,
+# and handed to Spark as DuckDB's tables; the compared models downstream of them are built on
+# Spark after that (MART_DESCENDANTS).
+MART_INPUTS = ("fct_changes", "fct_deployments", "fct_incidents", "fct_sli_intervals")
+MART_DESCENDANTS = [f"{mart}+" for mart in MART_INPUTS]
 SELECTORS = [f"path:{folder}" for folder in FOLDERS]
-SELECT = ["--select", *SELECTORS, "--exclude", *sorted(NOT_YET_PORTABLE)]
+SELECT = ["--select", *SELECTORS, *MART_INPUTS, "--exclude", *sorted(NOT_YET_PORTABLE)]
 # The run's vars on both engines: a pinned clock, weeks cut in a zone other than the session's
 # (UTC), and configuration that makes the models whose rows depend on it non-empty (workflow
 # capabilities with regex backslashes, self-service, Argo CD health incidents) and sends the
@@ -119,9 +125,9 @@ def staging_model_names() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """The raw layer with DuckDB's staging and intermediate models built on it, its Parquet
-    export, and the DuckDB run's manifest."""
+def built(tmp_path_factory) -> tuple[Path, Path, Path, Path]:
+    """The raw layer with DuckDB's staging and intermediate models (and MART_INPUTS) built on
+    it, its Parquet export, the DuckDB run's manifest, and MART_INPUTS as Parquet files."""
     root = tmp_path_factory.mktemp("spark-models")
     raw = root / "landed.duckdb"  # not raw.duckdb: its catalog would clash with schema raw
     con = connect(raw)
@@ -138,29 +144,54 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
         target_path=root / "duckdb-target",
         variables=VARS,
     )
-    return warehouse, root / "raw-parquet", root / "duckdb-target" / "manifest.json"
+    marts = root / "marts-parquet"
+    marts.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for mart in MART_INPUTS:
+            con.execute(f"COPY marts.{mart} TO '{marts / mart}.parquet' (FORMAT parquet)")
+    finally:
+        con.close()
+    return warehouse, root / "raw-parquet", root / "duckdb-target" / "manifest.json", marts
 
 
 @pytest.fixture(scope="module")
 def spark_models(built, tmp_path_factory):
-    """The same models built on Spark (the raw export registered by on-run-start), in one run.
-    Prints the build's wall-clock time (JVM start and raw registration included; pytest -s)."""
+    """The same models built on Spark (the raw export registered by on-run-start): a Spark build
+    of all but the descendants of MART_INPUTS, then DuckDB's MART_INPUTS registered as tables,
+    then those descendants. Prints the build's wall-clock time (JVM start and raw registration
+    included; pytest -s)."""
     from pyspark.sql import SparkSession
 
-    _, raw, _ = built
+    _, raw, _, marts = built
     with dbt_on_spark(tmp_path_factory.mktemp("spark-session"), raw) as invoke:
         started = time.monotonic()
         claims = build_on_spark(
             invoke,
             "run",
             select=SELECTORS,
-            exclude=sorted(NOT_YET_PORTABLE),
+            exclude=[*sorted(NOT_YET_PORTABLE), *MART_DESCENDANTS],
             args=["--vars", json.dumps(VARS)],
         )
-        print(f"\nspark staging + intermediate build: {time.monotonic() - started:.1f} s")
         assert claims > 0
         # dbt ran the models in a worker thread: the session is the process's default one.
-        yield SparkSession.builder.getOrCreate()
+        session = SparkSession.builder.getOrCreate()
+        session.sql("CREATE DATABASE IF NOT EXISTS marts")
+        for mart in MART_INPUTS:
+            frame = session.read.parquet(f"{marts / mart}.parquet")
+            frame.write.mode("overwrite").format("parquet").saveAsTable(f"marts.{mart}")
+        # dbt's "a,b" is the intersection of a and b.
+        invoke(
+            "run",
+            "--select",
+            *[f"{mart},{selector}" for mart in MART_DESCENDANTS for selector in SELECTORS],
+            "--exclude",
+            *sorted(NOT_YET_PORTABLE),
+            "--vars",
+            json.dumps(VARS),
+        )
+        print(f"\nspark staging + intermediate build: {time.monotonic() - started:.1f} s")
+        yield session
 
 
 def _duckdb_relation(con: duckdb.DuckDBPyConnection, schema: str, model: str):
@@ -226,7 +257,7 @@ def test_the_models_left_out_are_downstream_of_commit_ancestry(built):
     """NOT_YET_PORTABLE (and the list in docs/scaling.md) follows the project: a model listed
     there that is gone, or no longer downstream of int_commit_deployments, fails this test; a
     new model anywhere else is compared without being listed."""
-    _, _, manifest_path = built
+    _, _, manifest_path, _ = built
     manifest = json.loads(manifest_path.read_text())
     children = manifest["child_map"]
     start = next(node for node in manifest["nodes"] if node.endswith(".int_commit_deployments"))
@@ -245,7 +276,7 @@ def test_the_models_left_out_are_downstream_of_commit_ancestry(built):
 def test_every_staging_and_intermediate_model_builds_on_spark_with_duckdbs_columns_and_rows(
     built, spark_models
 ):
-    warehouse, _, _ = built
+    warehouse, _, _, _ = built
     session = spark_models
     models = model_schemas()
     assert len(staging_model_names()) >= 45
