@@ -353,6 +353,7 @@ def add_edge_case_rows(con: duckdb.DuckDBPyConnection) -> None:
     _add_edge_case_survey_wave(con)
     _add_edge_case_sli_sample(con)
     _add_edge_case_changes(con)
+    _add_edge_case_sha_mention(con)
 
 
 def _jenkins_build(n: int, remote: str, branch: str, *, building: bool = False) -> dict:
@@ -705,6 +706,38 @@ def _add_edge_case_changes(con: duckdb.DuckDBPyConnection) -> None:
                         "created_at": "2026-06-03T11:00:00Z",
                         "updated_at": "2026-06-03T12:30:00Z",
                         "closed_at": "2026-06-03T12:30:00Z",
+                    },
+                    None,
+                )
+            ]
+        ),
+    )
+
+
+def _add_edge_case_sha_mention(con: duckdb.DuckDBPyConnection) -> None:
+    """A PagerDuty incident of the demo's reviews-service naming a deployed SHA glued to an é:
+    DuckDB's \\b is an ASCII word boundary, so the SHA is a mention (explicit attribution, in
+    int_incidents); Java's counts the é as a word character."""
+    upsert_raw(
+        con,
+        "pagerduty_incidents",
+        "pagerduty",
+        _records(
+            [
+                (
+                    "QEDGESHA",
+                    "PREVIEW",
+                    {
+                        "id": "QEDGESHA",
+                        "incident_number": 9100,
+                        "title": "Edge rollout",
+                        "description": "rollout of déployé01b824d failed",
+                        "status": "resolved",
+                        "urgency": "high",
+                        "service": {"id": "PREVIEW"},
+                        "created_at": "2026-06-11T13:28:00Z",
+                        "resolved_at": "2026-06-11T14:00:00Z",
+                        "last_status_change_at": "2026-06-11T14:00:00Z",
                     },
                     None,
                 )

@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {% macro spark__pm_regexp_matches(value, pattern) -%}
-    ({{ value }} rlike {{ sql_literal(pattern) }})
+    ({{ value }} rlike {{ spark__pm_regex_literal(pattern) }})
 {%- endmacro %}
 
 {#-
@@ -135,4 +135,24 @@
 
 {% macro spark__pm_cross_join_series(start, stop, step, alias, column) -%}
     cross join lateral explode(sequence({{ start }}, {{ stop }}, {{ step }})) as {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{#-
+    A regex (a Python string) as an SQL string literal. DuckDB's RE2 reads \b as an ASCII word
+    boundary; Java's (Spark's) counts every Unicode letter and digit as a word character, so a SHA
+    glued to an é is a word on DuckDB and not on Spark. On Spark each \b (not itself escaped)
+    becomes that ASCII boundary, spelled with lookarounds.
+-#}
+{% macro pm_regex_literal(pattern) -%}
+    {{ return(adapter.dispatch('pm_regex_literal', 'platform_metrics')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__pm_regex_literal(pattern) -%}
+    {{ sql_literal(pattern) }}
+{%- endmacro %}
+
+{% macro spark__pm_regex_literal(pattern) -%}
+    {%- set word = '[0-9A-Za-z_]' -%}
+    {%- set boundary = '(?:(?<=' ~ word ~ ')(?!' ~ word ~ ')|(?<!' ~ word ~ ')(?=' ~ word ~ '))' -%}
+    {{ sql_literal(modules.re.sub('(?<!\\\\)((?:\\\\\\\\)*)\\\\b', '\\g<1>' ~ boundary, pattern)) }}
 {%- endmacro %}

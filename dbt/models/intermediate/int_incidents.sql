@@ -12,7 +12,7 @@
       finished at most var('incident_window_hours') (per service) before the incident started;
     - otherwise unattributed (deployment_id and attribution null).
 -#}
-{#- Regexes with backslashes go through sql_literal(): Spark's string literals read escapes. -#}
+{#- The SHA regex goes through pm_regex_literal(): Spark reads \b and literals' escapes apart. -#}
 {%- set sha_regex = '\\b([0-9a-fA-F]{7,40})\\b' %}
 
 with
@@ -64,7 +64,8 @@ sha_mentions as (
         lower(mentioned.sha_prefix) as sha_prefix
     from mapped_incidents
     {{ pm_cross_join_unnest(
-        'regexp_extract_all(mapped_incidents.incident_text, ' ~ sql_literal(sha_regex) ~ ', 1)',
+        'regexp_extract_all(mapped_incidents.incident_text, '
+        ~ pm_regex_literal(sha_regex) ~ ', 1)',
         'mentioned',
         'sha_prefix'
     ) }}
