@@ -352,6 +352,8 @@ def add_edge_case_rows(con: duckdb.DuckDBPyConnection) -> None:
     _add_edge_case_argocd_health(con)
     _add_edge_case_survey_wave(con)
     _add_edge_case_sli_sample(con)
+    _add_edge_case_changes(con)
+    _add_edge_case_sha_mention(con)
 
 
 def _jenkins_build(n: int, remote: str, branch: str, *, building: bool = False) -> dict:
@@ -608,4 +610,137 @@ def _add_edge_case_sli_sample(con: duckdb.DuckDBPyConnection) -> None:
                 },
             )
         ],
+    )
+
+
+def _add_edge_case_changes(con: duckdb.DuckDBPyConnection) -> None:
+    """Merged pull requests for int_changes: one whose merge commit is not on the graph, landed
+    by its commit subject `... (#3)` with trailing blanks (the regex's \\s, which Spark's
+    literals would read as s), one labelled incident, one whose body fixes an incident issue."""
+    repo = "appstore/edge-landings"
+    pull_requests = [
+        (3, "Edge landing", None, [], f"{0xE3:040x}"),
+        (4, "Edge label", None, [{"name": "incident"}], f"{0xE4:040x}"),
+        (5, "Edge fix", "Fixes #6 \\ and #x", [{"name": None}], f"{0xE5:040x}"),
+    ]
+    upsert_raw(
+        con,
+        "github_pull_requests",
+        "github",
+        _records(
+            [
+                (
+                    f"{repo}#{n}",
+                    repo,
+                    {
+                        "id": 890000 + n,
+                        "number": n,
+                        "title": title,
+                        "body": body,
+                        "state": "closed",
+                        "draft": False,
+                        "user": {"login": "ana", "type": "User"},
+                        "head": {"ref": f"edge-{n}", "sha": f"{0xD0 + n:040x}"},
+                        "base": {"ref": "main"},
+                        "labels": labels,
+                        "merge_commit_sha": merge_sha,
+                        "created_at": "2026-06-03T10:15:30Z",
+                        "updated_at": "2026-06-03T12:00:00Z",
+                        "closed_at": "2026-06-03T12:00:00Z",
+                        "merged_at": "2026-06-03T12:00:00Z",
+                    },
+                    None,
+                )
+                for n, title, body, labels, merge_sha in pull_requests
+            ]
+        ),
+    )
+    # Only #3 lands by number: the others' merge commits are on the graph.
+    commits = [
+        (f"{0xC3:040x}", "Edge landing (#3)  \t\nthe body"),
+        (f"{0xE4:040x}", "Edge label (#4)"),
+        (f"{0xE5:040x}", "Edge fix"),
+    ]
+    upsert_raw(
+        con,
+        "github_commits",
+        "github",
+        _records(
+            [
+                (
+                    f"{repo}@{sha}",
+                    repo,
+                    {
+                        "sha": sha,
+                        "commit": {
+                            "message": message,
+                            "author": {"name": "Ana", "date": "2026-06-03T12:00:00Z"},
+                            "committer": {"date": "2026-06-03T12:00:00Z"},
+                        },
+                        "author": {"login": "ana"},
+                        "parents": [],
+                    },
+                    None,
+                )
+                for sha, message in commits
+            ]
+        ),
+    )
+    upsert_raw(
+        con,
+        "github_issues",
+        "github",
+        _records(
+            [
+                (
+                    f"{repo}/issue/6",
+                    repo,
+                    {
+                        "id": 770006,
+                        "number": 6,
+                        "title": "Edge outage",
+                        "body": None,
+                        "state": "closed",
+                        "user": {"login": "ana"},
+                        "labels": [{"name": "incident"}],
+                        "created_at": "2026-06-03T11:00:00Z",
+                        "updated_at": "2026-06-03T12:30:00Z",
+                        "closed_at": "2026-06-03T12:30:00Z",
+                    },
+                    None,
+                )
+            ]
+        ),
+    )
+
+
+def _add_edge_case_sha_mention(con: duckdb.DuckDBPyConnection) -> None:
+    """A PagerDuty incident of the demo's reviews-service naming a deployed SHA glued to an é:
+    DuckDB's \\b is an ASCII word boundary, so the SHA is a mention (explicit attribution, in
+    int_incidents); Java's counts the é as a word character."""
+    upsert_raw(
+        con,
+        "pagerduty_incidents",
+        "pagerduty",
+        _records(
+            [
+                (
+                    "QEDGESHA",
+                    "PREVIEW",
+                    {
+                        "id": "QEDGESHA",
+                        "incident_number": 9100,
+                        "title": "Edge rollout",
+                        "description": "rollout of déployé01b824d failed",
+                        "status": "resolved",
+                        "urgency": "high",
+                        "service": {"id": "PREVIEW"},
+                        "created_at": "2026-06-11T13:28:00Z",
+                        "resolved_at": "2026-06-11T14:00:00Z",
+                        "last_status_change_at": "2026-06-11T14:00:00Z",
+                    },
+                    None,
+                )
+            ]
+        ),
     )

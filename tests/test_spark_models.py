@@ -43,42 +43,19 @@ FOLDERS = {
     "models/slo/marts": "marts",
 }
 # The intermediate models downstream of int_commit_deployments (commit ancestry, which the step
-# of pipelines/spark_ancestry.py computes on Spark) whose SQL is still DuckDB's: left out of both
-# builds until they are made portable. docs/scaling.md lists them.
+# of pipelines/spark_ancestry.py computes on Spark) that are left out of both builds because
+# their SQL, or a mart they read, is still DuckDB's. docs/scaling.md lists them.
 NOT_YET_PORTABLE = frozenset(
     {
-        "int_changes",
-        "int_incidents",
-        "int_platform_capability_usage",
-        "int_platform_months",
-        "int_platform_service_months",
-        "int_platform_task_samples",
         "int_scorecard_measures",
-        "int_sli_incident_intervals",
-        "int_sli_warehouse_intervals",
-        "int_sli_windows",
     }
 )
 # The marts whose SQL is still DuckDB's (step 7), or that read a model listed above.
 MARTS_NOT_YET_PORTABLE = frozenset(
     {
-        "fct_changes",
-        "fct_deployments",
-        "fct_incidents",
-        "fct_service_onboarding",
-        "fct_sli_intervals",
         "metrics_cognitive_load_signals",
-        "metrics_dora_monthly",
-        "metrics_dora_quarterly",
-        "metrics_dora_rolling_28d",
-        "metrics_dora_weekly",
-        "metrics_platform_adoption",
         "metrics_platform_time_saved",
         "metrics_platform_value",
-        "metrics_slo_alerts",
-        "metrics_slo_daily",
-        "metrics_slo_incidents",
-        "metrics_slo_period",
         "metrics_success_scorecard",
     }
 )

@@ -5,7 +5,7 @@
 
 {#- The start of the interval of `seconds` (dividing a day) that contains ts, in UTC. -#}
 {% macro interval_floor(ts, seconds) -%}
-    to_timestamp(floor(epoch({{ ts }}) / ({{ seconds }})) * ({{ seconds }}))
+    {{ pm_to_timestamp('floor(' ~ pm_epoch(ts) ~ ' / (' ~ seconds ~ ')) * (' ~ seconds ~ ')') }}
 {%- endmacro %}
 
 {#- true when `reading op value` holds, op one of lt/lte/gt/gte (columns or literals). -#}
@@ -49,8 +49,8 @@
     union all
     {%- endfor %}
     select
-        cast(null as varchar) as slo,
-        cast(null as timestamp with time zone) as interval_start,
+        cast(null as {{ pm_string_type() }}) as slo,
+        cast(null as {{ pm_timestamptz() }}) as interval_start,
         cast(null as double) as good_events,
         cast(null as double) as total_events
     where false

@@ -128,7 +128,10 @@
     coalesce(regexp_matches({{ value }}, {{ sql_literal(pattern) }}), false)
 {%- endmacro %}
 
-{#- Java regex on Spark (RE2 on DuckDB): the same for the patterns this project uses. -#}
+{#-
+    Java regex on Spark (RE2 on DuckDB): the same for the patterns this project uses, with \b
+    made ASCII's word boundary as RE2's (pm_regex_literal).
+-#}
 {% macro spark__regex_matches(value, pattern) -%}
-    coalesce({{ value }} rlike {{ sql_literal(pattern) }}, false)
+    coalesce({{ value }} rlike {{ pm_regex_literal(pattern) }}, false)
 {%- endmacro %}

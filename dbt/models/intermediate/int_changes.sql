@@ -7,6 +7,9 @@
     production deployment (any production environment) that claimed that commit. A PR whose commit
     no deployment has claimed yet is "not deployed yet" (deployed_at null), never dropped.
 -#}
+{#- Regexes with backslashes go through sql_literal(): Spark's string literals read escapes. -#}
+{%- set pr_number_regex = '[(]#([0-9]+)[)]\\s*$' -%}
+{%- set numbered_regex = '[(]#[0-9]+[)]\\s*$' %}
 
 with
 
@@ -89,11 +92,11 @@ numbered_commits as (
         repository,
         sha,
         cast(regexp_extract(
-            split_part(message, chr(10), 1), '[(]#([0-9]+)[)]\s*$', 1
+            split_part(message, chr(10), 1), {{ sql_literal(pr_number_regex) }}, 1
         ) as integer) as pr_number,
         committed_at
     from commits
-    where regexp_matches(split_part(message, chr(10), 1), '[(]#[0-9]+[)]\s*$')
+    where {{ pm_regexp_matches('split_part(message, chr(10), 1)', numbered_regex) }}
 ),
 
 landing_by_number as (
@@ -131,7 +134,7 @@ shipping_candidates as (
         deployments.deployed_at,
         row_number() over (
             partition by landings.pull_request_key
-            order by deployments.deployed_at, deployments.deployment_id
+            order by deployments.deployed_at {{ pm_nulls_last() }}, deployments.deployment_id
         ) as deployment_rank
     from landings
     inner join merged_pull_requests
@@ -154,22 +157,23 @@ incident_issues as (
         repository,
         issue_number
     from issues
-    where list_contains(labels, {{ sql_literal(var('incident_label')) }})
+    where {{ pm_list_contains('labels', sql_literal(var('incident_label'))) }}
 ),
 
 -- `Fixes #12` where #12 is an incident issue of the same repository.
 incident_references as (
     select distinct merged_pull_requests.pull_request_key
     from merged_pull_requests
-    cross join
-        unnest(
-            regexp_extract_all(
+    {{ pm_cross_join_unnest(
+        "regexp_extract_all(
                 coalesce(merged_pull_requests.title, '') || ' '
                 || coalesce(merged_pull_requests.body, ''),
                 '#([0-9]+)',
                 1
-            )
-        ) as referenced (issue_number)
+            )",
+        'referenced',
+        'issue_number'
+    ) }}
     inner join incident_issues
         on
             merged_pull_requests.repository = incident_issues.repository
@@ -196,7 +200,9 @@ classified as (
                     'merged_pull_requests.service'
                 ) }}
                 or {{ knob_matches(
-                    "array_to_string(coalesce(merged_pull_requests.labels, []), ' ')",
+                    pm_list_join(
+                        'coalesce(merged_pull_requests.labels, ' ~ pm_empty_list() ~ ')', "' '"
+                    ),
                     'hotfix_regex',
                     'merged_pull_requests.service'
                 ) }}
@@ -219,7 +225,9 @@ classified as (
             )
         ) as reverted_pr_number,
         (
-            list_contains(merged_pull_requests.labels, {{ sql_literal(var('incident_label')) }})
+            {{ pm_list_contains(
+                'merged_pull_requests.labels', sql_literal(var('incident_label'))
+            ) }}
             or incident_references.pull_request_key is not null
         ) as is_incident_linked
     from merged_pull_requests

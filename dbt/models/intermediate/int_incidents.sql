@@ -12,6 +12,8 @@
       finished at most var('incident_window_hours') (per service) before the incident started;
     - otherwise unattributed (deployment_id and attribution null).
 -#}
+{#- The SHA regex goes through pm_regex_literal(): Spark reads \b and literals' escapes apart. -#}
+{%- set sha_regex = '\\b([0-9a-fA-F]{7,40})\\b' %}
 
 with
 
@@ -61,11 +63,13 @@ sha_mentions as (
         mapped_incidents.incident_id,
         lower(mentioned.sha_prefix) as sha_prefix
     from mapped_incidents
-    cross join
-        unnest(
-            regexp_extract_all(mapped_incidents.incident_text, '\b([0-9a-fA-F]{7,40})\b', 1)
-        ) as mentioned (sha_prefix)
-    where regexp_matches(mentioned.sha_prefix, '[0-9]')
+    {{ pm_cross_join_unnest(
+        'regexp_extract_all(mapped_incidents.incident_text, '
+        ~ pm_regex_literal(sha_regex) ~ ', 1)',
+        'mentioned',
+        'sha_prefix'
+    ) }}
+    where {{ pm_regexp_matches('mentioned.sha_prefix', '[0-9]') }}
 ),
 
 -- A mentioned SHA on the service's commit graph -> the deployment that shipped that commit.
@@ -86,7 +90,7 @@ shipped_mentions as (
             -- hash-join the mentions with the commits instead of testing each pair of a
             -- repository's commits and mentions (docs/operations.md#transform-scale-measured).
             and substr(commits.sha, 1, 7) = substr(sha_mentions.sha_prefix, 1, 7)
-            and starts_with(commits.sha, sha_mentions.sha_prefix)
+            and {{ pm_starts_with('commits.sha', 'sha_mentions.sha_prefix') }}
     inner join commit_deployments
         on
             commits.repository = commit_deployments.repository
@@ -108,7 +112,7 @@ deployed_mentions as (
         on
             mapped_incidents.service = deployments.service
             and substr(deployments.commit_sha, 1, 7) = substr(sha_mentions.sha_prefix, 1, 7)
-            and starts_with(deployments.commit_sha, sha_mentions.sha_prefix)
+            and {{ pm_starts_with('deployments.commit_sha', 'sha_mentions.sha_prefix') }}
 ),
 
 id_mentions as (
@@ -117,10 +121,11 @@ id_mentions as (
         deployments.deployment_id,
         deployments.deployed_at
     from mapped_incidents
-    cross join
-        unnest(
-            regexp_extract_all(mapped_incidents.incident_text, 'deployments?/([0-9]+)', 1)
-        ) as mentioned (github_deployment_id)
+    {{ pm_cross_join_unnest(
+        "regexp_extract_all(mapped_incidents.incident_text, 'deployments?/([0-9]+)', 1)",
+        'mentioned',
+        'github_deployment_id'
+    ) }}
     inner join successful_deployments as deployments
         on
             mapped_incidents.service = deployments.service
@@ -173,12 +178,12 @@ window_candidates as (
             mapped_incidents.service = deployments.service
             and mapped_incidents.started_at >= deployments.deployed_at
             and mapped_incidents.started_at
-            <= deployments.deployed_at
-            + to_seconds(
-                cast(
-                    {{ knob('incident_window_hours', 'mapped_incidents.service') }} * 3600 as bigint
+            <= {{ pm_add_seconds(
+                'deployments.deployed_at',
+                pm_double_to_bigint(
+                    knob('incident_window_hours', 'mapped_incidents.service') ~ ' * 3600'
                 )
-            )
+            ) }}
 ),
 
 final as (

@@ -15,7 +15,10 @@
     mappings) by no source of a better rank; rank-1 incidents always count. Unmapped Statuspage
     incidents (service null) count; GitHub issues only exist here for configured repositories.
 -#}
-{#- Regexes with backslashes go through sql_literal(): Spark's string literals read escapes. -#}
+{#-
+    Regexes with backslashes go through sql_literal(): Spark's string literals read escapes (and
+    pm_regex_literal() where a \b must stay ASCII's word boundary).
+-#}
 {%- set root_cause_regex = '(?i)root cause:\\s*([0-9a-f]{7,40})\\b' -%}
 {%- set revert_regex = '(?i)revert(?:s|ed)? [^#\\n]*#([0-9]+)' %}
 
@@ -397,7 +400,7 @@ final as (
                 lower(
                     regexp_extract(
                         all_incidents.incident_text,
-                        {{ sql_literal(root_cause_regex) }},
+                        {{ pm_regex_literal(root_cause_regex) }},
                         1
                     )
                 ),

@@ -38,14 +38,15 @@ bounds as (
 ),
 
 minutes as (
-    select cast(spine.minute_start as timestamp with time zone) as minute_start
+    select cast(spine.minute_start as {{ pm_timestamptz() }}) as minute_start
     from bounds
-    cross join
-        generate_series(
-            cast(bounds.first_minute as timestamp),
-            cast(bounds.last_minute as timestamp),
-            interval 1 minute
-        ) as spine (minute_start)
+    {{ pm_cross_join_series(
+        'cast(bounds.first_minute as timestamp)',
+        'cast(bounds.last_minute as timestamp)',
+        'interval 1 minute',
+        'spine',
+        'minute_start'
+    ) }}
 ),
 
 slo_incidents as (
@@ -58,7 +59,9 @@ slo_incidents as (
     cross join observed
     where
         definitions.incident_severities is null
-        or list_contains(string_split(definitions.incident_severities, ','), incidents.severity)
+        or {{ pm_list_contains(
+            pm_string_split('definitions.incident_severities', ','), 'incidents.severity'
+        ) }}
 ),
 
 down_minutes as (
