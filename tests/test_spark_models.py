@@ -53,7 +53,6 @@ NOT_YET_PORTABLE = frozenset(
 # The marts whose SQL is still DuckDB's (step 7), or that read a model listed above.
 MARTS_NOT_YET_PORTABLE = frozenset(
     {
-        "metrics_cognitive_load_signals",
         "metrics_platform_time_saved",
         "metrics_platform_value",
         "metrics_success_scorecard",
