@@ -41,7 +41,8 @@
 {%- endmacro %}
 
 {#- A text or date var as a SQL literal of that type, or a typed null. -#}
-{% macro platform_literal(name, sql_type='varchar') -%}
+{% macro platform_literal(name, sql_type=none) -%}
+    {%- set sql_type = sql_type or pm_string_type() -%}
     {%- set value = var(name, none) -%}
     {%- if value is none or value == '' -%}
         cast(null as {{ sql_type }})
