@@ -56,8 +56,11 @@
     {{ pm_from_local_timestamp('cast(' ~ date_expression ~ ' as timestamp)') }}
 {%- endmacro %}
 
-{#- The configuration the value rows rest on, as one JSON object (printed in `assumptions`). -#}
-{% macro platform_assumptions_json() -%}
+{#-
+    The configuration the value rows rest on, as the text of one JSON object (tojson's; printed in
+    `assumptions` through pm_json_merge_text).
+-#}
+{% macro platform_assumptions_text() -%}
     {%- set assumptions = {
         'platform_configured': var('platform_configured', false),
         'currency': var('platform_currency', none),
@@ -81,7 +84,7 @@
         'developers': 'sum of teams[].engineers in the current configuration',
         'hours_lost_per_week': 'org row of the latest unsuppressed survey wave closed by the month end (survey item TL1)',
     } -%}
-    {{ sql_literal(tojson(assumptions)) }}
+    {{ return(tojson(assumptions)) }}
 {%- endmacro %}
 
 {#- true when the column is one of the values of list var `name` (an empty list: never). -#}
