@@ -41,7 +41,8 @@
 {%- endmacro %}
 
 {#- A text or date var as a SQL literal of that type, or a typed null. -#}
-{% macro platform_literal(name, sql_type='varchar') -%}
+{% macro platform_literal(name, sql_type=none) -%}
+    {%- set sql_type = sql_type or pm_string_type() -%}
     {%- set value = var(name, none) -%}
     {%- if value is none or value == '' -%}
         cast(null as {{ sql_type }})
@@ -55,8 +56,11 @@
     {{ pm_from_local_timestamp('cast(' ~ date_expression ~ ' as timestamp)') }}
 {%- endmacro %}
 
-{#- The configuration the value rows rest on, as one JSON object (printed in `assumptions`). -#}
-{% macro platform_assumptions_json() -%}
+{#-
+    The configuration the value rows rest on, as the text of one JSON object (tojson's; printed in
+    `assumptions` through pm_json_merge_text).
+-#}
+{% macro platform_assumptions_text() -%}
     {%- set assumptions = {
         'platform_configured': var('platform_configured', false),
         'currency': var('platform_currency', none),
@@ -80,7 +84,7 @@
         'developers': 'sum of teams[].engineers in the current configuration',
         'hours_lost_per_week': 'org row of the latest unsuppressed survey wave closed by the month end (survey item TL1)',
     } -%}
-    {{ sql_literal(tojson(assumptions)) }}
+    {{ return(tojson(assumptions)) }}
 {%- endmacro %}
 
 {#- true when the column is one of the values of list var `name` (an empty list: never). -#}

@@ -30,7 +30,7 @@ org_teams as (
 ),
 
 tasks as (
-    select unnest([{{ sql_literal_list(var('platform_tasks', [])) }}]::varchar[]) as task
+    select {{ pm_unnest(pm_string_list_literal(var('platform_tasks', []))) }} as task
 ),
 
 baseline_period as (
@@ -91,16 +91,17 @@ friction_baseline as (
     select
         'survey_friction' as task,
         coalesce(
-            arg_max(shown_waves.hours_lost_per_week, shown_waves.wave_closed_at) filter (
+            {{ pm_arg_max('shown_waves.hours_lost_per_week', 'shown_waves.wave_closed_at') }}
+            filter (
                 where shown_waves.wave_closed_at < baseline_period.baseline_end_at
             ),
-            arg_min(shown_waves.hours_lost_per_week, shown_waves.wave_closed_at)
+            {{ pm_arg_min('shown_waves.hours_lost_per_week', 'shown_waves.wave_closed_at') }}
         ) as baseline_hours,
         coalesce(
-            arg_max(shown_waves.respondents, shown_waves.wave_closed_at) filter (
+            {{ pm_arg_max('shown_waves.respondents', 'shown_waves.wave_closed_at') }} filter (
                 where shown_waves.wave_closed_at < baseline_period.baseline_end_at
             ),
-            arg_min(shown_waves.respondents, shown_waves.wave_closed_at)
+            {{ pm_arg_min('shown_waves.respondents', 'shown_waves.wave_closed_at') }}
         ) as baseline_volume
     from shown_waves
     cross join baseline_period
@@ -116,9 +117,11 @@ friction_monthly as (
     select
         months.month,
         'survey_friction' as task,
-        arg_max(shown_waves.hours_lost_per_week, shown_waves.wave_closed_at) as current_hours,
+        {{ pm_arg_max('shown_waves.hours_lost_per_week', 'shown_waves.wave_closed_at') }}
+            as current_hours,
         max(developers.developers)
-        * {{ platform_number('platform_working_weeks_per_year') }} / 12.0 as volume
+        * {{ platform_number('platform_working_weeks_per_year') }}
+        / {{ pm_double_literal('12.0') }} as volume
     from months
     cross join developers
     inner join shown_waves
@@ -183,7 +186,7 @@ saved as (
         case
             when is_baseline_or_before or baseline_hours is null then null
             when task = 'survey_friction' and current_hours is null then null
-            when volume = 0 then 0.0
+            when volume = 0 then {{ pm_double_literal('0.0') }}
             else (baseline_hours - current_hours) * volume
         end as hours_saved
     from measured
@@ -220,8 +223,8 @@ final as (
             case
                 when is_baseline_or_before
                     then 'time saved: month is not after the baseline ('
-                        || cast(baseline_start as varchar) || ' to '
-                        || cast(baseline_end as varchar) || ')'
+                        || cast(baseline_start as {{ pm_string_type() }}) || ' to '
+                        || cast(baseline_end as {{ pm_string_type() }}) || ')'
             end,
             case
                 when not is_baseline_or_before and baseline_hours is null

@@ -14,7 +14,8 @@
     an unconfigured input leaves its columns null.
 -#}
 {%- set rate = platform_number('platform_loaded_hourly_rate') -%}
-{%- set weeks_per_month = platform_number('platform_working_weeks_per_year') ~ ' / 12.0' -%}
+{%- set weeks_per_month = platform_number('platform_working_weeks_per_year') ~ ' / '
+    ~ pm_double_literal('12.0') -%}
 {%- set monthly_cost = platform_number('platform_monthly_cost') -%}
 {%- set investment = platform_number('platform_investment') -%}
 {%- set has_capabilities = (var('platform_capabilities', []) or []) | length > 0 -%}
@@ -169,8 +170,8 @@ developers as (
 friction as (
     select
         months.month,
-        arg_max(devex_waves.wave, devex_waves.wave_closed_at) as survey_wave,
-        arg_max(devex_waves.hours_lost_per_week, devex_waves.wave_closed_at)
+        {{ pm_arg_max('devex_waves.wave', 'devex_waves.wave_closed_at') }} as survey_wave,
+        {{ pm_arg_max('devex_waves.hours_lost_per_week', 'devex_waves.wave_closed_at') }}
             as hours_lost_per_week
     from months
     inner join devex_waves
@@ -306,19 +307,16 @@ final as (
         working_weeks_per_month,
         baseline_start,
         baseline_end,
-        cast(json_merge_patch(
-            {{ platform_assumptions_json() }},
-            json_object(
-                'baseline_start', baseline_start,
-                'baseline_end', baseline_end,
-                'baseline', case
+        {{ pm_json_merge_text(platform_assumptions_text(), [
+            ['baseline_start', 'baseline_start'],
+            ['baseline_end', 'baseline_end'],
+            ['baseline', "case
                     when is_default_baseline
                         then 'default: the first 3 calendar months after the earliest deployment'
                     else 'configured: platform.value.baseline'
-                end,
-                'survey_wave', survey_wave
-            )
-        ) as varchar) as assumptions,
+                end"],
+            ['survey_wave', 'survey_wave'],
+        ]) }} as assumptions,
         nullif(concat_ws(
             '; ',
             {%- if not has_capabilities %}
@@ -341,8 +339,10 @@ final as (
                 when services_created = 0 then 'time to first deployment: no service created'
                 when services_first_deployed < services_created
                     then 'time to first deployment: '
-                        || cast(services_created - services_first_deployed as varchar)
-                        || ' of ' || cast(services_created as varchar)
+                        || cast(
+                            services_created - services_first_deployed as {{ pm_string_type() }}
+                        )
+                        || ' of ' || cast(services_created as {{ pm_string_type() }})
                         || ' new services not deployed yet (left out of the median)'
             end,
             {%- if not self_service_configured %}
@@ -356,8 +356,8 @@ final as (
                 when tasks = 0 then 'time saved: no tasks'
                 when month <= baseline_end
                     then 'time saved: month is not after the baseline ('
-                        || cast(baseline_start as varchar) || ' to '
-                        || cast(baseline_end as varchar) || ')'
+                        || cast(baseline_start as {{ pm_string_type() }}) || ' to '
+                        || cast(baseline_end as {{ pm_string_type() }}) || ')'
                 when tasks_with_hours_saved < tasks
                     then 'time saved: some tasks have no baseline samples'
                         || ' (see metrics_platform_time_saved)'
