@@ -7,10 +7,10 @@ hand-written edge cases of tests/raw_fixtures.py add_edge_case_rows) is built in
 local Spark session (one session and JVM for the module, tests/spark_support.py) in the three
 steps of a Spark build (pipelines/spark_ancestry.py): the models up to commit ancestry, the
 ancestry step (the Python walk the DuckDB model runs, per repository on Spark), then
-``int_commit_deployments`` from its table and the rest. Models whose SQL is not yet portable
-(NOT_YET_PORTABLE, MARTS_NOT_YET_PORTABLE) are left out of both builds. Every model built must
-have the same columns, types and rows on both: floats within 1e-9 relative, timestamps as UTC
-instants (epoch microseconds), lists element by element.
+``int_commit_deployments`` from its table and the rest. Every model and seed of the project is
+built on both and must have the same columns, types and rows: floats within 1e-9 relative,
+timestamps as UTC instants (epoch microseconds), lists element by element. The seven contract
+marts of issue 17 are among them (CONTRACT_MARTS).
 """
 
 from __future__ import annotations
@@ -42,22 +42,6 @@ FOLDERS = {
     "models/marts": "marts",
     "models/slo/marts": "marts",
 }
-# The intermediate models downstream of int_commit_deployments (commit ancestry, which the step
-# of pipelines/spark_ancestry.py computes on Spark) that are left out of both builds because
-# their SQL, or a mart they read, is still DuckDB's. docs/scaling.md lists them.
-NOT_YET_PORTABLE = frozenset(
-    {
-        "int_scorecard_measures",
-    }
-)
-# The marts whose SQL is still DuckDB's (step 7), or that read a model listed above.
-MARTS_NOT_YET_PORTABLE = frozenset(
-    {
-        "metrics_platform_time_saved",
-        "metrics_platform_value",
-        "metrics_success_scorecard",
-    }
-)
 # The marts issue 17 names for its proof: every portable mart is compared, and these may never
 # be left out.
 CONTRACT_MARTS = frozenset(
@@ -71,9 +55,7 @@ CONTRACT_MARTS = frozenset(
         "metrics_devex_wave",
     }
 )
-SELECTORS = [f"path:{folder}" for folder in FOLDERS]
-LEFT_OUT = sorted(NOT_YET_PORTABLE | MARTS_NOT_YET_PORTABLE)
-SELECT = ["--select", *SELECTORS, "--exclude", *LEFT_OUT]
+
 # The run's vars on both engines: a pinned clock, weeks cut in a zone other than the session's
 # (UTC), and configuration that makes the models whose rows depend on it non-empty (workflow
 # capabilities with regex backslashes, self-service, Argo CD health incidents) and sends the
@@ -96,7 +78,32 @@ VARS = {
             "topic": "",
             "golden_path": False,
         },
+        {
+            "name": "observability",
+            "description": "",
+            "workflow_regex": "",
+            "topic": "platform-observability",
+            "golden_path": False,
+        },
     ],
+    # A topic capability, money, a baseline and every task: the platform-value marts' sums,
+    # medians and JSON assumptions are compared, not only their nulls.
+    "platform_configured": True,
+    "platform_currency": "EUR",
+    "platform_loaded_hourly_rate": 95.5,
+    "platform_attribution_factor": 0.5,
+    "platform_working_weeks_per_year": 46,
+    "platform_baseline_start": "2026-05-01",
+    "platform_baseline_end": "2026-05-31",
+    "platform_tasks": [
+        "change_lead_time",
+        "merge_to_deploy_time",
+        "ci_queue_time",
+        "deployment_duration",
+        "survey_friction",
+    ],
+    "platform_monthly_cost": 12000,
+    "platform_investment": 50000,
     "platform_self_service_workflow_regex": "(?i)^provision",
     "platform_self_service_request_label": "platform-request",
     "argocd_health_incidents": ["argocd"],
@@ -121,7 +128,7 @@ SPARK_TYPES = {
 }
 
 
-def _all_models() -> dict[str, str]:
+def model_schemas() -> dict[str, str]:
     """Every model of FOLDERS and every seed (schema marts), by name."""
     return {
         **{
@@ -130,16 +137,6 @@ def _all_models() -> dict[str, str]:
             for path in (DBT_PROJECT_DIR / folder).rglob("*.sql")
         },
         **{path.stem: "marts" for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv")},
-    }
-
-
-def model_schemas() -> dict[str, str]:
-    """Every staging, intermediate and mart model of the project and its schema, less the ones
-    not yet portable (a new model is compared without editing this test)."""
-    return {
-        model: schema
-        for model, schema in _all_models().items()
-        if model not in NOT_YET_PORTABLE | MARTS_NOT_YET_PORTABLE
     }
 
 
@@ -163,7 +160,7 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
     shutil.copy(raw, warehouse)
     run_dbt(["seed"], warehouse=warehouse, target_path=root / "duckdb-target", variables=VARS)
     run_dbt(
-        ["run", *SELECT],
+        ["run"],
         warehouse=warehouse,
         target_path=root / "duckdb-target",
         variables=VARS,
@@ -181,13 +178,7 @@ def spark_models(built, tmp_path_factory):
     with dbt_on_spark(tmp_path_factory.mktemp("spark-session"), raw) as invoke:
         started = time.monotonic()
         invoke("seed", "--vars", json.dumps(VARS))
-        claims = build_on_spark(
-            invoke,
-            "run",
-            select=SELECTORS,
-            exclude=LEFT_OUT,
-            args=["--vars", json.dumps(VARS)],
-        )
+        claims = build_on_spark(invoke, "run", args=["--vars", json.dumps(VARS)])
         print(f"\nspark build: {time.monotonic() - started:.1f} s")
         assert claims > 0
         # dbt ran the models in a worker thread: the session is the process's default one.
@@ -253,32 +244,20 @@ def compare_models(warehouse: Path, session, models: dict[str, str]) -> list[tup
         con.close()
 
 
-def test_the_models_left_out_are_downstream_of_commit_ancestry(built):
-    """NOT_YET_PORTABLE (and the list in docs/scaling.md) follows the project: a model listed
-    there that is gone, or no longer downstream of int_commit_deployments, fails this test; a
-    new model anywhere else is compared without being listed."""
+def test_the_comparison_covers_every_model_and_seed_of_the_project(built):
+    """No model escapes the comparison: every enabled model and seed of the DuckDB run's manifest
+    is one this module compares (a model in a new folder fails here until FOLDERS has it)."""
     _, _, manifest_path = built
     manifest = json.loads(manifest_path.read_text())
-    children = manifest["child_map"]
-    start = next(node for node in manifest["nodes"] if node.endswith(".int_commit_deployments"))
-    downstream, todo = set(), [start]
-    while todo:
-        node = todo.pop()
-        if node in downstream:
-            continue
-        downstream.add(node)
-        todo.extend(children.get(node, []))
-    # The manifest holds every node of the project, built by the DuckDB run or not.
-    names = {manifest["nodes"][node]["name"] for node in downstream if node.startswith("model.")}
-    assert names >= NOT_YET_PORTABLE, sorted(NOT_YET_PORTABLE - names)
+    in_project = {
+        node["name"]: node["schema"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    assert in_project == model_schemas()
 
 
-def test_the_marts_left_out_are_marts_of_the_project():
-    marts = {model for model, schema in _all_models().items() if schema == "marts"}
-    assert marts >= MARTS_NOT_YET_PORTABLE, sorted(MARTS_NOT_YET_PORTABLE - marts)
-
-
-def test_every_portable_model_builds_on_spark_with_duckdbs_columns_and_rows(built, spark_models):
+def test_every_model_and_seed_builds_on_spark_with_duckdbs_columns_and_rows(built, spark_models):
     warehouse, _, _ = built
     session = spark_models
     models = model_schemas()
