@@ -100,7 +100,7 @@ def build_on_spark(
     excluding = ["--exclude", *exclude] if exclude else []
     first = ["--select", *select] if select else []
     invoke(command, *first, "--exclude", f"{NODE}+", *exclude, *args)
-    session = (session_factory or _default_session)()
+    session = (session_factory or dbt_session)()
     try:
         claims = write_claims(session)
     except Exception as exc:  # pyspark's errors, whose str() may itself fail
@@ -118,9 +118,24 @@ def build_on_spark(
     return claims
 
 
+def dbt_session() -> SparkSession:
+    """The session dbt-spark's ``session`` method started in this process. Never a new one: a
+    session built here would have none of the profile's settings (its metastore would be a new,
+    empty one in the working directory)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession or SparkSession.getActiveSession()
+    if session is None:
+        raise AncestryStepError(
+            "the commit-ancestry step found no Spark session: the first dbt run started none "
+            "(did it select nothing? it must build int_commits and int_deployments)"
+        )
+    return session
+
+
 def _default_session() -> SparkSession:
-    """The session dbt-spark's ``session`` method started in this process (it is pyspark's
-    default session), or one from the environment's Spark configuration."""
+    """For the step run alone (``spark-submit``, a notebook): the session the environment's
+    Spark configuration gives."""
     from pyspark.sql import SparkSession
 
     return SparkSession.builder.enableHiveSupport().getOrCreate()

@@ -62,6 +62,26 @@ def test_a_failed_ancestry_step_stops_the_build_before_the_second_dbt_run():
     assert raised.value.exit_code == 2
 
 
+def test_the_ancestry_step_never_starts_a_spark_session_of_its_own(tmp_path, monkeypatch):
+    """When the first dbt run started no session (it selected nothing), the step stops with one
+    error rather than start a session without the profile's settings, whose new, empty
+    metastore would land in the working directory."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    from pyspark.sql import SparkSession
+
+    from pipelines.spark_ancestry import AncestryStepError, build_on_spark
+
+    if SparkSession._instantiatedSession is not None:
+        pytest.skip("a Spark session of another test is running in this process")
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    with pytest.raises(AncestryStepError, match="found no Spark session"):
+        build_on_spark(lambda *args: runs.append(args), "build")
+    assert len(runs) == 1  # the second dbt run never started
+    assert list(tmp_path.iterdir()) == []  # no metastore_db, no spark-warehouse
+    assert SparkSession._instantiatedSession is None
+
+
 def test_the_second_dbt_run_selects_what_the_first_left_out_within_the_users_selection():
     from pipelines.spark_ancestry import build_on_spark
 
