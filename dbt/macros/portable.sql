@@ -599,7 +599,8 @@
     / nullif(size({{ values }}), 0)
 {%- endmacro %}
 
-{#- ts plus a whole number of seconds (a bigint expression): DuckDB's ts + to_seconds(n). -#}
+{#- ts plus a whole number of seconds (a bigint expression), to the microsecond: DuckDB's
+    ts + to_seconds(n). -#}
 {% macro pm_add_whole_seconds(ts, seconds) -%}
     {{ return(adapter.dispatch('pm_add_whole_seconds', 'platform_metrics')(ts, seconds)) }}
 {%- endmacro %}

@@ -55,22 +55,6 @@
     startswith({{ string }}, {{ prefix }})
 {%- endmacro %}
 
-{#- An instant plus a whole number of seconds (a bigint expression), to the microsecond. -#}
-{% macro pm_add_seconds(ts, seconds) -%}
-    {{ return(adapter.dispatch('pm_add_seconds', 'platform_metrics')(ts, seconds)) }}
-{%- endmacro %}
-
-{% macro default__pm_add_seconds(ts, seconds) -%}
-    {{ ts }}
-    + to_seconds(
-        {{ seconds }}
-    )
-{%- endmacro %}
-
-{% macro spark__pm_add_seconds(ts, seconds) -%}
-    timestamp_micros(unix_micros({{ ts }}) + 1000000L * ({{ seconds }}))
-{%- endmacro %}
-
 {#- The elements of a list of strings joined by separator (an SQL string), nulls left out. -#}
 {% macro pm_list_join(list, separator) -%}
     {{ return(adapter.dispatch('pm_list_join', 'platform_metrics')(list, separator)) }}

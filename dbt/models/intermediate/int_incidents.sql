@@ -178,7 +178,7 @@ window_candidates as (
             mapped_incidents.service = deployments.service
             and mapped_incidents.started_at >= deployments.deployed_at
             and mapped_incidents.started_at
-            <= {{ pm_add_seconds(
+            <= {{ pm_add_whole_seconds(
                 'deployments.deployed_at',
                 pm_double_to_bigint(
                     knob('incident_window_hours', 'mapped_incidents.service') ~ ' * 3600'
