@@ -10,7 +10,8 @@ model calls (:func:`pipelines.ancestry.claim_arrow`), one repository per Spark t
 
 :func:`build_on_spark` runs the three steps in one process, so that they share the local session
 that dbt-spark's ``session`` method starts. On a cluster, run the step where Spark jobs run
-(``spark-submit -m pipelines.spark_ancestry`` or a notebook) between the two dbt runs.
+(``spark-submit pipelines/spark_ancestry.py``, with this package installed where the driver and
+executors run, or ``write_claims(spark)`` in a notebook) between the two dbt runs.
 
 No Dagster import (ARCHITECTURE.md); pyspark is imported when a step runs, as it is an optional
 extra (``pip install -e '.[spark]'``).
@@ -142,8 +143,8 @@ def _default_session() -> SparkSession:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pipelines.spark_ancestry``: the step alone, on the session that
-    ``spark-submit`` (or the environment's Spark configuration) gives."""
+    """The step alone (``spark-submit pipelines/spark_ancestry.py`` or ``python -m
+    pipelines.spark_ancestry``), on the session the environment's Spark configuration gives."""
     parser = argparse.ArgumentParser(prog="python -m pipelines.spark_ancestry", description=__doc__)
     parser.add_argument("--schema", default=SOURCE_SCHEMA, help="where int_commits is")
     parser.add_argument("--table", default=CLAIMS_TABLE, help="the claims table to replace")
