@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
 
 # Where the step reads (dbt's intermediate schema) and writes (a dbt source, dbt/models/
-# intermediate/spark/ancestry.yml).
+# intermediate/spark/_ancestry__sources.yml).
 SOURCE_SCHEMA = "intermediate"
 CLAIMS_TABLE = "ancestry.commit_deployments"
 # pipelines.ancestry.CLAIM_SCHEMA in Spark's DDL.

@@ -26,7 +26,7 @@ import pytest
 
 from pipelines.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from pipelines.raw_export import export_raw_parquet
-from pipelines.spark_ancestry import build_on_spark
+from pipelines.spark_ancestry import build_on_spark, dbt_session
 from pipelines.warehouse import connect
 from tests.raw_fixtures import sync_every_source_raw_layer
 from tests.spark_support import comparable, dbt_on_spark
@@ -146,7 +146,7 @@ def staging_model_names() -> set[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """The raw layer with DuckDB's portable models built on it, its Parquet export, and the
+    """The raw layer with DuckDB's seeds and models built on it, its Parquet export, and the
     DuckDB run's manifest."""
     root = tmp_path_factory.mktemp("spark-models")
     raw = root / "landed.duckdb"  # not raw.duckdb: its catalog would clash with schema raw
@@ -170,9 +170,9 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="module")
 def spark_models(built, tmp_path_factory):
-    """The same models built on Spark (the raw export registered by on-run-start), in one run.
-    Prints the build's wall-clock time (JVM start and raw registration included; pytest -s)."""
-    from pyspark.sql import SparkSession
+    """The same seeds and models built on Spark (the raw export registered by on-run-start):
+    dbt seed, then the three steps of a Spark build. Prints the build's wall-clock time (JVM
+    start and raw registration included; pytest -s)."""
 
     _, raw, _ = built
     with dbt_on_spark(tmp_path_factory.mktemp("spark-session"), raw) as invoke:
@@ -181,8 +181,8 @@ def spark_models(built, tmp_path_factory):
         claims = build_on_spark(invoke, "run", args=["--vars", json.dumps(VARS)])
         print(f"\nspark build: {time.monotonic() - started:.1f} s")
         assert claims > 0
-        # dbt ran the models in a worker thread: the session is the process's default one.
-        yield SparkSession.builder.getOrCreate()
+        # The session dbt started (on a worker thread) for the module's comparisons.
+        yield dbt_session()
 
 
 def _duckdb_relation(con: duckdb.DuckDBPyConnection, schema: str, model: str):
