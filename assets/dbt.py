@@ -9,8 +9,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from assets.project import WAREHOUSE_POOL, dbt_project
+from assets.project import DBT_TARGET_DIR, WAREHOUSE_POOL, dbt_project
 from pipelines.config import WAREHOUSE_ENV_VAR, Config
+from pipelines.dbt_runs import parse_cache, prune_runs, reusing_parse, run_target
 from pipelines.definitions import dbt_vars
 from pipelines.offline import refusing_proxy
 
@@ -77,10 +78,16 @@ def build_dbt_assets(config: Config, warehouse_path: Path) -> dg.AssetsDefinitio
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # The dbt profile reads the same variable as Dagster's DuckDBResource.
         os.environ[WAREHOUSE_ENV_VAR] = str(warehouse_path)
-        # dagster-dbt runs `dbt --version` (which asks the package index for the latest release)
-        # and `dbt build` with a copy of os.environ taken here: both get the refusing proxy.
-        with refusing_proxy():
-            invocation = dbt.cli(dbt_build_args(variables), context=context)
-        yield from invocation.stream()
+        # Its own folder under build/dbt-target/runs, starting from this warehouse's last parse
+        # (pipelines/dbt_runs.py: a full parse every run cost about 5 s).
+        target = run_target(DBT_TARGET_DIR, context.run.run_id)
+        with reusing_parse(target, parse_cache(DBT_TARGET_DIR, warehouse_path)):
+            # dagster-dbt runs `dbt --version` (which asks the package index for the latest
+            # release) and `dbt build` with a copy of os.environ taken here: both get the
+            # refusing proxy.
+            with refusing_proxy():
+                invocation = dbt.cli(dbt_build_args(variables), context=context, target_path=target)
+            yield from invocation.stream()
+        prune_runs(DBT_TARGET_DIR)
 
     return dbt_models

@@ -20,9 +20,11 @@ import duckdb
 import pytest
 
 from assets.cli import run_quietly
+from assets.project import DBT_TARGET_DIR
 from assets.runner import PipelineOutcome, run_pipeline
 from dashboards.browser import find_browser
 from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+from pipelines.dbt_runs import RUNS_KEPT, parse_cache
 from pipelines.demo.mixed import on_gitlab
 from tests.prometheus_server import (
     NOT_INSTALLED,
@@ -248,6 +250,23 @@ def test_no_email_address_or_raw_respondent_reaches_the_warehouse(pipeline):
     for (payload,) in payloads:
         assert "@" not in payload
         assert re.fullmatch(r"[0-9a-f]{32}", json.loads(payload)["respondent"])
+
+
+def test_the_dbt_build_writes_a_folder_of_its_own_and_leaves_its_parse_for_the_next(pipeline):
+    config, _, _ = pipeline
+    warehouse = Path(config.warehouse_path()).resolve()
+    cache = parse_cache(DBT_TARGET_DIR, warehouse)
+    assert cache.is_file(), "the build left no parse for the next build of this warehouse"
+    results = sorted(
+        (DBT_TARGET_DIR / "runs").glob("dbt_models-*/run_results.json"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    assert results, f"no run folder under {DBT_TARGET_DIR / 'runs'}"
+    assert len(results) <= RUNS_KEPT
+    newest = json.loads(results[-1].read_text(encoding="utf-8"))
+    assert newest["args"]["which"] == "build"
+    assert newest["elapsed_time"] > 0
+    assert cache.stat().st_mtime >= results[-1].stat().st_mtime - 600
 
 
 def test_second_ingest_changes_no_row_count(pipeline):

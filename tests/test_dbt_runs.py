@@ -1,0 +1,93 @@
+"""The pipeline's dbt build: its own folder per run, the last parse reused, old folders pruned."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import load_config
+from pipelines.dbt_cli import run_dbt
+from pipelines.dbt_runs import (
+    PARTIAL_PARSE_FILE,
+    parse_cache,
+    prune_runs,
+    reusing_parse,
+    run_target,
+)
+from pipelines.definitions import dbt_vars
+
+
+def _two_builds(tmp_path: Path, edit: dict | None = None) -> tuple[str, str]:
+    """dbt's logs of two ``dbt parse`` runs of one warehouse, each in its own run folder and
+    through :func:`reusing_parse`, as two pipeline builds start; ``edit`` changes the second's
+    vars. The vars are the demo organisation's, as the pipeline passes them."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    variables = json.loads(json.dumps(dbt_vars(load_config(None))))
+    cache = parse_cache(tmp_path / "dbt-target", warehouse)
+    logs = []
+    for run_id, run_vars in (("run-one", variables), ("run-two", {**variables, **(edit or {})})):
+        target = run_target(tmp_path / "dbt-target", run_id)
+        assert not target.exists()
+        with reusing_parse(target, cache):
+            run_dbt(["parse"], warehouse=warehouse, target_path=target, variables=run_vars)
+        assert cache.is_file()
+        logs.append((target / "logs" / "dbt.log").read_text(encoding="utf-8"))
+    return logs[0], logs[1]
+
+
+def test_the_next_build_of_a_warehouse_starts_from_the_last_builds_parse(tmp_path):
+    first, second = _two_builds(tmp_path)
+    assert "Starting full parse" in first
+    assert "Partial parsing enabled" in second, second[-3000:]
+    assert "Starting full parse" not in second
+    assert "Unable to do partial parsing" not in second
+
+
+def test_a_build_with_other_vars_parses_again_rather_than_reuse_a_stale_parse(tmp_path):
+    _, second = _two_builds(tmp_path, edit={"an_edited_var": 1})
+    assert "Unable to do partial parsing because config vars" in second
+
+
+def test_each_warehouse_keeps_its_own_parse(tmp_path):
+    one = parse_cache(tmp_path, tmp_path / "a" / "warehouse.duckdb")
+    other = parse_cache(tmp_path, tmp_path / "b" / "warehouse.duckdb")
+    assert one != other
+    assert one == parse_cache(tmp_path, tmp_path / "a" / "warehouse.duckdb")
+
+
+def test_a_failed_build_still_leaves_its_parse_and_a_crash_never_half_a_file(tmp_path):
+    cache = tmp_path / "partial-parse" / "w.msgpack"
+    target = tmp_path / "runs" / "dbt_models-x"
+    with pytest.raises(RuntimeError), reusing_parse(target, cache):
+        (target / PARTIAL_PARSE_FILE).write_bytes(b"parsed")
+        raise RuntimeError("a data test failed")
+    assert cache.read_bytes() == b"parsed"
+    assert [p.name for p in cache.parent.iterdir()] == ["w.msgpack"]
+
+    # The next block starts from it; a block whose dbt wrote no parse leaves the cache alone.
+    target = tmp_path / "runs" / "dbt_models-y"
+    with reusing_parse(target, cache):
+        assert (target / PARTIAL_PARSE_FILE).read_bytes() == b"parsed"
+        (target / PARTIAL_PARSE_FILE).unlink()
+    assert cache.read_bytes() == b"parsed"
+
+
+def test_only_the_newest_run_folders_are_kept(tmp_path):
+    runs = tmp_path / "runs"
+    made = []
+    for i in range(14):
+        folder = run_target(tmp_path, f"run{i:05d}")
+        folder.mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        stamp = time.time() - 1000 + i
+        os.utime(folder, (stamp, stamp))
+        made.append(folder)
+    other = runs / "notes"
+    other.mkdir()
+    deleted = prune_runs(tmp_path, keep=10)
+    assert sorted(deleted) == sorted(made[:4])
+    assert sorted(p for p in runs.iterdir() if p != other) == sorted(made[4:])
+    assert other.is_dir()
+    assert prune_runs(tmp_path / "nothing-here") == []
