@@ -54,6 +54,17 @@ def claim_commits(
     already shipped, e.g. by deployments of an earlier incremental run.
     """
     seen = set() if claimed is None else claimed
+    for deployment_id, sha, depth in _walk(parents, deployments, seen):
+        yield Claim(deployment_id, sha, depth)
+
+
+def _walk(
+    parents: Mapping[str, Sequence[str]],
+    deployments: Iterable[tuple[str, str | None]],
+    seen: set[str],
+) -> Iterator[tuple[str, str, int]]:
+    """:func:`claim_commits` as (deployment_id, sha, depth) tuples: the table builders' loop,
+    which visits every commit of the history once, so it allocates no object per claim."""
     for deployment_id, head in deployments:
         if head is None or head not in parents or head in seen:
             continue  # unknown SHA, rollback or redeploy: nothing new shipped
@@ -61,11 +72,42 @@ def claim_commits(
         stack = [(head, 0)]
         while stack:
             sha, depth = stack.pop()
-            yield Claim(deployment_id, sha, depth)
+            yield deployment_id, sha, depth
             for parent in parents[sha]:
                 if parent in parents and parent not in seen:
                     seen.add(parent)
                     stack.append((parent, depth + 1))
+
+
+def _claim_columns(
+    commits: Iterable[tuple[str, str, Sequence[str] | None]],
+    deployments: Iterable[tuple[str, str, str, str | None]],
+) -> tuple[list, list, list, list, list]:
+    """The claims as five columns (:data:`CLAIM_SCHEMA`'s order); arguments as :func:`claim_table`.
+    Only the graphs of repositories with a deployment are built."""
+    partitions: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for repository, environment, deployment_id, sha in deployments:
+        partitions.setdefault((repository, environment), []).append((deployment_id, sha))
+    graphs: dict[str, dict[str, Sequence[str]]] = {r: {} for r, _ in partitions}
+    for repository, sha, parent_shas in commits:
+        graph = graphs.get(repository)
+        if graph is not None:
+            graph[sha] = parent_shas or ()
+    repositories: list[str] = []
+    environments: list[str] = []
+    deployment_ids: list[str] = []
+    shas: list[str] = []
+    depths: list[int] = []
+    for (repository, environment), ordered in partitions.items():
+        before = len(shas)
+        for deployment_id, sha, depth in _walk(graphs[repository], ordered, set()):
+            deployment_ids.append(deployment_id)
+            shas.append(sha)
+            depths.append(depth)
+        claimed = len(shas) - before
+        repositories += [repository] * claimed
+        environments += [environment] * claimed
+    return repositories, environments, deployment_ids, shas, depths
 
 
 def claim_table(
@@ -77,18 +119,7 @@ def claim_table(
     ``commits`` are (repository, sha, parent_shas); ``deployments`` are successful production
     deployments as (repository, environment, deployment_id, sha), already in time order.
     """
-    graphs: dict[str, dict[str, Sequence[str]]] = {}
-    for repository, sha, parent_shas in commits:
-        graphs.setdefault(repository, {})[sha] = list(parent_shas or ())
-    partitions: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for repository, environment, deployment_id, sha in deployments:
-        partitions.setdefault((repository, environment), []).append((deployment_id, sha))
-    rows = []
-    for (repository, environment), ordered in partitions.items():
-        graph = graphs.get(repository, {})
-        for claim in claim_commits(graph, ordered):
-            rows.append((repository, environment, claim.deployment_id, claim.sha, claim.depth))
-    return rows
+    return list(zip(*_claim_columns(commits, deployments), strict=True))
 
 
 def claim_arrow(commits: pa.Table, deployments: pa.Table) -> pa.Table:
@@ -98,20 +129,23 @@ def claim_arrow(commits: pa.Table, deployments: pa.Table) -> pa.Table:
     has repository, environment, deployment_id, commit_sha and deployed_at, one row per
     successful production deployment with a SHA, in any order: they are sorted here by
     :data:`DEPLOYMENT_ORDER` (nulls last, strings by code point, as DuckDB and Spark sort them).
+    Commits of repositories without a deployment never leave Arrow.
     """
     order = pc.sort_indices(
         deployments, sort_keys=[(column, "ascending", "at_end") for column in DEPLOYMENT_ORDER]
     )
     ordered = deployments.take(order)
+    commits = commits.filter(
+        pc.is_in(commits.column("repository"), value_set=pc.unique(ordered.column("repository")))
+    )
 
     def columns(table: pa.Table, names: tuple[str, ...]) -> Iterable[tuple]:
         return zip(*(table.column(name).to_pylist() for name in names), strict=True)
 
-    rows = claim_table(
+    claimed = _claim_columns(
         columns(commits, ("repository", "sha", "parent_shas")),
         columns(ordered, ("repository", "environment", "deployment_id", "commit_sha")),
     )
-    claimed = list(zip(*rows, strict=True)) if rows else [[] for _ in CLAIM_SCHEMA.names]
     return pa.Table.from_arrays(
         [pa.array(c, t) for c, t in zip(claimed, CLAIM_SCHEMA.types, strict=True)],
         schema=CLAIM_SCHEMA,
