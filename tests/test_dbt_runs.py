@@ -3,7 +3,6 @@
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,35 +18,33 @@ from pipelines.dbt_runs import (
 from pipelines.definitions import dbt_vars
 
 
-def _two_builds(tmp_path: Path, edit: dict | None = None) -> tuple[str, str]:
-    """dbt's logs of two ``dbt parse`` runs of one warehouse, each in its own run folder and
-    through :func:`reusing_parse`, as two pipeline builds start; ``edit`` changes the second's
-    vars. The vars are the demo organisation's, as the pipeline passes them."""
+def test_the_next_build_of_a_warehouse_starts_from_the_last_builds_parse_unless_vars_changed(
+    tmp_path,
+):
+    """Three ``dbt parse`` runs of one warehouse, each in its own run folder and through
+    :func:`reusing_parse`, as three pipeline builds start, with the demo organisation's vars; the
+    third with one var edited."""
     warehouse = tmp_path / "warehouse.duckdb"
     variables = json.loads(json.dumps(dbt_vars(load_config(None))))
     cache = parse_cache(tmp_path / "dbt-target", warehouse)
     logs = []
-    for run_id, run_vars in (("run-one", variables), ("run-two", {**variables, **(edit or {})})):
+    for run_id, run_vars in (
+        ("run-one", variables),
+        ("run-two", variables),
+        ("run-three", {**variables, "an_edited_var": 1}),
+    ):
         target = run_target(tmp_path / "dbt-target", run_id)
         assert not target.exists()
         with reusing_parse(target, cache):
             run_dbt(["parse"], warehouse=warehouse, target_path=target, variables=run_vars)
         assert cache.is_file()
         logs.append((target / "logs" / "dbt.log").read_text(encoding="utf-8"))
-    return logs[0], logs[1]
-
-
-def test_the_next_build_of_a_warehouse_starts_from_the_last_builds_parse(tmp_path):
-    first, second = _two_builds(tmp_path)
+    first, second, edited = logs
     assert "Starting full parse" in first
     assert "Partial parsing enabled" in second, second[-3000:]
     assert "Starting full parse" not in second
     assert "Unable to do partial parsing" not in second
-
-
-def test_a_build_with_other_vars_parses_again_rather_than_reuse_a_stale_parse(tmp_path):
-    _, second = _two_builds(tmp_path, edit={"an_edited_var": 1})
-    assert "Unable to do partial parsing because config vars" in second
+    assert "Unable to do partial parsing because config vars" in edited
 
 
 def test_each_warehouse_keeps_its_own_parse(tmp_path):
