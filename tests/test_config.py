@@ -151,14 +151,10 @@ def test_no_spark_section_means_no_spark_settings(tmp_path):
 
 
 def test_a_spark_section_loads_with_its_paths_relative_to_the_config_folder(tmp_path):
-    config = load_config(
-        write(
-            tmp_path,
-            MINIMAL
-            + "spark: {raw_parquet: data/raw, dir: /srv/spark, cron: '30 6 * * MON-FRI', "
-            "command: run}\n",
-        )
+    spark = (
+        "spark: {raw_parquet: data/raw, dir: /srv/spark, cron: '30 6 * * MON-FRI', command: run}"
     )
+    config = load_config(write(tmp_path, MINIMAL + spark + "\n"))
     assert config.spark.raw_parquet == tmp_path / "data" / "raw"
     assert config.spark.dir == Path("/srv/spark")
     assert config.spark.cron == "30 6 * * MON-FRI"
