@@ -9,10 +9,13 @@ published snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -204,3 +207,42 @@ def test_the_real_cli_accepts_the_command_the_job_builds(tmp_path):
     ), result.stderr
     with pytest.raises(spark_job.SparkJobError, match=r"exited with code 2; its last lines:\n"):
         spark_job.run_spark_build(config, echo=lambda line: None)
+
+
+def test_a_stopped_build_takes_its_whole_process_group_with_it(tmp_path, monkeypatch):
+    """Ctrl-C or a terminated run while the build runs: the build and what it started (Spark's
+    JVM; here a sleeping grandchild) are stopped, not left running."""
+    program = tmp_path / "slow_cli.py"
+    program.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(spark_job, "CLI", (sys.executable, str(program)))
+    config = _config(tmp_path, ORG + SPARK)
+    grandchild: list[int] = []
+
+    def interrupt(line: str) -> None:
+        grandchild.append(int(line))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        spark_job.run_spark_build(config, echo=interrupt)
+    (pid,) = grandchild
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waiting for its (killed) parent's reaper has ended too.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    return True
