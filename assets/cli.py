@@ -466,15 +466,13 @@ def _cmd_spark_build(args: argparse.Namespace) -> int:
 
 def _cmd_export_raw(args: argparse.Namespace) -> int:
     from dashboards.publish import SNAPSHOT_FILE
-    from pipelines.raw_export import export_raw_parquet
-    from pipelines.warehouse import open_warehouse
+    from pipelines.raw_export import export_raw_file
 
     if args.warehouse:
         path = args.warehouse
     else:
         path = Path(load_config(_config_path(args.config)).publish.snapshot_dir) / SNAPSHOT_FILE
-    with open_warehouse(path, read_only=True) as con:
-        export = export_raw_parquet(con, args.out)
+    export = export_raw_file(path, args.out)
     print(
         f"exported {len(export.row_counts)} raw tables ({export.rows} rows) from {path} "
         f"to {export.root} in {export.seconds:.2f} s"

@@ -1,4 +1,5 @@
-"""Builds the Dagster ``Definitions`` for one configuration: ingest -> dbt -> publish, jobs, schedules."""
+"""Builds the Dagster ``Definitions`` for one configuration: ingest -> dbt -> publish, jobs,
+schedules, and the ``spark_build`` job when the configuration has a ``spark:`` section."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from assets.reports import REPORT_TAG, quality_gate_sensor
 from assets.run_recovery import dead_run_recovery_sensor
 from assets.schedules import daily_refresh_schedules, partition_sensors
 from assets.slo import build_slo_assets
+from assets.spark import build_spark_job
 from pipelines.config import Config
 
 
@@ -87,6 +89,8 @@ def build_definitions(config: Config) -> dg.Definitions:
         selection=dg.AssetSelection.groups("publish"),
         description="Rebuild the site and the analysts' snapshot from the current marts.",
     )
+    # Only with a spark: section; its steps do not open the warehouse (assets/spark.py).
+    spark_jobs, spark_schedules = build_spark_job(config)
     tz = config.organisation.timezone
     schedules = [
         *daily_refresh_schedules(config, refresh=refresh, partitioned=partitioned),
@@ -106,6 +110,7 @@ def build_definitions(config: Config) -> dg.Definitions:
             execution_timezone=tz,
             default_status=dg.DefaultScheduleStatus.RUNNING,
         ),
+        *spark_schedules,
     ]
     return dg.Definitions(
         assets=assets,
@@ -116,6 +121,7 @@ def build_definitions(config: Config) -> dg.Definitions:
             publish,
             *(job for _, job in partitioned),
             *(job for _, job in file_drops),
+            *spark_jobs,
         ],
         sensors=[
             *partition_sensors(config, refresh=refresh, partitioned=partitioned),

@@ -19,6 +19,7 @@ import duckdb
 from pydantic import (
     BaseModel,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     create_model,
@@ -342,6 +343,68 @@ class WarehouseConfig(_Model):
     )
 
 
+# Each cron field's range; month and weekday names as cron writes them (JAN, MON).
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+_CRON_NAMES = {
+    3: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+    4: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+}
+_CRON_PART = re.compile(r"^(\*|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:/([0-9]+))?$")
+
+
+def _cron_problem(value: str) -> str | None:
+    """Why ``value`` is not a five-field cron expression a schedule can run, or None."""
+    fields = value.split()
+    if len(fields) != 5:
+        return "not a five-field cron expression"
+    for i, (text, (what, low, high)) in enumerate(zip(fields, _CRON_FIELDS, strict=True)):
+        names = _CRON_NAMES.get(i, [])
+        for part in text.split(","):
+            match = _CRON_PART.match(part)
+            if match is None or match.group(4) == "0":
+                return f"not a valid cron expression ({what} {text!r})"
+            for bound in (match.group(2), match.group(3)):
+                if bound is None:
+                    continue
+                if bound.upper() in names:
+                    continue
+                if not bound.isdigit() or not low <= int(bound) <= high:
+                    return f"not a valid cron expression ({what} {bound!r} is not in {low}-{high})"
+    return None
+
+
+class SparkConfig(_Model):
+    """dbt on a local Spark session, as the Dagster job ``spark_build`` runs it
+    (docs/scaling.md#dbt-on-spark). Absent: no Spark job."""
+
+    raw_parquet: Path = Field(
+        default=DEFAULT_BUILD_DIR / "raw-parquet",
+        description="The raw layer's Parquet export, replaced whole by each run.",
+    )
+    dir: Path = Field(
+        default=DEFAULT_BUILD_DIR / "spark",
+        description="The Spark session's metastore, tables and scratch files.",
+    )
+    cron: str | None = Field(
+        default=None, description="When the spark_build schedule runs the job; unset: no schedule."
+    )
+    command: Literal["build", "run"] = "build"
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        problem = None if value is None else _cron_problem(value)
+        if problem:
+            raise ValueError(f"{value!r} is {problem}")
+        return value
+
+
 class DemoConfig(_Model):
     """Present only in the demo organisation: sources are served by the in-process fake API."""
 
@@ -562,6 +625,7 @@ class Config(_Model):
     schedules: SchedulesConfig = SchedulesConfig()
     publish: PublishConfig = PublishConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
+    spark: SparkConfig | None = None
     slos: list[Path] = Field(
         default_factory=list,
         description="OpenSLO spec files or folders of them (docs/slos.md); relative to this file.",
@@ -572,6 +636,8 @@ class Config(_Model):
         description="Success metrics with targets; default: the platform plan's eight.",
     )
     demo: DemoConfig | None = None
+    # The file this configuration was read from (load_config), absolute; None for parsed text.
+    _source_file: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
@@ -611,6 +677,11 @@ class Config(_Model):
     @property
     def is_demo(self) -> bool:
         return self.demo is not None
+
+    @property
+    def source_file(self) -> Path | None:
+        """The configuration file, absolute, when it was loaded from one (``load_config``)."""
+        return self._source_file
 
     def repository_service(self) -> dict[str, ServiceConfig]:
         return {repo: s for s in self.services for repo in s.repositories}
@@ -663,8 +734,12 @@ def load_config(path: str | Path | None = None) -> Config:
     if path == DEMO_CONFIG_PATH:
         # The demo's outputs stay under ./build, but its SLO specs ship beside its configuration.
         config = parse_config(text, label=label)
-        return config.model_copy(update={"slos": [_under(path.parent, p) for p in config.slos]})
-    return parse_config(text, label=label, base_dir=path.parent)
+        config = config.model_copy(update={"slos": [_under(path.parent, p) for p in config.slos]})
+    else:
+        config = parse_config(text, label=label, base_dir=path.parent)
+    # A step that runs the CLI in a subprocess (the spark_build job) hands it the same file.
+    config._source_file = path.absolute()
+    return config
 
 
 def _under(base_dir: Path, path: Path) -> Path:
@@ -752,6 +827,8 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
     )
     if config.warehouse.path is not None:
         updates["warehouse"] = WarehouseConfig(path=rel(config.warehouse.path))
+    if config.spark is not None:
+        updates["spark"] = _with_resolved_paths(config.spark, ("raw_parquet", "dir"), rel)
     section: dict[str, Any] = {}
     for source in source_registry.all_sources():
         if not source.path_fields:

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.errors import PlatformMetricsError
-from pipelines.warehouse import RAW_SCHEMA, raw_table_names
+from pipelines.warehouse import RAW_SCHEMA, open_warehouse, raw_table_names
 
 # The Parquet root dbt's spark target registers (also the dbt var raw_parquet_root).
 RAW_PARQUET_ENV_VAR = "PLATFORM_METRICS_RAW_PARQUET"
@@ -94,6 +94,13 @@ def export_raw_parquet(con: duckdb.DuckDBPyConnection, out: str | Path) -> RawEx
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RawExport(root=out, row_counts=counts, seconds=time.monotonic() - started)
+
+
+def export_raw_file(warehouse: str | Path, out: str | Path) -> RawExport:
+    """:func:`export_raw_parquet` of the DuckDB file ``warehouse``, opened read-only: what
+    ``platform-metrics export-raw`` and the ``spark_build`` job's first step run."""
+    with open_warehouse(warehouse, read_only=True) as con:
+        return export_raw_parquet(con, out)
 
 
 def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:

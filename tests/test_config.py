@@ -78,6 +78,19 @@ def test_minimal_config_gets_dora_defaults(tmp_path):
         (MINIMAL.replace("name: Acme", "name: Acme, timezone: Mars/Olympus"), "unknown time zone"),
         (MINIMAL + "schedules: {refresh_cron: 'daily'}\n", "not a five-field cron expression"),
         (MINIMAL + "sources: {github: [{name: gh}]}\n", "give 'organisations' or 'repositories'"),
+        (MINIMAL + "spark: {raw_parquet: x, sessions: 2}\n", "spark.sessions: unknown key"),
+        (MINIMAL + "spark: {command: test}\n", "spark.command: Input should be 'build' or 'run'"),
+        (MINIMAL + "spark: {dir: [a, b]}\n", "spark.dir: Input is not a valid path"),
+        (MINIMAL + "spark: {cron: 'daily'}\n", "spark.cron: 'daily' is not a five-field cron"),
+        (
+            MINIMAL + "spark: {cron: '0 24 * * *'}\n",
+            "spark.cron: '0 24 * * *' is not a valid cron expression (hour '24' is not in 0-23)",
+        ),
+        (
+            MINIMAL + "spark: {cron: '*/0 * * * *'}\n",
+            "spark.cron: '*/0 * * * *' is not a valid cron expression (minute '*/0')",
+        ),
+        (MINIMAL + "spark: [build]\n", "spark: Input should be a valid dictionary"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path, text, expected):
@@ -130,6 +143,29 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     config = load_config(write(tmp_path, MINIMAL + "warehouse: {path: data/wh.duckdb}\n"))
     assert config.warehouse_path() == tmp_path / "data" / "wh.duckdb"
     assert config.publish.site_dir == Path("build/site")  # defaults stay under ./build
+
+
+def test_no_spark_section_means_no_spark_settings(tmp_path):
+    assert load_config(write(tmp_path, MINIMAL)).spark is None
+    assert load_config(DEMO_CONFIG_PATH).spark is None
+
+
+def test_a_spark_section_loads_with_its_paths_relative_to_the_config_folder(tmp_path):
+    spark = (
+        "spark: {raw_parquet: data/raw, dir: /srv/spark, cron: '30 6 * * MON-FRI', command: run}"
+    )
+    config = load_config(write(tmp_path, MINIMAL + spark + "\n"))
+    assert config.spark.raw_parquet == tmp_path / "data" / "raw"
+    assert config.spark.dir == Path("/srv/spark")
+    assert config.spark.cron == "30 6 * * MON-FRI"
+    assert config.spark.command == "run"
+    assert config.source_file == (tmp_path / "org.yaml").absolute()
+
+
+def test_an_empty_spark_section_takes_the_defaults_under_build(tmp_path):
+    spark = load_config(write(tmp_path, MINIMAL + "spark: {}\n")).spark
+    assert (spark.raw_parquet, spark.dir) == (Path("build/raw-parquet"), Path("build/spark"))
+    assert spark.cron is None and spark.command == "build"
 
 
 def test_dbt_vars_follow_the_metric_definitions(tmp_path):
