@@ -826,7 +826,7 @@ def _resolve_paths(config: Config, base_dir: Path) -> Config:
         }
     )
     if config.warehouse.path is not None:
-        updates["warehouse"] = WarehouseConfig(path=rel(config.warehouse.path))
+        updates["warehouse"] = _with_resolved_paths(config.warehouse, ("path",), rel)
     if config.spark is not None:
         updates["spark"] = _with_resolved_paths(config.spark, ("raw_parquet", "dir"), rel)
     section: dict[str, Any] = {}

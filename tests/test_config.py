@@ -145,6 +145,17 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     assert config.publish.site_dir == Path("build/site")  # defaults stay under ./build
 
 
+def test_a_warehouse_path_in_the_file_keeps_the_warehouse_sections_other_settings(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            MINIMAL + "warehouse: {path: data/wh.duckdb, incremental_lookback_days: 9}\n",
+        )
+    )
+    assert config.warehouse_path() == tmp_path / "data" / "wh.duckdb"
+    assert config.warehouse.incremental_lookback_days == 9
+
+
 def test_no_spark_section_means_no_spark_settings(tmp_path):
     assert load_config(write(tmp_path, MINIMAL)).spark is None
     assert load_config(DEMO_CONFIG_PATH).spark is None
