@@ -42,3 +42,12 @@ def spark_missing() -> str | None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("spark") is not None and (reason := spark_missing()) is not None:
         pytest.skip(f"spark: {reason}")
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory):
+    """The small demo organisation through the whole pipeline, once per session, for
+    tests/test_end_to_end.py and tests/test_notebooks.py (tests/small_demo.py)."""
+    from tests.small_demo import run_small_demo
+
+    return run_small_demo(tmp_path_factory.mktemp("small-demo"))

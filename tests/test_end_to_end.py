@@ -1,12 +1,12 @@
 """The whole pipeline on a small demo organisation: ingest -> dbt -> site and snapshot, for real.
 
-One run per module (real DuckDB file, real dbt build, real Dagster execution), then assertions.
+One run (real DuckDB file, real dbt build, real Dagster execution), shared with
+tests/test_notebooks.py (tests/small_demo.py), then assertions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import shutil
@@ -15,15 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from assets.cli import run_quietly
 from assets.project import DBT_TARGET_DIR
-from assets.runner import PipelineOutcome, run_pipeline
 from dashboards.browser import find_browser
-from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+from pipelines.config import Config
 from pipelines.dbt_runs import RUNS_KEPT, parse_cache
 from pipelines.demo.mixed import on_gitlab
 from tests.prometheus_server import (
@@ -33,9 +30,9 @@ from tests.prometheus_server import (
     running_prometheus,
     wait_for_series,
 )
+from tests.small_demo import run
 
 pytestmark = pytest.mark.e2e
-END_DATE = dt.date(2026, 6, 30)
 
 
 def github_repositories(config: Config) -> list[str]:
@@ -43,45 +40,18 @@ def github_repositories(config: Config) -> list[str]:
     return [r for s in config.services for r in s.repositories if not on_gitlab(config, r)]
 
 
-def small_demo_config(tmp: Path, months: int = 3) -> Config:
-    config = load_config(DEMO_CONFIG_PATH)
-    sources = config.sources.model_copy(
-        update={"surveys": config.sources.surveys.model_copy(update={"inbox": tmp / "inbox"})}
-    )
-    return config.model_copy(
-        update={
-            "demo": config.demo.model_copy(update={"end_date": END_DATE, "months": months}),
-            "warehouse": config.warehouse.model_copy(update={"path": tmp / "warehouse.duckdb"}),
-            "publish": config.publish.model_copy(
-                update={"site_dir": tmp / "site", "snapshot_dir": tmp / "snapshot"}
-            ),
-            "sources": sources,
-        }
-    )
-
-
-def run(defs: dg.Definitions, config: Config, job: str = "refresh") -> PipelineOutcome:
-    """As `platform-metrics run` does: every GitHub repository partition, then ``job``."""
-    with dg.instance_for_test() as instance:
-        return run_pipeline(defs, config, instance, job=job)
-
-
 @pytest.fixture(scope="module")
-def quiet_run(tmp_path_factory):
+def quiet_run(small_demo_run):
     """The run as `platform-metrics demo` makes it (assets/cli.py run_quietly): its console lines
-    in ``console.txt``, its summary returned."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    config = small_demo_config(tmp)
-    console = io.StringIO()
-    with dg.instance_for_test() as instance:
-        quiet = run_quietly(config, console, log=tmp / "run.log", instance=instance)
+    and its summary; made once for this module and tests/test_notebooks.py (tests/small_demo.py)."""
+    config, quiet = small_demo_run.config, small_demo_run.quiet
     outcome = quiet.outcome
     assert outcome.success, list(outcome.github_failed)
     # Every partition of every partitioned source: GitHub repositories and GitLab projects.
     assert sorted(outcome.github_synced) == sorted(
         r for s in config.services for r in s.repositories
     )
-    return config, quiet, console.getvalue()
+    return config, quiet, small_demo_run.console
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""notebooks/ run headless against one small demo warehouse (built once for this module), and the
-tuning logic behind them (pipelines/tuning.py) does what the notebook shows."""
+"""notebooks/ run headless against one small demo warehouse (built once per session, shared with
+tests/test_end_to_end.py: tests/small_demo.py), and the tuning logic behind them
+(pipelines/tuning.py) does what the notebook shows."""
 
 from __future__ import annotations
 
@@ -129,25 +130,20 @@ def test_offline_check_flags_cdn_scripts_and_tracking():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """A 3-month demo (May to July 2026: two quarters) through the real `refresh` job."""
-    from assets.graph import build_definitions
-    from tests.test_end_to_end import run, small_demo_config
+def demo(small_demo_run, tmp_path_factory):
+    """A 3-month demo (May to July 2026: two quarters) through the real `refresh` job: the run
+    tests/test_end_to_end.py reads too (tests/small_demo.py), made once per session."""
+    from assets.project import dbt_project
 
-    tmp = tmp_path_factory.mktemp("notebooks")
-    config = small_demo_config(tmp, months=3)
-    config = config.model_copy(
-        update={"demo": config.demo.model_copy(update={"end_date": dt.date(2026, 7, 31)})}
-    )
-    outcome = run(build_definitions(config), config)
+    config, outcome = small_demo_run.config, small_demo_run.quiet.outcome
+    assert (config.demo.months, config.demo.end_date) == (3, dt.date(2026, 7, 31))
     # The notebooks need the marts and the snapshot, not the dashboards: a failing site step (not
     # ours) must not hide them; the dbt docs test checks the site itself.
     assert not outcome.github_failed, list(outcome.github_failed)
     assert (Path(config.publish.snapshot_dir) / "warehouse.duckdb").exists(), "no snapshot"
-    config_file = tmp / "organisation.yaml"
+    # The definitions file the notebooks read (and could write back): this module's own copy.
+    config_file = tmp_path_factory.mktemp("notebooks") / "organisation.yaml"
     shutil.copyfile(DEMO_CONFIG_PATH, config_file)
-    from assets.project import dbt_project
-
     return SimpleNamespace(
         config=config,
         config_file=config_file,
