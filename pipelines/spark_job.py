@@ -38,8 +38,18 @@ class SparkJobError(PlatformMetricsError):
 
 
 def spark_settings(config: Config) -> SparkConfig:
+    """The ``spark:`` section, refused when the export would delete the Spark folder: each run
+    replaces ``spark.raw_parquet`` whole, so ``spark.dir`` may not be it or lie inside it."""
     if config.spark is None:
         raise ConfigError("the configuration has no spark: section (docs/configuration.md#spark)")
+    raw = Path(config.spark.raw_parquet).absolute()
+    spark_dir = Path(config.spark.dir).absolute()
+    if spark_dir == raw or raw in spark_dir.parents:
+        raise ConfigError(
+            f"spark.dir {spark_dir} is inside spark.raw_parquet {raw}, which each run replaces "
+            "whole: the Spark session's metastore and tables would be deleted; give them "
+            "separate folders"
+        )
     return config.spark
 
 

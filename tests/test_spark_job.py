@@ -191,6 +191,38 @@ def test_a_failing_export_fails_the_run_and_the_spark_build_never_starts(fake_cl
     assert not (config.source_file.parent / "export" / "raw" / INDEX_FILE).exists()
 
 
+def _previous_export(tmp_path: Path) -> Path:
+    """A real export of a small warehouse, to copy its index from."""
+    from pipelines.raw_export import export_raw_file
+
+    out = tmp_path / "a-previous-export"
+    export_raw_file(_warehouse(tmp_path / "previous.duckdb"), out)
+    return out
+
+
+@pytest.mark.parametrize("spark_dir", ["export/raw", "export/raw/spark"])
+def test_a_spark_dir_inside_the_export_fails_before_anything_is_deleted(
+    fake_cli, tmp_path, spark_dir
+):
+    config = _config(
+        tmp_path / "org", ORG + f"spark: {{raw_parquet: export/raw, dir: {spark_dir}}}\n"
+    )
+    folder = config.source_file.parent
+    publish_snapshot(_warehouse(folder / "warehouse.duckdb"), folder / "snapshot")
+    # The second run: a previous export (its index) holds the session's folder.
+    raw = folder / "export" / "raw"
+    kept = config.source_file.parent / spark_dir / "metastore_db" / "keep"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("the session's metastore")
+    (raw / INDEX_FILE).write_bytes((_previous_export(tmp_path) / INDEX_FILE).read_bytes())
+    result, _ = _execute(build_definitions(config), tmp_path)
+    assert not result.success
+    message = _step_error(result, "export_raw")
+    assert "spark.dir" in message and "inside spark.raw_parquet" in message
+    assert kept.read_text() == "the session's metastore"
+    assert not fake_cli.exists()
+
+
 def test_the_real_cli_accepts_the_command_the_job_builds(tmp_path):
     """Without the fake: the command is `python -m assets.cli spark-build ...`, and the CLI parses
     it (a folder that is not an export is refused before any Spark starts, or the extra is
