@@ -2,7 +2,8 @@
     The DORA metrics table for one grain ('week', 'month', 'quarter' or 'rolling_28d'): every period x scope
     (org, team, service), from the first to the last period with any deployment, change or
     incident. Periods are cut in var('timezone'); weeks start on Monday. A rolling_28d period is
-    the 28 days period_start .. period_start + 27, one per day; as an incremental model it
+    the 28 days period_start .. period_start + 27, one per day, computed by window functions over
+    each fact once (rolling_stats below); as an incremental model it
     recomputes only windows starting within var('rolling_lookback_days') of its latest one, and
     everything when the metric definitions changed (definitions_hash). Every row says when its
     period ends (period_end) and whether it is over at the run's clock (is_complete, periods.sql).
@@ -56,7 +57,6 @@ deployment_facts as (
         is_rework,
         cast({{ to_local_timestamp('deployed_at') }} as date) as deployed_on
     from deployments
-    {{ fact_windows(grain) }}
     where {{ fact_since('deployed_at', since) }}
 ),
 
@@ -67,7 +67,6 @@ change_facts as (
         service,
         lead_time_hours
     from changes
-    {{ fact_windows(grain) }}
     where deployed_at is not null and {{ fact_since('deployed_at', since) }}
 ),
 
@@ -78,7 +77,6 @@ incident_facts as (
         service,
         recovery_hours
     from incidents
-    {{ fact_windows(grain) }}
     where resolved_at is not null and {{ fact_since('resolved_at', since) }}
 ),
 
@@ -98,6 +96,141 @@ scoped_{{ fact }} as (
 ),
 
 {% endfor %}
+
+{%- if rolling %}
+
+{#-
+    Each window's facts, without copying them into the window: ordered by day within a scope, the
+    window starting on day d is the frame of day d and the 27 days after it. Every window is a
+    marker row of its own (no measure) among its scope's facts; window functions over that frame
+    give its counts and quantiles, and only the markers are kept. (Putting each fact into each of
+    its 28 windows and grouping held 28 copies of every fact in memory: what held a 10x build
+    above 8 GB, docs/operations.md#transform-scale-measured.)
+-#}
+fact_days as (
+    select period_start from deployment_facts
+    union all
+    select period_start from change_facts
+    union all
+    select period_start from incident_facts
+),
+
+bounds as (
+    select
+        {%- if since is not none %}
+            greatest(min(period_start) - 27, {{ since }}) as first_period,
+        {%- else %}
+            -- The first window ends on the first day with data, the last on the last.
+            min(period_start) - 27 as first_period,
+        {%- endif %}
+        max(period_start) - 27 as last_period
+    from fact_days
+),
+
+periods as (
+    {{ period_spine('day', "bounds", "first_period", "last_period") }}
+),
+
+window_markers as (
+    select
+        periods.period_start,
+        fact_scopes.scope,
+        fact_scopes.scope_name
+    from periods
+    cross join (
+        select
+            scope,
+            scope_name
+        from scoped_deployment_facts
+        union
+        select
+            scope,
+            scope_name
+        from scoped_change_facts
+        union
+        select
+            scope,
+            scope_name
+        from scoped_incident_facts
+    ) as fact_scopes
+),
+
+deployment_days as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        count(*) as deployment_attempts,
+        sum(case when status = 'success' then 1 else 0 end) as deployments,
+        sum(case when is_failure then 1 else 0 end) as n_failed_deployments,
+        sum(case when status = 'success' and is_rework then 1 else 0 end) as n_rework_deployments
+    from scoped_deployment_facts
+    group by period_start, scope, scope_name
+),
+
+deployment_windows as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        is_window,
+        sum(deployment_attempts) over {{ rolling_frame() }} as deployment_attempts,
+        sum(deployments) over {{ rolling_frame() }} as deployments,
+        count(case when deployments > 0 then 1 end) over {{ rolling_frame() }} as deploy_days,
+        sum(n_failed_deployments) over {{ rolling_frame() }} as n_failed_deployments,
+        sum(n_rework_deployments) over {{ rolling_frame() }} as n_rework_deployments
+    from (
+        select
+            period_start,
+            scope,
+            scope_name,
+            deployment_attempts,
+            deployments,
+            n_failed_deployments,
+            n_rework_deployments,
+            false as is_window
+        from deployment_days
+        union all
+        select
+            period_start,
+            scope,
+            scope_name,
+            null as deployment_attempts,
+            null as deployments,
+            null as n_failed_deployments,
+            null as n_rework_deployments,
+            true as is_window
+        from window_markers
+    ) as window_rows
+),
+
+deployment_stats as (
+    select
+        period_start,
+        scope,
+        scope_name,
+        deployment_attempts,
+        deployments,
+        deploy_days,
+        n_failed_deployments,
+        n_rework_deployments
+    from deployment_windows
+    where is_window and deployment_attempts > 0
+),
+
+change_stats as (
+    {{ rolling_stats('scoped_change_facts', 'lead_time_hours', 'n_changes', [
+        ('lead_time_p50_hours', 0.5), ('lead_time_p75_hours', 0.75), ('lead_time_p90_hours', 0.9)
+    ]) }}
+),
+
+incident_stats as (
+    {{ rolling_stats('scoped_incident_facts', 'recovery_hours', 'n_incidents', [
+        ('recovery_time_p50_hours', 0.5), ('recovery_time_p90_hours', 0.9)
+    ]) }}
+),
+
+{%- else %}
 
 deployment_stats as (
     select
@@ -148,23 +281,16 @@ all_periods as (
 
 bounds as (
     select
-        {%- if since is not none %}
-            greatest(min(period_start), {{ since }}) as first_period,
-        {%- else %}
-            min(period_start) as first_period,
-        {%- endif %}
-        {%- if rolling %}
-            -- The last window ends on the last day with data.
-            max(period_start) - 27 as last_period
-        {%- else %}
-            max(period_start) as last_period
-        {%- endif %}
+        min(period_start) as first_period,
+        max(period_start) as last_period
     from all_periods
 ),
 
 periods as (
-    {{ period_spine('day' if rolling else grain, "bounds", "first_period", "last_period") }}
+    {{ period_spine(grain, "bounds", "first_period", "last_period") }}
 ),
+
+{%- endif %}
 
 scopes as (
     select
@@ -380,19 +506,69 @@ select * from final
     end
 {%- endmacro %}
 
-{#- A fact's period: its week or month, or (rolling_28d) each of the 28 windows containing its day. -#}
+{#- A fact's period: its week or month, or (rolling_28d) its day, which rolling_frame() ranges over. -#}
 {% macro fact_period_start(grain, ts) -%}
     {%- if grain == 'rolling_28d' -%}
-        cast({{ to_local_timestamp(ts) }} as date) - cast(window_offset.days_back as integer)
+        cast({{ to_local_timestamp(ts) }} as date)
     {%- else -%}
         {{ period_start(grain, ts) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro fact_windows(grain) -%}
-    {%- if grain == 'rolling_28d' -%}
-        cross join range(28) as window_offset (days_back)
-    {%- endif -%}
+{#- The frame of the 28-day window starting on a row's day: rows of the same scope, that day to 27 days later. -#}
+{% macro rolling_frame() -%}
+    (
+        partition by scope, scope_name
+        order by {{ pm_day_number('period_start') }}
+        range between current row and 27 following
+    )
+{%- endmacro %}
+
+{#-
+    The windows (period_start, scope, scope_name) with any of the facts: their count (count_column)
+    and the interpolated quantiles of value, one column per (column, fraction) of quantiles. The
+    window markers are rows among the facts, without a value; only they are kept.
+-#}
+{% macro rolling_stats(facts, value, count_column, quantiles) -%}
+    select
+        period_start,
+        scope,
+        scope_name,
+        {{ count_column }}
+        {%- for column, _ in quantiles %},
+        {{ column }}
+        {%- endfor %}
+    from (
+        select
+            period_start,
+            scope,
+            scope_name,
+            is_window,
+            count(is_fact) over {{ rolling_frame() }} as {{ count_column }}
+            {%- for column, fraction in quantiles %},
+            {{ pm_quantile_cont(value, fraction) }} over {{ rolling_frame() }} as {{ column }}
+            {%- endfor %}
+        from (
+            select
+                period_start,
+                scope,
+                scope_name,
+                {{ value }},
+                1 as is_fact,
+                false as is_window
+            from {{ facts }}
+            union all
+            select
+                period_start,
+                scope,
+                scope_name,
+                null as {{ value }},
+                null as is_fact,
+                true as is_window
+            from window_markers
+        ) as window_rows
+    ) as windows
+    where is_window and {{ count_column }} > 0
 {%- endmacro %}
 
 {#- Incremental runs read only the facts of the windows they recompute. -#}

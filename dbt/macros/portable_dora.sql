@@ -140,3 +140,33 @@
     {%- set boundary = '(?:(?<=' ~ word ~ ')(?!' ~ word ~ ')|(?<!' ~ word ~ ')(?=' ~ word ~ '))' -%}
     {{ sql_literal(modules.re.sub('(?<!\\\\)((?:\\\\\\\\)*)\\\\b', '\\g<1>' ~ boundary, pattern)) }}
 {%- endmacro %}
+
+{#-
+    The interpolated quantile (fraction 0..1) of value as an aggregate that also runs as a window
+    function over a frame: DuckDB quantile_cont, Spark percentile (both interpolate linearly, as
+    percentile_cont does, and skip nulls).
+-#}
+{% macro pm_quantile_cont(value, fraction) -%}
+    {{ return(adapter.dispatch('pm_quantile_cont', 'platform_metrics')(value, fraction)) }}
+{%- endmacro %}
+
+{% macro default__pm_quantile_cont(value, fraction) -%}
+    quantile_cont({{ value }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__pm_quantile_cont(value, fraction) -%}
+    percentile({{ value }}, {{ fraction }})
+{%- endmacro %}
+
+{#- A date as a whole number of days since 1970-01-01 (a key that window frames can range over). -#}
+{% macro pm_day_number(date) -%}
+    {{ return(adapter.dispatch('pm_day_number', 'platform_metrics')(date)) }}
+{%- endmacro %}
+
+{% macro default__pm_day_number(date) -%}
+    ({{ date }} - date '1970-01-01')
+{%- endmacro %}
+
+{% macro spark__pm_day_number(date) -%}
+    datediff({{ date }}, date '1970-01-01')
+{%- endmacro %}
