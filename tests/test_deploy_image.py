@@ -250,10 +250,12 @@ def test_the_exporter_stays_the_default_target_and_every_named_target_exists():
         path: build.findall((ROOT / path).read_text(encoding="utf-8"))
         for path in [
             "deploy/docker/Dockerfile",
+            "deploy/helm/values-spark.yaml",
             "docs/scaling.md",
             "docs/operations.md",
         ]
     }
     assert SPARK_TARGET in named["deploy/docker/Dockerfile"]
+    assert SPARK_TARGET in named["deploy/helm/values-spark.yaml"]
     missing = {path: set(targets) - stages for path, targets in named.items()}
     assert not any(missing.values()), f"--target of no Dockerfile stage: {missing}"
