@@ -221,9 +221,9 @@ def test_the_spark_target_installs_java_17_and_the_spark_extra_then_drops_root()
     assert "apt-get update" in [c for _, c in commands]
     assert ("root", "rm -rf /var/lib/apt/lists/*") in commands
     # pyspark finds Java through JAVA_HOME: the RUN links it there and runs it.
-    java_home = _env(SPARK_TARGET, instructions)["JAVA_HOME"]
+    assert _env(SPARK_TARGET, instructions).get("JAVA_HOME", "").startswith("/usr/lib/jvm/")
     assert any(c.startswith("ln -s") and c.endswith('"$JAVA_HOME"') for _, c in commands)
-    assert ("root", '"$JAVA_HOME/bin/java" -version') in commands, java_home
+    assert ("root", '"$JAVA_HOME/bin/java" -version') in commands
     # The spark extra of pyproject.toml, with the lock's pins, and it imports.
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "optional-dependencies"
