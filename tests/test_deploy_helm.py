@@ -1,6 +1,7 @@
 """deploy/helm/: values for Dagster's Helm chart and the Kubernetes objects they name, checked
 offline: against the chart's schemas (tests/fixtures/helm/README.md), the Kubernetes 1.30 schemas,
-the configuration loader and the single-writer rule."""
+the configuration loader and the single-writer rule; values-spark.yaml as Helm merges it over
+values.yaml (the spark_build job's image, volumes and CPUs)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,14 @@ from assets.cli import DAGSTER_YAML
 from dashboards.kubernetes_manifests import SNAPSHOT_CLAIM
 from pipelines.config import CONFIG_ENV_VAR, load_config
 from pipelines.offline import TELEMETRY_OFF
+from pipelines.spark_job import spark_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM = ROOT / "deploy" / "helm"
 VALUES = HELM / "values.yaml"
+SPARK_VALUES = HELM / "values-spark.yaml"
+# What the overlay may change in the entries of values.yaml's lists it repeats (by list, by name).
+SPARK_OVERLAY_CHANGES = {("dagster-user-deployments", "deployments"): {"image"}}
 FIXTURES = ROOT / "tests" / "fixtures" / "helm"
 KUBERNETES_VERSION = "1.30.0"
 K8S_DEFINITIONS = "https://kubernetesjsonschema.dev/v1.18.0/_definitions.json"
@@ -35,11 +40,39 @@ def _values() -> dict:
     return yaml.safe_load(VALUES.read_text(encoding="utf-8"))
 
 
+def _helm_merge(base: dict, overlay: dict) -> dict:
+    """What Helm makes of ``-f base -f overlay``: maps merge key by key, anything else (a list
+    too) is replaced whole, and a null removes the key."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _helm_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _spark_overlay() -> dict:
+    return yaml.safe_load(SPARK_VALUES.read_text(encoding="utf-8"))
+
+
+def _spark_values() -> dict:
+    return _helm_merge(_values(), _spark_overlay())
+
+
+# The values a release can be installed with: alone, and with the spark_build overlay.
+VALUE_SETS = pytest.mark.parametrize(
+    "values", [_values(), _spark_values()], ids=["values", "values+spark"]
+)
+
+
 def _objects() -> list[dict]:
     return [
         obj
         for path in sorted(HELM.glob("*.yaml"))
-        if path != VALUES
+        if not path.name.startswith("values")
         for obj in yaml.safe_load_all(path.read_text(encoding="utf-8"))
     ]
 
@@ -65,7 +98,9 @@ def _kubernetes_definitions() -> dict:
     return document
 
 
-def _user_deployment_validator() -> jsonschema.Draft202012Validator:
+def _subchart_validator(definition: str) -> jsonschema.Draft202012Validator:
+    """A validator of one of the user-code subchart schema's ``$defs``, its Kubernetes
+    references resolved offline."""
     schema = json.loads(
         (FIXTURES / "dagster-user-deployments.values.schema.json").read_text(encoding="utf-8")
     )
@@ -77,7 +112,7 @@ def _user_deployment_validator() -> jsonschema.Draft202012Validator:
         ]
     )
     return jsonschema.Draft202012Validator(
-        {"$ref": "urn:dagster-user-deployments#/$defs/UserDeployment"}, registry=registry
+        {"$ref": f"urn:dagster-user-deployments#/$defs/{definition}"}, registry=registry
     )
 
 
@@ -86,7 +121,7 @@ def _user_deployment_errors(values: dict) -> list[str]:
         (FIXTURES / "dagster-user-deployments.values.schema.json").read_text(encoding="utf-8")
     )
     known = set(schema["$defs"]["UserDeployment"]["properties"])
-    validator = _user_deployment_validator()
+    validator = _subchart_validator("UserDeployment")
     errors = []
     for deployment in values["dagster-user-deployments"]["deployments"]:
         # The generated schema leaves a deployment open; the chart ignores a misspelt key.
@@ -97,16 +132,29 @@ def _user_deployment_errors(values: dict) -> list[str]:
     return errors
 
 
+def _run_launcher_errors(values: dict) -> list[str]:
+    """The run pods' volumes and mounts, which the transcribed chart keys leave open, against the
+    Kubernetes definitions the chart's models use for them (as for the user code's)."""
+    launcher = _run_launcher(values)
+    errors = []
+    for key, definition in (("volumeMounts", "VolumeMount"), ("volumes", "Volume")):
+        validator = _subchart_validator(definition)
+        for i, item in enumerate(launcher.get(key, [])):
+            errors += [f"{key}[{i}]: {e.message}" for e in validator.iter_errors(item)]
+    return errors
+
+
 def _chart_key_errors(values: dict) -> list[str]:
     schema = json.loads((FIXTURES / "dagster-chart-keys.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(values)]
 
 
-def test_helm_values_validate_against_the_dagster_chart_schema():
-    values = _values()
+@VALUE_SETS
+def test_helm_values_validate_against_the_dagster_chart_schema(values):
     assert _user_deployment_errors(values) == []
     assert _chart_key_errors(values) == []
+    assert _run_launcher_errors(values) == []
 
 
 def test_chart_schema_validation_catches_misspelt_and_mistyped_values():
@@ -125,6 +173,13 @@ def test_chart_schema_validation_catches_misspelt_and_mistyped_values():
     errors = _chart_key_errors(broken)
     assert any("volumeMount" in e for e in errors)
     assert any("defaultlimit" in e for e in errors)
+    broken = _values()
+    mount = _run_launcher(broken)["volumeMounts"][0]
+    mount["mountpath"] = mount.pop("mountPath")
+    _run_launcher(broken)["volumes"][1]["persistentVolumeClaim"]["claimname"] = "x"
+    errors = _run_launcher_errors(broken)
+    assert any(e.startswith("volumeMounts[0]") and "mountpath" in e for e in errors)
+    assert any(e.startswith("volumes[1]") and "claimname" in e for e in errors)
 
 
 def test_helm_chart_version_is_the_pinned_dagster_version():
@@ -136,8 +191,8 @@ def test_helm_chart_version_is_the_pinned_dagster_version():
     assert set(re.findall(r"--version (\S+)", scaling)) == {dagster}
 
 
-def test_helm_values_keep_one_warehouse_writer():
-    values = _values()
+@VALUE_SETS
+def test_helm_values_keep_one_warehouse_writer(values):
     concurrency = values["concurrency"]
     assert concurrency["enabled"] is True
     # Steps: the `warehouse` pool at 1, per step (op), as in the dagster.yaml the CLI writes.
@@ -174,9 +229,22 @@ def _mount_of(path: Path, mounts: list[dict]) -> dict:
     return max(matching, key=lambda m: len(m["mountPath"]))
 
 
-def test_run_pods_mount_the_warehouse_volume_the_config_points_at(tmp_path, monkeypatch):
-    values = _values()
-    launcher = _run_launcher(values)
+# The commented spark: section of config.example.yaml, and its indentation.
+SPARK_SECTION = re.compile(r"^( *)# spark:\n(?:\1#  .*\n)+", re.M)
+
+
+def _uncomment_spark(text: str) -> str:
+    match = SPARK_SECTION.search(text)
+    assert match, "config.example.yaml has no commented spark: section"
+    indent = match.group(1)
+    lines = match.group(0).splitlines(keepends=True)
+    section = "".join(line.replace(f"{indent}# ", indent, 1) for line in lines)
+    return text[: match.start()] + section + text[match.end() :]
+
+
+def _example_config(tmp_path, monkeypatch, launcher: dict, *, spark: bool = False):
+    """config.example.yaml's configuration, loaded as a run pod would from the ConfigMap the
+    launcher mounts where the environment says (with its spark: section uncommented if asked)."""
     env = _object("ConfigMap", "platform-metrics-env")["data"]
     config_map = _object("ConfigMap", "platform-metrics-config")
     config_file = Path(env[CONFIG_ENV_VAR])
@@ -186,17 +254,29 @@ def test_run_pods_mount_the_warehouse_volume_the_config_points_at(tmp_path, monk
     assert config_volume["configMap"]["name"] == config_map["metadata"]["name"]
     assert config_file.relative_to(config_mount["mountPath"]).as_posix() in config_map["data"]
     # Load it as a run pod would (dummy secrets: only their names are in the repository).
+    text = config_map["data"][config_file.name]
     copy_ = tmp_path / config_file.name
-    copy_.write_text(config_map["data"][config_file.name], encoding="utf-8")
-    for name in re.findall(r"\$\{(\w+)\}", config_map["data"][config_file.name]):
+    copy_.write_text(_uncomment_spark(text) if spark else text, encoding="utf-8")
+    for name in re.findall(r"\$\{(\w+)\}", text):
         monkeypatch.setenv(name, "dummy")
-    config = load_config(copy_)
+    return load_config(copy_)
+
+
+def _claim_of(path: Path, launcher: dict) -> str:
+    """The claim of the writable volume a run pod reaches ``path`` on."""
+    mount = _mount_of(path, launcher["volumeMounts"])
+    assert not mount.get("readOnly"), f"{path} is on a read-only mount"
+    volume = next(v for v in launcher["volumes"] if v["name"] == mount["name"])
+    return volume["persistentVolumeClaim"]["claimName"]
+
+
+@VALUE_SETS
+def test_run_pods_mount_the_warehouse_volume_the_config_points_at(values, tmp_path, monkeypatch):
+    launcher = _run_launcher(values)
+    config = _example_config(tmp_path, monkeypatch, launcher)
 
     def claim_of(path: Path) -> str:
-        mount = _mount_of(path, launcher["volumeMounts"])
-        assert not mount.get("readOnly"), f"{path} is on a read-only mount"
-        volume = next(v for v in launcher["volumes"] if v["name"] == mount["name"])
-        return volume["persistentVolumeClaim"]["claimName"]
+        return _claim_of(path, launcher)
 
     warehouse_claim = claim_of(Path(config.warehouse_path()))
     assert _object("PersistentVolumeClaim", warehouse_claim)["spec"]["accessModes"] == [
@@ -211,8 +291,8 @@ def test_run_pods_mount_the_warehouse_volume_the_config_points_at(tmp_path, monk
     assert len({warehouse_claim, SNAPSHOT_CLAIM, site_claim}) == 3
 
 
-def test_every_config_map_secret_and_claim_the_values_name_is_in_deploy_helm():
-    values = _values()
+@VALUE_SETS
+def test_every_config_map_secret_and_claim_the_values_name_is_in_deploy_helm(values):
     deployments = values["dagster-user-deployments"]["deployments"]
     sources = [_run_launcher(values), *deployments]
     for source in sources:
@@ -244,6 +324,7 @@ def _secret_like_values(node, path=()) -> list[str]:
 def test_no_secret_value_is_in_the_helm_values_or_image():
     values = _values()
     assert _secret_like_values(values) == []
+    assert _secret_like_values(_spark_overlay()) == []
     assert values["generatePostgresqlPasswordSecret"] is False
     # The Secret templates name their keys only.
     for obj in _objects():
@@ -273,8 +354,8 @@ def test_no_secret_value_is_in_the_helm_values_or_image():
             assert not (SECRET_NAME.search(name.upper()) and value), f"Dockerfile bakes in {name}"
 
 
-def test_telemetry_is_off_in_the_instance_and_in_every_pod():
-    values = _values()
+@VALUE_SETS
+def test_telemetry_is_off_in_the_instance_and_in_every_pod(values):
     assert values["telemetry"]["enabled"] is False
     env = _object("ConfigMap", "platform-metrics-env")["data"]
     assert {k: env.get(k) for k in TELEMETRY_OFF} == TELEMETRY_OFF
@@ -292,3 +373,95 @@ def test_kubernetes_validation_catches_a_broken_claim():
     claim["spec"]["accessModes"] = "ReadWriteOnce"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(claim, KUBERNETES_VERSION, strict=True)
+
+
+def _list_paths(node, path: tuple = ()):
+    """The key paths (through maps only) of the lists in ``node``: what Helm replaces whole."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _list_paths(value, (*path, key))
+    elif isinstance(node, list):
+        yield path
+
+
+def _at(node, path: tuple):
+    for key in path:
+        node = node[key]
+    return node
+
+
+def test_spark_overlay_repeats_every_entry_of_the_lists_it_replaces():
+    values, overlay = _values(), _spark_overlay()
+    paths = list(_list_paths(overlay))
+    assert set(SPARK_OVERLAY_CHANGES) <= set(paths)
+    for path in paths:
+        try:
+            kept = _at(values, path)
+        except KeyError:
+            continue  # a list values.yaml does not set: nothing to repeat
+        replaced = _at(overlay, path)
+        changes = SPARK_OVERLAY_CHANGES.get(path, set())
+        for entry in kept:
+            if not (isinstance(entry, dict) and "name" in entry):
+                assert entry in replaced, f"{'.'.join(path)}: {entry} of values.yaml is missing"
+                continue
+            same = [e for e in replaced if isinstance(e, dict) and e.get("name") == entry["name"]]
+            assert same, f"{'.'.join(path)}: {entry['name']} of values.yaml is missing"
+            differing = {k for k in {*entry, *same[0]} - changes if entry.get(k) != same[0].get(k)}
+            assert not differing, f"{'.'.join(path)}: {entry['name']} differs in {differing}"
+
+
+def test_spark_overlay_runs_the_code_location_on_the_image_its_header_builds():
+    def image(values: dict) -> str:
+        found = values["dagster-user-deployments"]["deployments"][0]["image"]
+        return f"{found['repository']}:{found['tag']}"
+
+    # The header's commands, continued lines joined.
+    header = re.sub(r"\s*\\\n#\s*", " ", SPARK_VALUES.read_text(encoding="utf-8"))
+    built = re.findall(r"--target dagster-spark -t (\S+)", header)
+    assert built == [image(_spark_values())]
+    assert image(_spark_values()) != image(_values())
+
+
+def test_spark_run_pods_mount_the_volumes_the_config_spark_section_points_at(tmp_path, monkeypatch):
+    values = _spark_values()
+    launcher = _run_launcher(values)
+    config = _example_config(tmp_path, monkeypatch, launcher, spark=True)
+    # The job accepts the folders (spark.dir is not the export nor inside it).
+    spark = spark_settings(config)
+    # The session's metastore and tables persist across runs: a claim, not the pod's disk.
+    spark_claim = _claim_of(Path(spark.dir), launcher)
+    # The export is renamed into place beside its temporary copy: below its mount point.
+    raw = Path(spark.raw_parquet)
+    assert raw != Path(_mount_of(raw, launcher["volumeMounts"])["mountPath"]), (
+        f"spark.raw_parquet {raw} is a mount point: the export cannot be renamed onto it"
+    )
+    raw_claim = _claim_of(raw, launcher)
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for v in _run_launcher(_values())["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert len({*claims, spark_claim, raw_claim}) == len(claims) + 2
+    for claim in (spark_claim, raw_claim):
+        assert _object("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteOnce"]
+        # Run pods only, one at a time: the code server never holds the ReadWriteOnce volume.
+        for deployment in values["dagster-user-deployments"]["deployments"]:
+            mounted = [v.get("persistentVolumeClaim", {}) for v in deployment["volumes"]]
+            assert claim not in [m.get("claimName") for m in mounted]
+
+
+def _cpus(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def test_spark_run_pods_request_the_cpus_of_the_local_spark_session():
+    profiles = yaml.safe_load((ROOT / "dbt" / "profiles.yml").read_text(encoding="utf-8"))
+    spark = profiles["platform_metrics"]["outputs"]["spark"]["server_side_parameters"]
+    threads = int(re.fullmatch(r"local\[(\d+)\]", spark["spark.master"]).group(1))
+    resources = _run_launcher(_spark_values())["runK8sConfig"]["containerConfig"]["resources"]
+    assert _cpus(resources["requests"]["cpu"]) >= threads
+    # The memory of values.yaml stays (the overlay's resources map merges into it).
+    base = _run_launcher(_values())["runK8sConfig"]["containerConfig"]["resources"]
+    assert resources["requests"]["memory"] == base["requests"]["memory"]
+    assert resources["limits"] == base["limits"]
