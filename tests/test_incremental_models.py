@@ -191,23 +191,63 @@ def _differences(a: Path, b: Path, schema: str, tables: list[str] | None = None)
 
 def test_a_daily_incremental_run_gives_every_mart_of_a_full_rebuild_row_for_row(builds):
     diffs = _differences(builds["incremental"], builds["full"], "marts")
-    diffs.pop("metrics_dora_rolling_28d")  # its own lookback: the strict xfail test below
+    assert "metrics_dora_rolling_28d" in diffs
     assert len(diffs) >= 20, sorted(diffs)  # every mart, not a handful
     assert any(rows for rows, *_ in diffs.values())
     assert {name: d for name, d in diffs.items() if d[0] != d[1] or d[2] or d[3]} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics_dora_rolling_28d (incremental before issue 17) recomputes only windows within "
-    "rolling_lookback_days; a late change to an older fact (here: a status moved to an older "
-    "deployment) reaches it on --full-refresh only (docs/operations.md#incremental-runs)",
-)
 def test_the_rolling_mart_takes_in_late_changes_older_than_its_lookback(builds):
     diffs = _differences(
         builds["incremental"], builds["full"], "marts", ["metrics_dora_rolling_28d"]
     )
     assert {name: d for name, d in diffs.items() if d[0] != d[1] or d[2] or d[3]} == {}
+
+
+def test_the_rolling_mart_recomputes_only_the_windows_of_days_whose_facts_changed(builds, tmp_path):
+    """Its first window is marked (deployments -1): a run with no fact changed keeps the mark (the
+    window is older than the lookback, so not recomputed); once a fact of a day in that window
+    changes, the run recomputes it."""
+    warehouse = tmp_path / "rolling.duckdb"
+    shutil.copy(builds["incremental"], warehouse)
+    rolling = "marts.metrics_dora_rolling_28d"
+    con = duckdb.connect(str(warehouse))
+    try:
+        (first,) = con.execute(f"SELECT min(period_start) FROM {rolling}").fetchone()
+        con.execute(f"UPDATE {rolling} SET deployments = -1 WHERE period_start = ?", [first])
+    finally:
+        con.close()
+
+    def marked() -> int:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return con.execute(
+                f"SELECT count(*) FROM {rolling} WHERE deployments = -1 AND period_start = ?",
+                [first],
+            ).fetchone()[0]
+        finally:
+            con.close()
+
+    select = ["run", "--select", "metrics_dora_rolling_28d"]
+    _dbt(select, warehouse, tmp_path / "target")
+    assert marked() > 0, "an unchanged old window was recomputed"
+
+    # A deployment on the last day of that first window fails now.
+    timezone = _config().organisation.timezone
+    con = duckdb.connect(str(warehouse))
+    try:
+        changed = con.execute(
+            "UPDATE marts.fct_deployments SET status = 'failure', is_failure = true "
+            "WHERE deployment_id = (SELECT min(deployment_id) FROM marts.fct_deployments "
+            "WHERE status = 'success' AND "
+            "cast(timezone(?, deployed_at) AS date) BETWEEN ? AND ? + 27)",
+            [timezone, first, first],
+        ).fetchone()
+    finally:
+        con.close()
+    assert changed == (1,)
+    _dbt(select, warehouse, tmp_path / "target")
+    assert marked() == 0, "a window whose facts changed kept its old row"
 
 
 def test_incremental_models_hold_the_rows_of_a_full_rebuild(builds):

@@ -3,18 +3,26 @@
     (org, team, service), from the first to the last period with any deployment, change or
     incident. Periods are cut in var('timezone'); weeks start on Monday. A rolling_28d period is
     the 28 days period_start .. period_start + 27, one per day, computed by window functions over
-    each fact once (rolling_stats below); as an incremental model it
-    recomputes only windows starting within var('rolling_lookback_days') of its latest one, and
-    everything when the metric definitions changed (definitions_hash). Every row says when its
+    each fact once (rolling_stats below). As an incremental model it recomputes the windows
+    starting within var('rolling_lookback_days') of its latest one, and every window containing a
+    day whose facts changed since the last run (day_facts_hash, rolling_since below); everything
+    when the metric definitions changed (definitions_hash), a scope was gained or lost (a team or
+    service configured, or named by a fact, that has no rows yet, or the reverse), or the stored
+    table predates day_facts_hash. Every row says when its
     period ends (period_end) and whether it is over at the run's clock (is_complete, periods.sql).
 -#}
 {% macro dora_metrics(grain) %}
 {%- set rolling = grain == 'rolling_28d' -%}
 {%- set since = none -%}
 {%- if rolling and is_incremental() -%}
-    {%- set since = "(select case when min(definitions_hash) = max(definitions_hash) and max(definitions_hash) = '"
-        ~ definitions_fingerprint() ~ "' then max(period_start) - " ~ (var('rolling_lookback_days') | int)
-        ~ " else date '1900-01-01' end from " ~ this ~ ")" -%}
+    {#- (the SQL linter's jinja templater has no adapter: it lints the fingerprint path) -#}
+    {%- set stored_columns = (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)
+        if adapter is defined else ['day_facts_hash'] -%}
+    {%- if 'day_facts_hash' in stored_columns -%}
+        {%- set since = "(select since from rolling_since)" -%}
+    {%- else -%}
+        {%- set since = "date '1900-01-01'" -%}
+    {%- endif -%}
 {%- endif -%}
 {%- set min_sample = var('min_sample') | int -%}
 {%- set scopes = [('org', "'all'"), ('team', 'team'), ('service', 'service')] -%}
@@ -46,6 +54,166 @@ benchmarks as (
     select * from {{ ref('dora_benchmarks') }}
     where benchmark = {{ sql_literal(var('benchmark')) }}
 ),
+
+-- The scopes every period has: the organisation, each configured team and service.
+configured_scopes as (
+    select
+        'org' as scope,
+        'all' as scope_name
+    union
+    select
+        'team' as scope,
+        team as scope_name
+    from org_teams
+    union
+    select
+        'team' as scope,
+        team as scope_name
+    from org_services
+    union
+    select
+        'service' as scope,
+        service as scope_name
+    from org_services
+),
+
+{%- if rolling %}
+
+{#-
+    Each local day's facts as one number: the bit_xor of an md5 prefix of every deployment, change
+    and incident dated that day, over what the windows read of it (its id, team, service and
+    measures). Stored on the rows of the window starting that day (day_facts_hash), it tells the
+    next run which days changed: a late change to an old fact, a status moved to another
+    deployment, a repository given to another team.
+-#}
+day_fingerprints as (
+    select
+        day,
+        bit_xor({{ pm_md5_bigint('fact') }}) as facts_hash
+    from (
+        select
+            cast({{ to_local_timestamp('deployed_at') }} as date) as day,
+            concat_ws(
+                '|', 'deployment', deployment_id, coalesce(team, ''), coalesce(service, ''),
+                coalesce(status, ''),
+                case when is_failure then '1' else '0' end,
+                case when is_rework then '1' else '0' end
+            ) as fact
+        from deployments
+        {%- for kind, facts, ts, id, hours in [
+            ('change', 'changes', 'deployed_at', 'change_id', 'lead_time_hours'),
+            ('incident', 'incidents', 'resolved_at', 'incident_id', 'recovery_hours')
+        ] %}
+        union all
+        select
+            cast({{ to_local_timestamp(ts) }} as date) as day,
+            concat_ws(
+                '|', '{{ kind }}', {{ id }}, coalesce(team, ''), coalesce(service, ''),
+                coalesce(cast({{ pm_double_to_bigint(hours ~ ' * 3600000') }} as {{ pm_string_type() }}), '')
+            ) as fact
+        from {{ facts }}
+        where {{ ts }} is not null
+        {%- endfor %}
+    ) as facts
+    group by day
+),
+
+{%- if since is not none and since != "date '1900-01-01'" %}
+
+{#-
+    The first window to recompute: within rolling_lookback_days of the latest stored one, or
+    earlier where a stored day's facts changed (every window containing that day); the first
+    window of all when the definitions changed or a scope was gained or lost.
+-#}
+stored_days as (
+    select
+        period_start as day,
+        max(day_facts_hash) as facts_hash
+    from {{ this }}
+    where scope = 'org'
+    group by period_start
+),
+
+changed_days as (
+    select coalesce(stored_days.day, day_fingerprints.day) as day
+    from stored_days
+    full outer join day_fingerprints
+        on stored_days.day = day_fingerprints.day
+    where
+        coalesce(stored_days.day, day_fingerprints.day) <= (select max(period_start) from {{ this }})
+        and coalesce(stored_days.facts_hash, 0) <> coalesce(day_fingerprints.facts_hash, 0)
+),
+
+-- A scope gained or lost (configured, or named by a fact): every window, as a full build would.
+current_scopes as (
+    select
+        scope,
+        scope_name
+    from configured_scopes
+    {%- for facts in ['deployments', 'changes', 'incidents'] %}
+        {%- for scope in ['team', 'service'] %}
+    union
+    select
+        '{{ scope }}' as scope,
+        {{ scope }} as scope_name
+    from {{ facts }}
+    where {{ scope }} is not null
+        {%- endfor %}
+    {%- endfor %}
+),
+
+changed_scopes as (
+    (
+        select
+            scope,
+            scope_name
+        from current_scopes
+        except
+        select
+            scope,
+            scope_name
+        from {{ this }}
+    )
+    union all
+    (
+        select
+            scope,
+            scope_name
+        from {{ this }}
+        except
+        select
+            scope,
+            scope_name
+        from current_scopes
+    )
+),
+
+rolling_since as (
+    select
+        case
+            when
+                stored.definitions_hash = {{ sql_literal(definitions_fingerprint()) }}
+                and stored.n_definitions = 1
+                and not exists (select * from changed_scopes)
+                then least(
+                    stored.last_period - {{ var('rolling_lookback_days') | int }},
+                    coalesce(
+                        (select min(day) from changed_days) - 27,
+                        stored.last_period - {{ var('rolling_lookback_days') | int }}
+                    )
+                )
+            else date '1900-01-01'
+        end as since
+    from (
+        select
+            max(definitions_hash) as definitions_hash,
+            count(distinct definitions_hash) as n_definitions,
+            max(period_start) as last_period
+        from {{ this }}
+    ) as stored
+),
+{%- endif %}
+{%- endif %}
 
 deployment_facts as (
     select
@@ -294,23 +462,9 @@ periods as (
 
 scopes as (
     select
-        'org' as scope,
-        'all' as scope_name
-    union
-    select
-        'team' as scope,
-        team as scope_name
-    from org_teams
-    union
-    select
-        'team' as scope,
-        team as scope_name
-    from org_services
-    union
-    select
-        'service' as scope,
-        service as scope_name
-    from org_services
+        scope,
+        scope_name
+    from configured_scopes
     union
     select
         scope,
@@ -472,7 +626,8 @@ final as (
         {%- if rolling %}
             rated.period_start + 27 as period_end,
             {{ period_is_complete('rated.period_start', 'rated.period_start + 28') }} as is_complete,
-            {{ sql_literal(definitions_fingerprint()) }} as definitions_hash
+            {{ sql_literal(definitions_fingerprint()) }} as definitions_hash,
+            coalesce(day_fingerprints.facts_hash, 0) as day_facts_hash
         {%- else %}
             {{ period_end(grain, 'rated.period_start') }} as period_end,
             {{ period_is_complete('rated.period_start', period_end(grain, 'rated.period_start')) }}
@@ -490,6 +645,10 @@ final as (
             rated.period_start = level_ranks.period_start
             and rated.scope = level_ranks.scope
             and rated.scope_name = level_ranks.scope_name
+    {%- if rolling %}
+    left join day_fingerprints
+        on rated.period_start = day_fingerprints.day
+    {%- endif %}
 )
 
 select * from final
@@ -513,62 +672,6 @@ select * from final
     {%- else -%}
         {{ period_start(grain, ts) }}
     {%- endif -%}
-{%- endmacro %}
-
-{#- The frame of the 28-day window starting on a row's day: rows of the same scope, that day to 27 days later. -#}
-{% macro rolling_frame() -%}
-    (
-        partition by scope, scope_name
-        order by {{ pm_day_number('period_start') }}
-        range between current row and 27 following
-    )
-{%- endmacro %}
-
-{#-
-    The windows (period_start, scope, scope_name) with any of the facts: their count (count_column)
-    and the interpolated quantiles of value, one column per (column, fraction) of quantiles. The
-    window markers are rows among the facts, without a value; only they are kept.
--#}
-{% macro rolling_stats(facts, value, count_column, quantiles) -%}
-    select
-        period_start,
-        scope,
-        scope_name,
-        {{ count_column }}
-        {%- for column, _ in quantiles %},
-        {{ column }}
-        {%- endfor %}
-    from (
-        select
-            period_start,
-            scope,
-            scope_name,
-            is_window,
-            count(is_fact) over {{ rolling_frame() }} as {{ count_column }}
-            {%- for column, fraction in quantiles %},
-            {{ pm_quantile_cont(value, fraction) }} over {{ rolling_frame() }} as {{ column }}
-            {%- endfor %}
-        from (
-            select
-                period_start,
-                scope,
-                scope_name,
-                {{ value }},
-                1 as is_fact,
-                false as is_window
-            from {{ facts }}
-            union all
-            select
-                period_start,
-                scope,
-                scope_name,
-                null as {{ value }},
-                null as is_fact,
-                true as is_window
-            from window_markers
-        ) as window_rows
-    ) as windows
-    where is_window and {{ count_column }} > 0
 {%- endmacro %}
 
 {#- Incremental runs read only the facts of the windows they recompute. -#}

@@ -170,3 +170,16 @@
 {% macro spark__pm_day_number(date) -%}
     datediff({{ date }}, date '1970-01-01')
 {%- endmacro %}
+
+{#- A bigint from the first 15 hex digits (60 bits) of a string's md5: the same on both engines. -#}
+{% macro pm_md5_bigint(text) -%}
+    {{ return(adapter.dispatch('pm_md5_bigint', 'platform_metrics')(text)) }}
+{%- endmacro %}
+
+{% macro default__pm_md5_bigint(text) -%}
+    cast('0x' || left(md5({{ text }}), 15) as bigint)
+{%- endmacro %}
+
+{% macro spark__pm_md5_bigint(text) -%}
+    cast(conv(left(md5({{ text }}), 15), 16, 10) as bigint)
+{%- endmacro %}
