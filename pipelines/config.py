@@ -237,9 +237,10 @@ class SchedulesConfig(_Model):
 
     @field_validator("refresh_cron", "weekly_report_cron", "monthly_report_cron")
     @classmethod
-    def _five_fields(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"{value!r} is not a five-field cron expression")
+    def _valid_cron(cls, value: str) -> str:
+        problem = _cron_problem(value)
+        if problem:
+            raise ValueError(f"{value!r} is {problem}")
         return value
 
 

@@ -77,6 +77,10 @@ def test_minimal_config_gets_dora_defaults(tmp_path):
         (MINIMAL + "organisation_typo: 1\n", "organisation_typo: unknown key"),
         (MINIMAL.replace("name: Acme", "name: Acme, timezone: Mars/Olympus"), "unknown time zone"),
         (MINIMAL + "schedules: {refresh_cron: 'daily'}\n", "not a five-field cron expression"),
+        (
+            MINIMAL + "schedules: {weekly_report_cron: '0 7 * * 8'}\n",
+            "schedules.weekly_report_cron: '0 7 * * 8' is not a valid cron expression (day of week '8' is not in 0-7)",
+        ),
         (MINIMAL + "sources: {github: [{name: gh}]}\n", "give 'organisations' or 'repositories'"),
         (MINIMAL + "spark: {raw_parquet: x, sessions: 2}\n", "spark.sessions: unknown key"),
         (MINIMAL + "spark: {command: test}\n", "spark.command: Input should be 'build' or 'run'"),
