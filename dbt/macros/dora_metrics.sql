@@ -118,6 +118,25 @@ day_fingerprints as (
     group by day
 ),
 
+-- Every scope configured or named by a fact, in all of history: a full build gives each a row in
+-- every period, and so does an incremental run (scopes); one gained or lost recomputes every window.
+current_scopes as (
+    select
+        scope,
+        scope_name
+    from configured_scopes
+    {%- for facts in ['deployments', 'changes', 'incidents'] %}
+        {%- for scope in ['team', 'service'] %}
+    union
+    select
+        '{{ scope }}' as scope,
+        {{ scope }} as scope_name
+    from {{ facts }}
+    where {{ scope }} is not null
+        {%- endfor %}
+    {%- endfor %}
+),
+
 {%- if since is not none and since != "date '1900-01-01'" %}
 
 {#-
@@ -142,24 +161,6 @@ changed_days as (
     where
         coalesce(stored_days.day, day_fingerprints.day) <= (select max(period_start) from {{ this }})
         and coalesce(stored_days.facts_hash, 0) <> coalesce(day_fingerprints.facts_hash, 0)
-),
-
--- A scope gained or lost (configured, or named by a fact): every window, as a full build would.
-current_scopes as (
-    select
-        scope,
-        scope_name
-    from configured_scopes
-    {%- for facts in ['deployments', 'changes', 'incidents'] %}
-        {%- for scope in ['team', 'service'] %}
-    union
-    select
-        '{{ scope }}' as scope,
-        {{ scope }} as scope_name
-    from {{ facts }}
-    where {{ scope }} is not null
-        {%- endfor %}
-    {%- endfor %}
 ),
 
 changed_scopes as (
@@ -480,6 +481,13 @@ scopes as (
         scope,
         scope_name
     from incident_stats
+    {%- if rolling %}
+    union
+    select
+        scope,
+        scope_name
+    from current_scopes
+    {%- endif %}
 ),
 
 measured as (
