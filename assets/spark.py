@@ -13,10 +13,20 @@ import dagster as dg
 from dashboards.publish import SNAPSHOT_FILE
 from pipelines.config import Config
 from pipelines.errors import PlatformMetricsError
+from pipelines.spark_build import local_session_cpus
 from pipelines.spark_job import export_for_spark, run_spark_build
 
 SPARK_JOB = "spark_build"
 SPARK_SCHEDULE = "spark_build_schedule"
+# Read by Dagster's K8sRunLauncher, ignored elsewhere: the run pod's container config, deep-merged
+# into the launcher's runK8sConfig (deploy/helm/values.yaml), so its memory stays.
+K8S_CONFIG_TAG = "dagster-k8s/config"
+
+
+def spark_run_k8s_config() -> dict:
+    """The ``dagster-k8s/config`` of a ``spark_build`` run: CPUs for the session's ``local[N]``.
+    Only this job's pods ask for them; every other run keeps the request of values.yaml."""
+    return {"container_config": {"resources": {"requests": {"cpu": str(local_session_cpus())}}}}
 
 
 def build_spark_job(config: Config) -> tuple[list[dg.JobDefinition], list[dg.ScheduleDefinition]]:
@@ -64,6 +74,7 @@ def build_spark_job(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
         name=SPARK_JOB,
         description="Export the raw layer from the published snapshot, then build the dbt "
         "project on Spark (docs/scaling.md#dbt-on-spark).",
+        tags={K8S_CONFIG_TAG: spark_run_k8s_config()},
     )
     def spark_build() -> None:
         spark_dbt(export_raw())

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+import yaml
 
 from pipelines.dbt_cli import DBT_PROJECT_DIR, DbtError
 from pipelines.errors import ConfigError
@@ -23,6 +26,19 @@ from pipelines.raw_export import INDEX_FILE, spark_env
 
 # Lines of dbt's log a failure message ends with.
 FAILURE_TAIL = 25
+
+
+def local_session_cpus() -> int:
+    """The N of the ``spark`` target's ``spark.master: local[N]`` (dbt/profiles.yml): the cores
+    the session of a Spark build runs on, so the CPUs its run pod requests on Kubernetes
+    (assets/spark.py)."""
+    profiles = DBT_PROJECT_DIR / "profiles.yml"
+    outputs = yaml.safe_load(profiles.read_text(encoding="utf-8"))["platform_metrics"]["outputs"]
+    master = outputs["spark"]["server_side_parameters"]["spark.master"]
+    match = re.fullmatch(r"local\[(\d+)\]", master)
+    if match is None:
+        raise ConfigError(f"{profiles}: the spark target's spark.master {master!r} is not local[N]")
+    return int(match.group(1))
 
 
 def check_spark_installed() -> None:

@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from assets.cli import DAGSTER_YAML
+from assets.spark import spark_run_k8s_config
 from dashboards.kubernetes_manifests import SNAPSHOT_CLAIM
 from pipelines.config import CONFIG_ENV_VAR, load_config
 from pipelines.offline import TELEMETRY_OFF
@@ -455,13 +456,35 @@ def _cpus(quantity: str) -> float:
     return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
 
 
-def test_spark_run_pods_request_the_cpus_of_the_local_spark_session():
+def _deep_merge(base: dict, override: dict) -> dict:
+    """dagster-k8s's K8sConfigMergeBehavior.DEEP for maps (the default for a job's
+    ``dagster-k8s/config`` tag): nested maps merge, the tag's values win."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def test_only_spark_build_run_pods_request_the_cpus_of_the_local_spark_session():
     profiles = yaml.safe_load((ROOT / "dbt" / "profiles.yml").read_text(encoding="utf-8"))
     spark = profiles["platform_metrics"]["outputs"]["spark"]["server_side_parameters"]
     threads = int(re.fullmatch(r"local\[(\d+)\]", spark["spark.master"]).group(1))
-    resources = _run_launcher(_spark_values())["runK8sConfig"]["containerConfig"]["resources"]
+    # The overlay leaves every run pod's resources as values.yaml has them ...
+    base = _run_launcher(_values())["runK8sConfig"]
+    assert _run_launcher(_spark_values())["runK8sConfig"] == base
+    assert _cpus(base["containerConfig"]["resources"]["requests"]["cpu"]) < threads
+    # ... and the job's tag asks for the session's CPUs, merged by the launcher into them
+    # (container_config is containerConfig in snake case): the memory of values.yaml stays.
+    tag = spark_run_k8s_config()
+    resources = _deep_merge(
+        {"resources": base["containerConfig"]["resources"]}, tag["container_config"]
+    )["resources"]
     assert _cpus(resources["requests"]["cpu"]) >= threads
-    # The memory of values.yaml stays (the overlay's resources map merges into it).
-    base = _run_launcher(_values())["runK8sConfig"]["containerConfig"]["resources"]
-    assert resources["requests"]["memory"] == base["requests"]["memory"]
-    assert resources["limits"] == base["limits"]
+    assert (
+        resources["requests"]["memory"]
+        == base["containerConfig"]["resources"]["requests"]["memory"]
+    )
+    assert resources["limits"] == base["containerConfig"]["resources"]["limits"]

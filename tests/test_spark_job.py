@@ -22,11 +22,13 @@ import dagster as dg
 import pytest
 
 from assets.graph import build_definitions
-from assets.spark import SPARK_JOB, SPARK_SCHEDULE
+from assets.spark import K8S_CONFIG_TAG, SPARK_JOB, SPARK_SCHEDULE, spark_run_k8s_config
 from dashboards.publish import publish_snapshot
 from pipelines import spark_job
 from pipelines.config import DEMO_CONFIG_PATH, Config, load_config
+from pipelines.errors import ConfigError
 from pipelines.raw_export import INDEX_FILE, PART_FILE, read_index
+from pipelines.spark_build import local_session_cpus
 from tests.test_raw_export import _warehouse
 
 ORG = """
@@ -122,6 +124,42 @@ def test_the_spark_build_job_exports_then_builds_outside_the_warehouse_pool(org)
     for node in job.graph.nodes:
         assert node.definition.pool is None, node.name
         assert "warehouse" not in (node.definition.tags or {}).values(), node.name
+
+
+def test_the_spark_build_job_asks_kubernetes_for_the_cpus_of_its_local_session(org):
+    _, defs = org
+    job = defs.resolve_job_def(SPARK_JOB)
+    # Dagster keeps a tag as JSON; K8sRunLauncher reads this one for the run's pod.
+    tag = json.loads(job.tags[K8S_CONFIG_TAG])
+    assert tag == spark_run_k8s_config()
+    # Keys of dagster-k8s's USER_DEFINED_K8S_JOB_CONFIG_SCHEMA (dagster_k8s/job.py).
+    assert set(tag) <= {
+        "container_config",
+        "pod_template_spec_metadata",
+        "pod_spec_config",
+        "job_config",
+        "job_metadata",
+        "job_spec_config",
+        "merge_behavior",
+    }
+    assert tag["container_config"]["resources"]["requests"]["cpu"] == str(local_session_cpus())
+    # The other jobs keep the launcher's resources.
+    for other in defs.jobs:
+        if other.name != SPARK_JOB:
+            assert K8S_CONFIG_TAG not in (other.tags or {}), other.name
+
+
+def test_the_session_cpus_come_from_the_spark_targets_master(tmp_path, monkeypatch):
+    assert local_session_cpus() == 2  # dbt/profiles.yml: local[2]
+    profiles = tmp_path / "profiles.yml"
+    profiles.write_text(
+        "platform_metrics:\n  outputs:\n    spark:\n      server_side_parameters:\n"
+        "        spark.master: 'local[*]'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr("pipelines.spark_build.DBT_PROJECT_DIR", tmp_path)
+    with pytest.raises(ConfigError, match=r"spark.master 'local\[\*\]' is not local\[N\]"):
+        local_session_cpus()
 
 
 def test_spark_cron_schedules_the_job_in_the_organisation_time_zone(org):
