@@ -9,9 +9,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from assets.project import DBT_TARGET_DIR, WAREHOUSE_POOL, dbt_project
+from assets.project import DBT_PROJECT_DIR, DBT_TARGET_DIR, WAREHOUSE_POOL, dbt_project
 from pipelines.config import WAREHOUSE_ENV_VAR, Config
-from pipelines.dbt_runs import parse_cache, prune_runs, reusing_parse, run_target
+from pipelines.dbt_runs import (
+    parse_cache,
+    prune_legacy_runs,
+    prune_runs,
+    reusing_parse,
+    run_target,
+)
 from pipelines.definitions import dbt_vars
 from pipelines.offline import refusing_proxy
 
@@ -89,5 +95,6 @@ def build_dbt_assets(config: Config, warehouse_path: Path) -> dg.AssetsDefinitio
                 invocation = dbt.cli(dbt_build_args(variables), context=context, target_path=target)
             yield from invocation.stream()
         prune_runs(DBT_TARGET_DIR)
+        prune_legacy_runs(DBT_PROJECT_DIR / "target")
 
     return dbt_models

@@ -80,3 +80,17 @@ def prune_runs(target_dir: Path, keep: int = RUNS_KEPT) -> list[Path]:
     for folder in old:
         shutil.rmtree(folder, ignore_errors=True)
     return old
+
+
+def prune_legacy_runs(project_target: Path) -> list[Path]:
+    """Delete the run folders builds left before this layout: dagster-dbt's default put each
+    run's in dbt's own target folder (``dbt/target/dbt_models-<run id>-<random>``) and nothing
+    ever deleted them. Only folders of that name are touched; returns the ones deleted."""
+    if not Path(project_target).is_dir():
+        return []
+    old = sorted(
+        p for p in Path(project_target).iterdir() if p.is_dir() and p.name.startswith(RUN_PREFIX)
+    )
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return old

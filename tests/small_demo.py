@@ -57,6 +57,19 @@ class SmallDemoRun:
     quiet: object  # assets.cli.QuietRun: the outcome, the summary lines, the definitions it ran
     console: str  # the console lines the run wrote
     log: Path  # the full log of the run
+    legacy_run: Path  # a run folder as builds before build/dbt-target/runs left it, made before
+
+
+def legacy_run_folder() -> Path:
+    """A run folder where dagster-dbt put each build's before pipelines/dbt_runs.py (dbt's own
+    target folder), for the run to delete."""
+    from assets.project import DBT_PROJECT_DIR
+    from pipelines.dbt_runs import RUN_PREFIX
+
+    folder = DBT_PROJECT_DIR / "target" / f"{RUN_PREFIX}legacy00-0000000"
+    (folder / "compiled").mkdir(parents=True, exist_ok=True)
+    (folder / "run_results.json").write_text("{}", encoding="utf-8")
+    return folder
 
 
 def run_small_demo(tmp: Path) -> SmallDemoRun:
@@ -65,8 +78,11 @@ def run_small_demo(tmp: Path) -> SmallDemoRun:
     from assets.cli import run_quietly
 
     config = small_demo_config(tmp)
+    legacy_run = legacy_run_folder()
     console = io.StringIO()
     log = tmp / "run.log"
     with dg.instance_for_test() as instance:
         quiet = run_quietly(config, console, log=log, instance=instance)
-    return SmallDemoRun(config=config, quiet=quiet, console=console.getvalue(), log=log)
+    return SmallDemoRun(
+        config=config, quiet=quiet, console=console.getvalue(), log=log, legacy_run=legacy_run
+    )

@@ -11,6 +11,7 @@ from pipelines.dbt_cli import run_dbt
 from pipelines.dbt_runs import (
     PARTIAL_PARSE_FILE,
     parse_cache,
+    prune_legacy_runs,
     prune_runs,
     reusing_parse,
     run_target,
@@ -88,3 +89,17 @@ def test_only_the_newest_run_folders_are_kept(tmp_path):
     assert sorted(p for p in runs.iterdir() if p != other) == sorted(made[4:])
     assert other.is_dir()
     assert prune_runs(tmp_path / "nothing-here") == []
+
+
+def test_run_folders_older_builds_left_in_dbts_target_folder_are_deleted(tmp_path):
+    legacy = [tmp_path / "dbt_models-1a2b3c4d-0f0f0f0", tmp_path / "dbt_models-5e6f7a8b-1e1e1e1"]
+    for folder in legacy:
+        (folder / "compiled").mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+    kept = [tmp_path / "manifest.json", tmp_path / "compiled", tmp_path / "dbt_models.txt"]
+    kept[0].write_text("{}")
+    kept[1].mkdir()
+    kept[2].write_text("not a folder")
+    assert prune_legacy_runs(tmp_path) == sorted(legacy)
+    assert sorted(tmp_path.iterdir()) == sorted(kept)
+    assert prune_legacy_runs(tmp_path / "nothing-here") == []

@@ -239,6 +239,10 @@ def test_the_dbt_build_writes_a_folder_of_its_own_and_leaves_its_parse_for_the_n
     assert cache.stat().st_mtime >= results[-1].stat().st_mtime - 600
 
 
+def test_the_dbt_build_deletes_the_run_folders_older_builds_left_in_dbt_target(small_demo_run):
+    assert not small_demo_run.legacy_run.exists(), small_demo_run.legacy_run
+
+
 def test_second_ingest_changes_no_row_count(pipeline):
     config, defs, _ = pipeline
     before = raw_counts(config)
