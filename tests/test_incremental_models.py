@@ -49,6 +49,7 @@ INCREMENTAL_MODELS = (
     "stg_github__deployments",
     "stg_github__deployment_statuses",
     "stg_prometheus__sli_samples",
+    "stg_pagerduty__incidents",
 )
 
 
@@ -125,6 +126,17 @@ def _land_the_day(path: Path) -> dict[str, str]:
             "WHERE natural_key = ?",
             [TODAY, new_parent, moved_key],
         )
+        # An old incident whose urgency PagerDuty changed long after it was resolved.
+        (incident_key,) = con.execute(
+            "SELECT natural_key FROM raw.pagerduty_incidents WHERE payload ->> '$.urgency' = 'high'"
+            " AND updated_at < ?::TIMESTAMPTZ ORDER BY natural_key LIMIT 1",
+            [old],
+        ).fetchone()
+        con.execute(
+            "UPDATE raw.pagerduty_incidents SET fetched_at = ?, "
+            'payload = json_merge_patch(payload, \'{"urgency": "low"}\') WHERE natural_key = ?',
+            [TODAY, incident_key],
+        )
         start = int(dt.datetime(2026, 6, 1, tzinfo=dt.UTC).timestamp())
         upsert_raw(
             con,
@@ -136,7 +148,12 @@ def _land_the_day(path: Path) -> dict[str, str]:
         )
     finally:
         con.close()
-    return {"status": status_key, "pull_request": pr_key, "moved": moved_key}
+    return {
+        "status": status_key,
+        "pull_request": pr_key,
+        "moved": moved_key,
+        "incident": incident_key,
+    }
 
 
 NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
@@ -278,12 +295,17 @@ def test_late_updates_to_old_rows_reach_the_incremental_models(builds):
             "SELECT sample_value FROM staging.stg_prometheus__sli_samples "
             "ORDER BY sampled_at LIMIT 1"
         ).fetchone()
+        (urgency,) = con.execute(
+            "SELECT urgency FROM staging.stg_pagerduty__incidents WHERE incident_id = ?",
+            [changed["incident"]],
+        ).fetchone()
     finally:
         con.close()
     assert state == "failure"
     assert title.startswith("Hotfix")
     assert moved == (1,)  # replaced under its key, not duplicated under the old parent
     assert value == 0.5
+    assert urgency == "low"
 
 
 def _one_model(builds, *flags: str, **extra) -> None:

@@ -1,7 +1,21 @@
+{#-
+    Incremental (docs/adr/0009-incremental-staging-models.md): each read of the incidents parses
+    their log entries, about 2 KB of JSON an incident, so the union view and the data tests read a
+    table, and a daily run parses only the incidents fetched since the last build.
+-#}
+{{
+    config(
+        materialized=pm_incremental_materialization(),
+        unique_key=['source_instance', 'incident_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with
 
 source as (
     select * from {{ source('raw', 'pagerduty_incidents') }}
+    {{ raw_rows_changed() }}
 ),
 
 renamed as (
@@ -41,7 +55,8 @@ renamed as (
             'cast(' ~ pm_json_text('entry', '$.created_at') ~ ' as ' ~ pm_timestamptz() ~ ')',
             where=pm_json_text('entry', '$.type') ~ " = 'resolve_log_entry'"
         ) }} as resolve_logged_at,
-        {{ pm_json_string_list('payload', '$.assignments[*].assignee.summary') }} as assignees
+        {{ pm_json_string_list('payload', '$.assignments[*].assignee.summary') }} as assignees,
+        {{ incremental_columns() }}
     from source
 )
 
