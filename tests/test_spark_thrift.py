@@ -47,13 +47,14 @@ pytestmark = [
     pytest.mark.skipif(MISSING is not None, reason=f"spark thrift server: {MISSING}"),
 ]
 
-# Only what the contract marts need (71 of the project's 104 models and seeds): the whole
-# project over thrift would double the module's time.
+# Only what the contract marts need (71 of the project's 104 models and seeds), to keep the
+# module's time down.
 SELECT = tuple(f"+{mart}" for mart in sorted(CONTRACT_MARTS))
 HOST = "127.0.0.1"
 USER = "pm-thrift-user-5c1e"
 # The server's own default session time zone is not UTC, as a cluster's need not be: UTC comes
-# from the spark_thrift profile's server_side_parameters, which the Thrift session applies.
+# from the spark_thrift profile's server_side_parameters (set:hiveconf: keys; the server ignores
+# plain ones).
 SERVER_CONF = {"spark.sql.session.timeZone": "America/Los_Angeles"}
 
 
