@@ -20,6 +20,7 @@ extra (``pip install -e '.[spark]'``).
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -91,19 +92,24 @@ def build_on_spark(
     exclude: Sequence[str] = (),
     args: Sequence[str] = (),
     session_factory: Callable[[], SparkSession] | None = None,
+    step: Callable[[], int] | None = None,
 ) -> int:
     """``dbt <command>`` on the ``spark`` target in three steps: the selected nodes but
     ``int_commit_deployments`` and its descendants, this step, then the selected ones of those.
 
     ``invoke(*dbt_args)`` runs dbt in this process (dbtRunner) with the target set, and fails
     when dbt does. ``select`` and ``exclude`` are dbt selectors (none selects the whole project);
-    ``args`` are further arguments for both runs (``--vars``). Returns the number of claims."""
+    ``args`` are further arguments for both runs (``--vars``). ``step()`` replaces the step in
+    this process where the session is not dbt's (over a Thrift server the step is a Spark job of
+    its own; tests/test_spark_thrift.py). Returns the number of claims."""
     excluding = ["--exclude", *exclude] if exclude else []
     first = ["--select", *select] if select else []
     invoke(command, *first, "--exclude", f"{NODE}+", *exclude, *args)
-    session = (session_factory or dbt_session)()
+    if step is None:
+        session = (session_factory or dbt_session)()
+        step = functools.partial(write_claims, session)
     try:
-        claims = write_claims(session)
+        claims = step()
     except Exception as exc:  # pyspark's errors, whose str() may itself fail
         try:
             detail = str(exc).strip().splitlines()[0]

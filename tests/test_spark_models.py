@@ -16,20 +16,14 @@ marts of issue 17 are among them (CONTRACT_MARTS).
 from __future__ import annotations
 
 import json
-import math
-import shutil
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.dbt_cli import DBT_PROJECT_DIR, run_dbt
-from pipelines.raw_export import export_raw_parquet
+from pipelines.dbt_cli import DBT_PROJECT_DIR
 from pipelines.spark_ancestry import build_on_spark, dbt_session
-from pipelines.warehouse import connect
-from tests.raw_fixtures import sync_every_source_raw_layer
-from tests.spark_support import comparable, dbt_on_spark
+from tests.spark_support import compare_models, dbt_on_spark, raw_layer_and_duckdb
 
 pytestmark = pytest.mark.spark
 
@@ -112,20 +106,6 @@ VARS = {
         "catalog-api": {"deployment_branches": ["main", "release"], "bot_authors_regex": "^ana$"},
     },
 }
-# DuckDB's type -> Spark's, for every type a compared model has. DuckDB's sum of integers is a
-# HUGEINT (128 bits), Spark's a bigint.
-SPARK_TYPES = {
-    "BIGINT": "bigint",
-    "HUGEINT": "bigint",
-    "INTEGER": "int",
-    "DOUBLE": "double",
-    "BOOLEAN": "boolean",
-    "VARCHAR": "string",
-    "JSON": "string",
-    "TIMESTAMP WITH TIME ZONE": "timestamp",
-    "VARCHAR[]": "array<string>",
-    "DATE": "date",
-}
 
 
 def model_schemas() -> dict[str, str]:
@@ -148,24 +128,7 @@ def staging_model_names() -> set[str]:
 def built(tmp_path_factory) -> tuple[Path, Path, Path]:
     """The raw layer with DuckDB's seeds and models built on it, its Parquet export, and the
     DuckDB run's manifest."""
-    root = tmp_path_factory.mktemp("spark-models")
-    raw = root / "landed.duckdb"  # not raw.duckdb: its catalog would clash with schema raw
-    con = connect(raw)
-    try:
-        sync_every_source_raw_layer(con, root / "inbox")
-        export_raw_parquet(con, root / "raw-parquet")
-    finally:
-        con.close()
-    warehouse = root / "warehouse.duckdb"
-    shutil.copy(raw, warehouse)
-    run_dbt(["seed"], warehouse=warehouse, target_path=root / "duckdb-target", variables=VARS)
-    run_dbt(
-        ["run"],
-        warehouse=warehouse,
-        target_path=root / "duckdb-target",
-        variables=VARS,
-    )
-    return warehouse, root / "raw-parquet", root / "duckdb-target" / "manifest.json"
+    return raw_layer_and_duckdb(tmp_path_factory.mktemp("spark-models"), VARS)
 
 
 @pytest.fixture(scope="module")
@@ -183,65 +146,6 @@ def spark_models(built, tmp_path_factory):
         assert claims > 0
         # The session dbt started (on a worker thread) for the module's comparisons.
         yield dbt_session()
-
-
-def _duckdb_relation(con: duckdb.DuckDBPyConnection, schema: str, model: str):
-    columns = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, model],
-    ).fetchall()
-    return columns, con.execute(f"SELECT * FROM {schema}.{model}").fetchall()
-
-
-def _sort_key(row: tuple) -> str:
-    """Rows sort alike on both engines even where floats differ in the last bits."""
-    return repr(tuple(f"{v:.6e}" if isinstance(v, float) else v for v in row))
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=0)
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
-
-
-def _rows(rows) -> list[tuple]:
-    return sorted((tuple(comparable(v) for v in row) for row in rows), key=_sort_key)
-
-
-def compare_models(warehouse: Path, session, models: dict[str, str]) -> list[tuple]:
-    """(model, ...) for every model whose Spark relation differs from DuckDB's: first the column
-    names and types, then the rows."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        mismatches = []
-        for model, schema in sorted(models.items()):
-            columns, duck_rows = _duckdb_relation(con, schema, model)
-            assert duck_rows, f"{model} is empty on DuckDB: the comparison would prove nothing"
-            frame = session.table(f"{schema}.{model}")
-            expected_types = [(name, SPARK_TYPES[kind]) for name, kind in columns]
-            if frame.dtypes != expected_types:
-                mismatches.append((model, expected_types, frame.dtypes))
-                continue
-            duck, spark = _rows(duck_rows), _rows(frame.collect())
-            if len(spark) != len(duck):
-                mismatches.append((model, "rows", len(duck), len(spark)))
-                continue
-            for d, s in zip(duck, spark, strict=True):
-                if not _same(d, s):
-                    differ = [
-                        (name, x, y)
-                        for (name, _), x, y in zip(columns, d, s, strict=True)
-                        if not _same(x, y)
-                    ]
-                    mismatches.append((model, d[0], differ))
-                    break
-        return mismatches
-    finally:
-        con.close()
 
 
 def test_the_comparison_covers_every_model_and_seed_of_the_project(built):

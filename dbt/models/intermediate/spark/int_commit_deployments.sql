@@ -11,4 +11,4 @@ select
     deployment_id,
     sha,
     cast(depth as bigint) as depth
-from {{ source('ancestry', 'commit_deployments') }}
+from {{ ancestry_claims(source('ancestry', 'commit_deployments')) }}
