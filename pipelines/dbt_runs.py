@@ -10,8 +10,12 @@ saves about 5 s a run, but only if that parse had the same ``--vars``, profile a
 checks them and parses everything again when one differs. The parse the project is prepared with
 (``dbt parse`` without the organisation's vars) never matches, so every run parsed from scratch.
 Now each warehouse keeps the parse of its last build (``<dbt target dir>/partial-parse/``), and the
-next build of the same warehouse starts from it. dbt still decides whether it is usable: a changed
-model, var or profile gives a full parse, as before.
+next build of the same warehouse starts from it, as long as no file of the dbt project changed:
+the cache is keyed by the project's files too (``project_fingerprint``), so the first build after
+an upgrade parses from scratch. dbt's own partial parsing is not trusted across a change of the
+project: dbt-core 1.11 drops the enabled ``int_commit_deployments`` (the DuckDB Python model) from
+the manifest when the disabled model of the same name (the Spark one) changes. A changed var or
+profile gives a full parse too, as dbt decides.
 
 No dagster import: ``assets/dbt.py`` calls these around its dbt invocation.
 """
@@ -26,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.dbt_cli import DBT_PROJECT_DIR
+
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 RUNS_DIR = "runs"
 PARSE_CACHE_DIR = "partial-parse"
@@ -38,11 +44,27 @@ def run_target(target_dir: Path, run_id: str) -> Path:
     return Path(target_dir, RUNS_DIR, f"{RUN_PREFIX}{run_id[:8]}-{uuid.uuid4().hex[:7]}")
 
 
-def parse_cache(target_dir: Path, warehouse: Path) -> Path:
-    """Where the last build of ``warehouse`` left its parse: one file per warehouse, as each
-    organisation builds its own warehouse with its own vars."""
+# Folders of the dbt project that dbt writes, not reads.
+GENERATED_DIRS = {"target", "logs", "dbt_packages"}
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A hash of the path and contents of every file of the dbt project that dbt reads."""
+    digest = hashlib.sha256()
+    root = Path(project_dir)
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or relative.parts[0] in GENERATED_DIRS:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def parse_cache(target_dir: Path, warehouse: Path, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Where the last build of ``warehouse`` left its parse of the project as it is now: one
+    file per warehouse (each organisation builds its own with its own vars) and project version."""
     key = hashlib.sha256(str(Path(warehouse).absolute()).encode()).hexdigest()[:16]
-    return Path(target_dir, PARSE_CACHE_DIR, f"{key}.msgpack")
+    return Path(target_dir, PARSE_CACHE_DIR, f"{key}-{project_fingerprint(project_dir)}.msgpack")
 
 
 @contextmanager
@@ -63,6 +85,11 @@ def reusing_parse(target: Path, cache: Path) -> Iterator[None]:
             partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
             shutil.copyfile(parsed, partial)
             os.replace(partial, cache)
+            # The same warehouse's parses of earlier versions of the project are of no more use.
+            warehouse_key = cache.name.split("-")[0]
+            for old in cache.parent.glob(f"{warehouse_key}*.msgpack"):
+                if old != cache:
+                    old.unlink(missing_ok=True)
 
 
 def prune_runs(target_dir: Path, keep: int = RUNS_KEPT) -> list[Path]:

@@ -2,13 +2,16 @@
 
 import json
 import os
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
 from pipelines.config import load_config
-from pipelines.dbt_cli import run_dbt
+from pipelines.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from pipelines.dbt_runs import (
+    GENERATED_DIRS,
     PARTIAL_PARSE_FILE,
     parse_cache,
     prune_legacy_runs,
@@ -103,3 +106,82 @@ def test_run_folders_older_builds_left_in_dbts_target_folder_are_deleted(tmp_pat
     assert prune_legacy_runs(tmp_path) == sorted(legacy)
     assert sorted(tmp_path.iterdir()) == sorted(kept)
     assert prune_legacy_runs(tmp_path / "nothing-here") == []
+
+
+# The disabled model whose change made dbt-core 1.11's partial parse drop the enabled one of the
+# same name (the DuckDB Python model int_commit_deployments) from the manifest.
+SPARK_TWIN = Path("models", "intermediate", "spark", "int_commit_deployments.sql")
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns(*GENERATED_DIRS))
+    return copy
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    later = time.time() + 5  # newer than any manifest written before
+    os.utime(path, (later, later))
+
+
+def _has_commit_ancestry(target: Path) -> bool:
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    return "model.platform_metrics.int_commit_deployments" in manifest["nodes"]
+
+
+def test_a_changed_project_file_gives_a_new_parse_cache_and_the_old_one_goes(tmp_path):
+    project = _project_copy(tmp_path)
+    target_dir = tmp_path / "dbt-target"
+    warehouse, other = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    before = parse_cache(target_dir, warehouse, project)
+    others = parse_cache(target_dir, other, project)
+    for cache in (before, others):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(b"old parse")
+    _edit(project / SPARK_TWIN)
+    after = parse_cache(target_dir, warehouse, project)
+    assert after != before
+    # Files dbt writes into the project are not the project.
+    (project / "logs").mkdir(exist_ok=True)
+    (project / "logs" / "dbt.log").write_text("a run", encoding="utf-8")
+    assert parse_cache(target_dir, warehouse, project) == after
+    target = run_target(target_dir, "run-one")
+    with reusing_parse(target, after):
+        assert not (target / PARTIAL_PARSE_FILE).exists()  # nothing to start from
+        (target / PARTIAL_PARSE_FILE).write_bytes(b"new parse")
+    assert after.read_bytes() == b"new parse"
+    assert not before.exists()
+    assert others.read_bytes() == b"old parse"  # another warehouse's
+
+
+def test_after_the_project_changes_the_next_build_parses_every_model_again(tmp_path):
+    """Two ``dbt parse`` runs of one warehouse through :func:`reusing_parse`, as two pipeline
+    builds, with the Spark twin of int_commit_deployments edited between them (an upgrade)."""
+    project = _project_copy(tmp_path)
+    warehouse = tmp_path / "warehouse.duckdb"
+    targets = []
+    for run_id in ("before-upgrade", "after-upgrade"):
+        target = run_target(tmp_path / "dbt-target", run_id)
+        with reusing_parse(target, parse_cache(tmp_path / "dbt-target", warehouse, project)):
+            run_dbt(["parse"], warehouse=warehouse, target_path=target, project_dir=project)
+        targets.append(target)
+        _edit(project / SPARK_TWIN)
+    assert all(_has_commit_ancestry(t) for t in targets)
+
+
+def test_the_prepared_manifest_is_parsed_in_full_when_the_project_changed(tmp_path, monkeypatch):
+    """The manifest Dagster loads its assets from (assets/project.py), prepared again after a
+    project file changed."""
+    import assets.project
+
+    project = _project_copy(tmp_path)
+    target = tmp_path / "dbt-target"
+    monkeypatch.setattr(assets.project, "DBT_PROJECT_DIR", project)
+    monkeypatch.setattr(assets.project, "DBT_TARGET_DIR", target)
+    prepare = assets.project.dbt_project.__wrapped__
+    prepare()
+    assert _has_commit_ancestry(target)
+    _edit(project / SPARK_TWIN)
+    prepare()
+    assert _has_commit_ancestry(target)

@@ -44,7 +44,12 @@ def test_spark_thrift_target_takes_its_connection_from_the_environment():
     for key in ("host", "port", "user"):
         assert str(thrift[key]).startswith("{{ env_var('PLATFORM_METRICS_SPARK_"), key
     assert not {"password", "token"} & set(thrift)
-    assert thrift["server_side_parameters"]["spark.sql.session.timeZone"] == "UTC"
+    # A Thrift server applies a client's session setting only as set:hiveconf:<key>
+    # (tests/test_spark_thrift.py shows a plain key ignored).
+    params = thrift["server_side_parameters"]
+    assert params["set:hiveconf:spark.sql.session.timeZone"] == "UTC"
+    assert params["set:hiveconf:spark.sql.ansi.enabled"] == "false"
+    assert not [k for k in params if not k.startswith("set:hiveconf:")]
 
 
 def test_the_raw_registration_hook_runs_on_the_spark_target_only():
