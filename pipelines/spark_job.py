@@ -111,7 +111,7 @@ def run_spark_build(
                 tail.append(line)
         code = process.wait()
     except BaseException:
-        _stop(process)
+        stop_process_group(process)
         raise
     if code != 0:
         shown = "\n".join(tail) or "(no output)"
@@ -121,8 +121,9 @@ def run_spark_build(
     return tail[-1] if tail else ""
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    """SIGTERM to the build's process group (the CLI and its JVM), SIGKILL if it lingers."""
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``: the
+    CLI and its JVM), SIGKILL if it lingers."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)

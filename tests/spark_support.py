@@ -27,7 +27,9 @@ import duckdb
 
 from pipelines.dbt_cli import run_dbt
 from pipelines.raw_export import export_raw_parquet
+from pipelines.spark_job import stop_process_group
 from pipelines.warehouse import connect
+from tests.prometheus_server import free_port
 from tests.raw_fixtures import sync_every_source_raw_layer
 
 # DuckDB's type -> Spark's, for every type a compared model has. DuckDB's sum of integers is a
@@ -228,12 +230,6 @@ def spark_submit(
     return [str(spark_home() / "bin" / "spark-submit"), *confs, *args], env
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class ThriftServer:
     """A Spark Thrift server (HiveThriftServer2, the server a cluster exposes to dbt's thrift
     method) from pyspark's own jars: local[2], the ``spark`` target's settings with its Derby
@@ -290,7 +286,7 @@ class ThriftServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop_group(self.process)
+            stop_process_group(self.process)
         self.process = self.port = None
 
     def __enter__(self) -> ThriftServer:
@@ -298,20 +294,6 @@ class ThriftServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    import os
-    import signal
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 def _tail(log: Path, lines: int = 20) -> str:

@@ -22,6 +22,7 @@ from assets.spark import spark_run_k8s_config
 from dashboards.kubernetes_manifests import SNAPSHOT_CLAIM
 from pipelines.config import CONFIG_ENV_VAR, load_config
 from pipelines.offline import TELEMETRY_OFF
+from pipelines.spark_build import local_session_cpus
 from pipelines.spark_job import spark_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -469,9 +470,7 @@ def _deep_merge(base: dict, override: dict) -> dict:
 
 
 def test_only_spark_build_run_pods_request_the_cpus_of_the_local_spark_session():
-    profiles = yaml.safe_load((ROOT / "dbt" / "profiles.yml").read_text(encoding="utf-8"))
-    spark = profiles["platform_metrics"]["outputs"]["spark"]["server_side_parameters"]
-    threads = int(re.fullmatch(r"local\[(\d+)\]", spark["spark.master"]).group(1))
+    threads = local_session_cpus()  # the spark target's local[N]
     # The overlay leaves every run pod's resources as values.yaml has them ...
     base = _run_launcher(_values())["runK8sConfig"]
     assert _run_launcher(_spark_values())["runK8sConfig"] == base
