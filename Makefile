@@ -38,8 +38,12 @@ demo: install
 
 ## Run every test (with the spark extra, so the tests marked spark run where Java is installed).
 ## --durations: the 30 slowest steps end the log, so a CI run shows where its time went.
+## A worker per CPU, at most 4 (each may build the small demo and start a Spark session); a test
+## file stays on one worker, so its module fixtures (one Spark session per module) are built once.
+## PYTEST_WORKERS=0 runs them in this process, one after another.
+PYTEST_WORKERS ?= auto
 test: install-spark
-	$(BIN)/python -m pytest --durations=30
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30
 
 lint: install
 	$(BIN)/ruff check .

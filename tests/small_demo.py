@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def legacy_run_folder() -> Path:
     from assets.project import DBT_PROJECT_DIR
     from pipelines.dbt_runs import RUN_PREFIX
 
-    folder = DBT_PROJECT_DIR / "target" / f"{RUN_PREFIX}legacy00-0000000"
+    # A name of its own: another test worker's run deletes every such folder, and may plant its
+    # own after this run deleted this one.
+    folder = DBT_PROJECT_DIR / "target" / f"{RUN_PREFIX}legacy{secrets.token_hex(4)}-0000000"
     (folder / "compiled").mkdir(parents=True, exist_ok=True)
     (folder / "run_results.json").write_text("{}", encoding="utf-8")
     return folder

@@ -185,3 +185,50 @@ def test_the_prepared_manifest_is_parsed_in_full_when_the_project_changed(tmp_pa
     _edit(project / SPARK_TWIN)
     prepare()
     assert _has_commit_ancestry(target)
+
+
+_PREPARE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+import assets.project as project
+project.DBT_PROJECT_DIR, project.DBT_TARGET_DIR = Path(sys.argv[1]), Path(sys.argv[2])
+Path(sys.argv[3]).touch()  # imported: ready
+go = Path(sys.argv[4])
+while not go.exists():
+    time.sleep(0.01)
+project.dbt_project.__wrapped__()
+print(len(project.PREPARED_BY_THIS_PROCESS))
+"""
+
+
+def test_two_processes_preparing_the_manifest_at_once_parse_it_once(tmp_path):
+    """Two code servers (or test workers) that start together with no manifest: one parses, the
+    other waits for it and reads the finished manifest rather than parsing again over it."""
+    import subprocess
+    import sys
+
+    project = _project_copy(tmp_path)
+    target = tmp_path / "dbt-target"
+    go = tmp_path / "go"
+    env = {**os.environ, "PLATFORM_METRICS_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PREPARE_AT_ONCE, project, target, tmp_path / f"ready{i}", go],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
+        assert time.monotonic() < deadline, "the two processes never got ready"
+        assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
+        time.sleep(0.05)
+    go.touch()
+    outcomes = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outcomes
+    assert sorted(int(out.split()[-1]) for out, _ in outcomes) == [0, 1], outcomes
+    assert _has_commit_ancestry(target)
