@@ -40,10 +40,12 @@ demo: install
 ## --durations: the 30 slowest steps end the log, so a CI run shows where its time went.
 ## A worker per CPU, at most 4 (each may build the small demo and start a Spark session); a test
 ## file stays on one worker, so its module fixtures (one Spark session per module) are built once.
+## Files go out in the order tests/conftest.py gives them (the longest first), not xdist's default
+## of the most tests first, which sent the one-test Spark Thrift file (6 minutes) out last.
 ## PYTEST_WORKERS=0 runs them in this process, one after another.
 PYTEST_WORKERS ?= auto
 test: install-spark
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=30
 
 lint: install
 	$(BIN)/ruff check .
